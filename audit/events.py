@@ -1,0 +1,43 @@
+"""Every event type the audit log accepts, in one place. `record()` refuses any other name.
+
+Names are "<object>.<verb>". The platform's contract asks that report filing be findable as
+`report_created` or `report.created`; it is `report.created`.
+"""
+
+EVENT_TYPES: dict[str, str] = {
+    # reports app
+    "target.registered": "A target was registered or its snapshot updated",
+    "target.state_changed": "A target was removed, quarantined or restored",
+    "report.created": "A report was filed",
+    "evidence.added": "An evidence file was attached to a report",
+    "evidence.purged": "Evidence past retention was deleted",
+    "report.info_answered": "The reporter answered a request for more information",
+    # moderation app
+    "report.reviewed": "A report's status was changed by a moderator",
+    "report.reopened": "A closed report was reopened",
+    "report.assigned": "A report was assigned or unassigned",
+    "report.escalated": "A report was escalated to compliance review",
+    "report.deescalated": "A report's escalation was cleared",
+    "report.note_added": "An internal note was added to a report",
+    "report.info_requested": "The reporter was asked for more information",
+    "report.sla_breached": "A report passed its deadline (or half of it, when critical)",
+    "report.legal_hold_changed": "A legal hold was set or lifted",
+    "sanction.applied": "An enforcement action was taken",
+    "sanction.lifted": "A sanction was lifted or reversed early",
+    "sanction.expired": "A temporary sanction reached its end",
+    "referral.approved": "A second compliance officer approved a referral to authorities",
+    "notice.sent": "A notice was sent to a user",
+    "appeal.filed": "An appeal was filed",
+    "appeal.decided": "An appeal was decided",
+    "account.flag_changed": "An account was marked or unmarked (trusted flagger, misuse, legal hold)",
+    # accounts and staff
+    "staff.created": "A staff account was created or given a role",
+    "api_token.created": "A personal API token was created",
+    "api_token.revoked": "A personal API token was revoked",
+    "platform_key.created": "A platform key was created",
+    "webhook.delivered": "An outbox event was delivered to the platform",
+}
+
+
+def is_registered(event_type: str) -> bool:
+    return event_type in EVENT_TYPES

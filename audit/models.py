@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("audit events cannot be updated")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("audit events cannot be deleted")
+
+    def for_object(self, object_type: str, object_id: object) -> AuditEventQuerySet:
+        return self.filter(object_type=object_type, object_id=str(object_id))
+
+
+class AuditEvent(models.Model):
+    """One state change. Written only by `audit.services.record`, never changed afterwards.
+
+    `hash` covers every field below and `prev_hash` (the hash of the event before it), so an edit
+    made behind the application's back (trigger disabled, raw SQL) breaks the chain and
+    `manage.py audit_verify` names the first event that no longer matches.
+    """
+
+    created_at = models.DateTimeField(db_index=True)
+    event_type = models.CharField(max_length=64)
+    # PROTECT: an account that acted can be deactivated but never deleted from under its history.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, help_text="Username at the time, or the system actor's name")
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=64)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    correlation_id = models.UUIDField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "id"], name="audit_object_idx"),
+            models.Index(fields=["event_type", "created_at"], name="audit_type_time_idx"),
+            models.Index(fields=["actor", "created_at"], name="audit_actor_time_idx"),
+            models.Index(fields=["correlation_id"], name="audit_correlation_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.event_type} {self.object_type}:{self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("audit events cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("audit events cannot be deleted")

@@ -1,0 +1,11 @@
+from django.http import HttpRequest
+
+from moderation.roles import role_of
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    """The signed-in user's role, for the header badge and the role-fitted navigation."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"current_role": None}
+    return {"current_role": role_of(user)}

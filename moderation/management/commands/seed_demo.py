@@ -1,0 +1,314 @@
+"""Demo accounts and a month of realistic activity, written through the real services.
+
+Every report, review, note and assignment goes through the same services as the pages, so the
+audit log of the demo is as real as production's. Events are replayed in time order under a
+seeded clock, which keeps the hash chain and the timestamps consistent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from unittest import mock
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
+from django.utils import timezone
+from PIL import Image, ImageDraw
+
+from audit import services as audit
+from moderation import services as moderation
+from reports import services as reports
+from reports.categories import Category
+from reports.models import Report, Target, TargetKind
+
+DEMO_STAFF = [("mod", "moderator"), ("mia", "moderator"), ("compliance", "compliance"), ("admin", "admin")]
+DEMO_USERS = [
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "mallory",
+    "niaj",
+    "olivia",
+    "peggy",
+    "rupert",
+    "sybil",
+    "trent",
+    "victor",
+    "walter",
+    "yara",
+    "zoe",
+    "kenji",
+    "leila",
+    "marco",
+    "nora",
+    "omar",
+    "priya",
+    "quinn",
+    "rosa",
+    "sami",
+]
+ROOMS = ["lobby", "gaming", "music", "late-night", "study-group", "photography", "fitness", "movies"]
+MESSAGES = [
+    "hey everyone, who's up for a match tonight?",
+    "you are pathetic, nobody wants you here. log off and never come back",
+    "DM me for cheap followers!!! 1000 for $5 http://spam.example/buy",
+    "I know where you live. Keep talking and you'll see what happens.",
+    "can someone share the notes from yesterday's session?",
+    "send me your pics or I'll post the ones I already have",
+    "free crypto giveaway, just send 0.1 BTC to verify your wallet",
+    "people like you shouldn't be allowed on this platform",
+    "that stream last night was amazing, thanks for hosting",
+    "I'm 13 but my profile says 18 lol",
+    "click here to claim your prize: bit.example/win",
+    "stop messaging me. I've asked you five times.",
+    "anyone selling tickets for saturday?",
+    "you'll regret blocking me, I have other accounts",
+]
+REASONS = {
+    Category.HARASSMENT: "This user keeps sending me insults in the {room} room after I asked them to stop. "
+    "It has happened every evening this week.",
+    Category.HATE_SPEECH: "Attacks people for their religion in #{room}, several messages in a row.",
+    Category.VIOLENCE: "They threatened to come to my house. I'm scared; it was in #{room} around 9pm.",
+    Category.SPAM: "Posting the same link to a fake shop in every room, looks like a bot.",
+    Category.FRAUD: "Asked me to send crypto to 'verify' my account. Classic scam.",
+    Category.NON_CONSENSUAL: "Shared a private photo of me during a video session without my consent.",
+    Category.CHILD_SAFETY: "An adult is asking a user who says they're 13 for photos.",
+    Category.UNDERAGE_USER: "Says in chat that they are 13.",
+    Category.IMPERSONATION: "This profile uses my name and photos and messages my friends.",
+    Category.COPYRIGHT: "Streams my paid course videos in full without permission.",
+    Category.ILLEGAL_CONTENT: "Offers to sell prescription drugs in the chat.",
+    Category.HUMAN_TRAFFICKING: "Recruiting people for 'jobs abroad' and asking for passport photos.",
+    Category.SEX_TRAFFICKING: "Advertising paid 'meetings' with other people, they seem coerced.",
+    Category.OTHER_TOS: "Uses a bot to join rooms and spam emoji walls.",
+}
+CATEGORY_WEIGHTS = {
+    Category.HARASSMENT: 18,
+    Category.SPAM: 16,
+    Category.HATE_SPEECH: 10,
+    Category.FRAUD: 9,
+    Category.VIOLENCE: 6,
+    Category.IMPERSONATION: 6,
+    Category.NON_CONSENSUAL: 5,
+    Category.OTHER_TOS: 6,
+    Category.COPYRIGHT: 4,
+    Category.UNDERAGE_USER: 4,
+    Category.CHILD_SAFETY: 3,
+    Category.ILLEGAL_CONTENT: 4,
+    Category.HUMAN_TRAFFICKING: 2,
+    Category.SEX_TRAFFICKING: 2,
+}
+
+
+@contextlib.contextmanager
+def seeded_clock(moment: datetime) -> Iterator[None]:
+    """Run services as if it were `moment` (auto_now fields, deadlines and audit timestamps)."""
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+def demo_png(text: str, colour: tuple[int, int, int]) -> bytes:
+    image = Image.new("RGB", (480, 270), colour)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((16, 16, 464, 254), outline=(255, 255, 255), width=3)
+    draw.text((32, 120), text[:60], fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts, a few hundred targets and reports over the last 30 days (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reports", type=int, default=320, help="How many reports to file (default 320).")
+        parser.add_argument("--seed", type=int, default=7)
+
+    def handle(self, *args, **options):
+        if Report.objects.exists():
+            self.stdout.write("Demo data already present; nothing to add.")
+            self._print_accounts()
+            return
+        # Demo notices would flood the terminal; the real mail path is exercised by the tests.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            staff, users = self._accounts()
+            self._seed(random.Random(options["seed"]), users, staff, options["reports"])
+        self._print_accounts()
+
+    def _accounts(self):
+        User = get_user_model()  # noqa: N806
+        staff = {}
+        for username, role in DEMO_STAFF:
+            staff[username], _ = moderation.staff_create(
+                actor=audit.SYSTEM,
+                username=username,
+                role=role,
+                email=f"{username}@example.test",
+                password=f"{username}-demo",
+            )
+        users = []
+        for username in DEMO_USERS:
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"email": f"{username}@example.test"}
+            )
+            if created:
+                user.set_password(f"{username}-demo")
+                user.save()
+            users.append(user)
+        return staff, users
+
+    def _seed(self, rng: random.Random, users, staff, report_count: int) -> None:
+        now = timezone.now()
+        start = now - timedelta(days=30)
+        targets = self._targets(rng, users, start)
+        moderators = [staff["mod"], staff["mia"], staff["compliance"]]
+        categories = list(CATEGORY_WEIGHTS)
+        weights = list(CATEGORY_WEIGHTS.values())
+
+        filed = 0
+        for index in range(report_count):
+            target = rng.choice(targets)
+            reporter = rng.choice([u for u in users if u.pk != target.owner_id])
+            # Most reports are recent; the tail reaches back 30 days.
+            age = timedelta(minutes=int(rng.triangular(0, 30 * 24 * 60, 2 * 24 * 60)))
+            moment = max(start + timedelta(minutes=index), now - age)
+            category = rng.choices(categories, weights)[0]
+            reason = REASONS[category].format(room=target.metadata.get("room", "lobby"))
+            evidence = []
+            if rng.random() < 0.15:
+                evidence = [
+                    SimpleUploadedFile(
+                        "screenshot.png", demo_png(f"screenshot of {target.title}", (90, 60, 140)), "image/png"
+                    )
+                ]
+            try:
+                with seeded_clock(moment):
+                    report = reports.report_file(
+                        actor=reporter,
+                        target=target,
+                        category=category,
+                        reason=reason,
+                        incident_at=moment - timedelta(minutes=rng.randint(5, 600)),
+                        is_pattern=rng.random() < 0.3,
+                        evidence=evidence,
+                    )
+            except ValidationError:  # duplicate open report or rate limit: a real user is told; skip
+                continue
+            filed += 1
+            self._work_on(rng, report, moderators, moment, now)
+        self.stdout.write(f"Filed {filed} reports on {len(targets)} targets.")
+
+    def _work_on(self, rng: random.Random, report: Report, moderators, filed_at: datetime, now: datetime) -> None:
+        """Moderators act on older reports; the newest stay pending for the queue."""
+        age_hours = (now - filed_at).total_seconds() / 3600
+        roll = rng.random()
+        if age_hours < 6 or roll < 0.25:
+            return
+        moderator = rng.choice(moderators)
+        moment = filed_at + timedelta(hours=rng.uniform(0.5, min(age_hours - 0.1, 100)))
+        if moment >= now:
+            return
+        with seeded_clock(moment):
+            if roll < 0.4:
+                moderation.report_assign(actor=moderator, report_id=report.id, assignee=moderator)
+                return
+            if roll < 0.5:
+                moderation.report_review(
+                    actor=moderator, report_id=report.id, status="reviewed", admin_notes="Looking at the room logs."
+                )
+                moderation.report_add_note(
+                    actor=moderator, report_id=report.id, body="Checked the chat log around the incident time."
+                )
+                return
+            if roll < 0.55:
+                moderation.report_escalate(
+                    actor=moderator, report_id=report.id, reason="Possible legal issue; needs compliance review."
+                )
+                return
+            outcome = "resolved" if roll < 0.8 else "dismissed"
+            note = "Confirmed in the logs; action taken." if outcome == "resolved" else "No violation found."
+            moderation.report_review(actor=moderator, report_id=report.id, status=outcome, admin_notes=note)
+
+    def _targets(self, rng: random.Random, users, start: datetime) -> list[Target]:
+        targets = []
+        plan = [
+            (TargetKind.MESSAGE, 150),
+            (TargetKind.USER, 30),
+            (TargetKind.PROFILE, 30),
+            (TargetKind.FILE, 30),
+            (TargetKind.VIDEO_SESSION, 30),
+            (TargetKind.VIDEO_STORY, 30),
+        ]
+        moment = start - timedelta(days=2)
+        colours = [(200, 60, 60), (40, 120, 180), (60, 150, 90), (170, 110, 30), (120, 80, 160)]
+        for kind, count in plan:
+            for n in range(count):
+                owner = rng.choice(users)
+                room = rng.choice(ROOMS)
+                moment += timedelta(minutes=rng.randint(1, 40))
+                text, file_content, content_type = "", None, ""
+                if kind == TargetKind.MESSAGE:
+                    text = rng.choice(MESSAGES)
+                    title = f"Message in #{room}"
+                elif kind == TargetKind.USER:
+                    title = f"Account @{owner.get_username()}"
+                    text = f"Account {owner.get_username()}, joined {rng.randint(1, 36)} months ago"
+                elif kind == TargetKind.PROFILE:
+                    title = f"Profile of @{owner.get_username()}"
+                    text = rng.choice(
+                        [
+                            "Just here to chat.",
+                            "DM for business offers 💰",
+                            "Streamer. 18+",
+                            "Official support account — send me your password to verify",
+                        ]
+                    )
+                elif kind == TargetKind.FILE:
+                    name = rng.choice(["photo", "notes", "invoice", "screenshot", "clip"])
+                    title = f"{name}_{n}.png shared in #{room}"
+                    file_content, content_type = demo_png(title, rng.choice(colours)), "image/png"
+                elif kind == TargetKind.VIDEO_SESSION:
+                    title = f"Live session in #{room}"
+                    text = f"Live video session hosted by @{owner.get_username()} with {rng.randint(2, 40)} viewers"
+                else:
+                    title = f"Story by @{owner.get_username()}"
+                    text = rng.choice(["Night out 🎉", "Tutorial part 3", "Unboxing", "My new setup"])
+                    file_content, content_type = demo_png(title, rng.choice(colours)), "image/png"
+                with seeded_clock(moment):
+                    target, _ = reports.target_register(
+                        actor=audit.SYSTEM,
+                        kind=kind,
+                        external_id=f"demo-{kind}-{n}",
+                        owner=owner,
+                        title=title,
+                        text=text,
+                        file_content=file_content,
+                        file_content_type=content_type,
+                        metadata={
+                            "room": room,
+                            "session_id": f"sess-{rng.randint(1000, 9999)}",
+                            "posted_at": moment.isoformat(),
+                        },
+                    )
+                targets.append(target)
+        return targets
+
+    def _print_accounts(self) -> None:
+        self.stdout.write(self.style.SUCCESS("\nDemo accounts (username / password):"))
+        for username, role in DEMO_STAFF:
+            self.stdout.write(f"  {username:<12} {username}-demo   ({role})")
+        for username in DEMO_USERS[:3]:
+            self.stdout.write(f"  {username:<12} {username}-demo   (user; {len(DEMO_USERS)} such users in all)")

@@ -1,0 +1,67 @@
+"""Roles and their rights: the one table. Groups are created from it by migrations.
+
+Any signed-in account without a role is a "user": they file reports and see only their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+MODERATOR, COMPLIANCE, ADMIN = "moderator", "compliance", "admin"
+ROLES = (MODERATOR, COMPLIANCE, ADMIN)
+# Highest first: a person in several groups has the highest role.
+_ROLE_ORDER = (ADMIN, COMPLIANCE, MODERATOR)
+
+_MODERATOR = {
+    "reports.view_queue",
+    "reports.review_report",
+}
+_COMPLIANCE = _MODERATOR | {
+    "reports.view_escalated",
+    "audit.view_auditevent",
+}
+_ADMIN = _COMPLIANCE | {
+    "reports.reopen_report",
+    "auth.view_user",
+    "auth.add_user",
+    "auth.change_user",
+}
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {MODERATOR: _MODERATOR, COMPLIANCE: _COMPLIANCE, ADMIN: _ADMIN}
+
+ROLE_LABELS = {MODERATOR: "Moderator", COMPLIANCE: "Compliance officer", ADMIN: "Admin", None: "User"}
+
+
+def role_of(user: AbstractBaseUser) -> str | None:
+    """The user's highest role, or None for an ordinary user. Cached on the user for the request."""
+    if not user.is_authenticated:
+        return None
+    if not hasattr(user, "_role_cache"):
+        names = set(user.groups.values_list("name", flat=True))
+        user._role_cache = next((role for role in _ROLE_ORDER if role in names), None)
+    return user._role_cache
+
+
+def sync_role_groups(apps: Any) -> None:
+    """Create or update the role groups with exactly the permissions in ROLE_PERMISSIONS.
+
+    Takes the migration's app registry so that it can run inside migrations.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for dotted in sorted(perms):
+            app_label, codename = dotted.split(".")
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)

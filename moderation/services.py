@@ -1,0 +1,459 @@
+"""Every write of the moderator's side: review, reopen, assign, claim, escalate, notes, questions,
+bulk work and the deadline sweep. Each runs in one transaction with its audit event, and locks the
+report row first so that two moderators acting at once can never both win."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from audit import services as audit
+from moderation import notify, workflow
+from moderation.models import ReportNote
+from reports.categories import SEVERITY_RANK, Severity
+from reports.models import CLOSED_STATUSES, OPEN_STATUSES, InfoRequest, Report, ReportStatus
+from reports.services import report_audit_state
+
+ADMIN_NOTES_MAX = 5000
+NOTE_MAX = 5000
+
+
+class TransitionRefused(Exception):
+    """The move is not allowed from the report's current status, or someone else moved it first.
+
+    The API answers 409; the page shows the message, which names who handled the report.
+    """
+
+    def __init__(self, message: str, *, report: Report) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+def _require(actor: AbstractBaseUser, permission: str) -> None:
+    if not actor.is_authenticated or not actor.has_perm(permission):
+        raise PermissionDenied(f"{permission} is required")
+
+
+def _locked(report_id: uuid.UUID | str) -> Report:
+    try:
+        return Report.objects.select_for_update().get(pk=report_id)
+    except (Report.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Report.DoesNotExist(f"no report {report_id}") from exc
+
+
+def _handled_by(report: Report) -> str:
+    who = report.reviewed_by.get_username() if report.reviewed_by_id else "someone else"
+    when = f" at {timezone.localtime(report.reviewed_at):%H:%M}" if report.reviewed_at else ""
+    return f"{who}{when}"
+
+
+def report_review(
+    *,
+    actor: AbstractBaseUser,
+    report_id: uuid.UUID | str,
+    status: str,
+    admin_notes: str = "",
+    expected_status: str | None = None,
+    correlation_id: uuid.UUID | None = None,
+) -> Report:
+    """Move a report along the contract's table, recording reviewer and time.
+
+    `expected_status` is the status the moderator was looking at: if the report moved since, the
+    change is refused rather than silently stacked on someone else's decision.
+    """
+    _require(actor, "reports.review_report")
+    if status not in ReportStatus.values:
+        raise ValidationError({"status": f"Unknown status {status!r}."})
+    if len(admin_notes) > ADMIN_NOTES_MAX:
+        raise ValidationError({"admin_notes": f"Keep notes to {ADMIN_NOTES_MAX:,} characters or fewer."})
+    with transaction.atomic():
+        report = _locked(report_id)
+        if expected_status and report.status != expected_status:
+            raise TransitionRefused(
+                f"This report was already marked {report.get_status_display().lower()} by "
+                f"{_handled_by(report)}. Reload to see the latest.",
+                report=report,
+            )
+        if not workflow.can_move(report.status, status):
+            raise TransitionRefused(
+                f"A {report.get_status_display().lower()} report cannot be marked {status}"
+                + (f"; it was handled by {_handled_by(report)}." if report.reviewed_by_id else "."),
+                report=report,
+            )
+        before = report_audit_state(report)
+        now = timezone.now()
+        report.status = status
+        report.reviewed_by = actor
+        report.reviewed_at = now
+        report.first_reviewed_at = report.first_reviewed_at or now
+        if status in CLOSED_STATUSES:
+            report.closed_at = now
+        if admin_notes.strip():
+            report.admin_notes = admin_notes.strip()
+        report.save(
+            update_fields=[
+                "status",
+                "reviewed_by",
+                "reviewed_at",
+                "first_reviewed_at",
+                "closed_at",
+                "admin_notes",
+                "updated_at",
+            ]
+        )
+        audit.record(
+            actor=actor,
+            event_type="report.reviewed",
+            object_type="report",
+            object_id=report.id,
+            before=before,
+            after=report_audit_state(report),
+            data={"admin_notes": report.admin_notes} if admin_notes.strip() else {},
+            correlation_id=correlation_id,
+        )
+        if status in CLOSED_STATUSES:
+            transaction.on_commit(lambda: notify.report_outcome(report_id=report.id))
+    return report
+
+
+def report_reopen(*, actor: AbstractBaseUser, report_id: uuid.UUID | str, reason: str) -> Report:
+    _require(actor, "reports.reopen_report")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the report is reopened."})
+    with transaction.atomic():
+        report = _locked(report_id)
+        if report.status not in workflow.REOPEN_FROM:
+            raise TransitionRefused("Only a resolved or dismissed report can be reopened.", report=report)
+        before = report_audit_state(report)
+        report.status = workflow.REOPEN_TO
+        report.closed_at = None
+        report.save(update_fields=["status", "closed_at", "updated_at"])
+        audit.record(
+            actor=actor,
+            event_type="report.reopened",
+            object_type="report",
+            object_id=report.id,
+            before=before,
+            after=report_audit_state(report),
+            data={"reason": reason.strip()},
+        )
+    return report
+
+
+def report_assign(
+    *,
+    actor: AbstractBaseUser,
+    report_id: uuid.UUID | str,
+    assignee: AbstractBaseUser | None,
+    correlation_id: uuid.UUID | None = None,
+) -> Report:
+    _require(actor, "reports.review_report")
+    if assignee is not None and not assignee.has_perm("reports.review_report"):
+        raise ValidationError({"assignee": "Reports can only be assigned to moderation staff."})
+    with transaction.atomic():
+        report = _locked(report_id)
+        if report.assignee_id == (assignee.pk if assignee else None):
+            return report
+        before = report_audit_state(report)
+        report.assignee = assignee
+        report.save(update_fields=["assignee", "updated_at"])
+        audit.record(
+            actor=actor,
+            event_type="report.assigned",
+            object_type="report",
+            object_id=report.id,
+            before=before,
+            after=report_audit_state(report),
+            data={"assignee": assignee.get_username() if assignee else None},
+            correlation_id=correlation_id,
+        )
+    return report
+
+
+def queue_priority_order() -> list:
+    """The queue's default order: earliest deadline first, then the most severe."""
+    severity_rank = Case(
+        *[When(severity=s, then=Value(rank)) for s, rank in SEVERITY_RANK.items()], output_field=IntegerField()
+    )
+    return [F("due_at").asc(), severity_rank.asc(), F("created_at").asc()]
+
+
+def report_claim_next(*, actor: AbstractBaseUser, base: QuerySet[Report] | None = None) -> Report | None:
+    """Assign the most urgent open, unassigned report to the actor, atomically.
+
+    PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED, so moderators on many servers pulling at once
+    each get a different report. SQLite serialises writers, which gives the same guarantee.
+    """
+    _require(actor, "reports.review_report")
+    candidates = (base if base is not None else Report.objects.all()).filter(
+        status__in=OPEN_STATUSES, assignee__isnull=True
+    )
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+        report = candidates.order_by(*queue_priority_order()).first()
+        if report is None:
+            return None
+        before = report_audit_state(report)
+        report.assignee = actor
+        report.save(update_fields=["assignee", "updated_at"])
+        audit.record(
+            actor=actor,
+            event_type="report.assigned",
+            object_type="report",
+            object_id=report.id,
+            before=before,
+            after=report_audit_state(report),
+            data={"assignee": actor.get_username(), "via": "next"},
+        )
+    return report
+
+
+def report_escalate(
+    *,
+    actor: AbstractBaseUser,
+    report_id: uuid.UUID | str,
+    reason: str,
+    system: bool = False,
+    correlation_id: uuid.UUID | None = None,
+) -> Report:
+    """Send a report to compliance review. `system=True` is for the deadline sweep."""
+    if not system:
+        _require(actor, "reports.review_report")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the report needs compliance review."})
+    with transaction.atomic():
+        report = _locked(report_id)
+        if report.escalated:
+            return report
+        before = report_audit_state(report)
+        report.escalated = True
+        report.escalation_reason = reason.strip()
+        report.save(update_fields=["escalated", "escalation_reason", "updated_at"])
+        audit.record(
+            actor=audit.SYSTEM if system else actor,
+            event_type="report.escalated",
+            object_type="report",
+            object_id=report.id,
+            before=before,
+            after=report_audit_state(report),
+            data={"reason": reason.strip()},
+            correlation_id=correlation_id,
+        )
+    return report
+
+
+def report_deescalate(*, actor: AbstractBaseUser, report_id: uuid.UUID | str, reason: str) -> Report:
+    _require(actor, "reports.view_escalated")
+    with transaction.atomic():
+        report = _locked(report_id)
+        if not report.escalated:
+            return report
+        before = report_audit_state(report)
+        report.escalated = False
+        report.save(update_fields=["escalated", "updated_at"])
+        audit.record(
+            actor=actor,
+            event_type="report.deescalated",
+            object_type="report",
+            object_id=report.id,
+            before=before,
+            after=report_audit_state(report),
+            data={"reason": reason.strip()},
+        )
+    return report
+
+
+def report_add_note(
+    *, actor: AbstractBaseUser, report_id: uuid.UUID | str, body: str, correlation_id: uuid.UUID | None = None
+) -> ReportNote:
+    _require(actor, "reports.review_report")
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Write the note first."})
+    if len(body) > NOTE_MAX:
+        raise ValidationError({"body": f"Keep notes to {NOTE_MAX:,} characters or fewer."})
+    with transaction.atomic():
+        report = _locked(report_id)
+        note = ReportNote.objects.create(report=report, author=actor, body=body)
+        audit.record(
+            actor=actor,
+            event_type="report.note_added",
+            object_type="report",
+            object_id=report.id,
+            data={"note_id": note.pk, "body": body},
+            correlation_id=correlation_id,
+        )
+    return note
+
+
+def report_request_info(*, actor: AbstractBaseUser, report_id: uuid.UUID | str, question: str) -> InfoRequest:
+    """Ask the reporter a question; it appears on their page for that report and by email."""
+    _require(actor, "reports.review_report")
+    question = question.strip()
+    if not question:
+        raise ValidationError({"question": "Write the question first."})
+    if len(question) > NOTE_MAX:
+        raise ValidationError({"question": f"Keep the question to {NOTE_MAX:,} characters or fewer."})
+    with transaction.atomic():
+        report = _locked(report_id)
+        if report.reporter_id is None:
+            raise ValidationError(
+                {"question": "This report came without an account; write to the complainant by email instead."}
+            )
+        info = InfoRequest.objects.create(report=report, question=question, asked_by=actor)
+        audit.record(
+            actor=actor,
+            event_type="report.info_requested",
+            object_type="report",
+            object_id=report.id,
+            data={"info_request_id": info.pk, "question": question},
+        )
+        transaction.on_commit(lambda: notify.info_requested(info_request_id=info.pk))
+    return info
+
+
+BULK_ACTIONS = ("assign_me", "assign", "unassign", "reviewed", "resolved", "dismissed")
+
+
+@dataclass
+class BulkResult:
+    correlation_id: uuid.UUID
+    done: list[uuid.UUID] = field(default_factory=list)
+    skipped: dict[uuid.UUID, str] = field(default_factory=dict)
+
+
+def reports_bulk(
+    *,
+    actor: AbstractBaseUser,
+    report_ids: Iterable[uuid.UUID | str],
+    action: str,
+    note: str = "",
+    assignee: AbstractBaseUser | None = None,
+) -> BulkResult:
+    """Apply one action to many reports. Each report gets its own audit event, all sharing one
+    correlation id; a report that cannot take the move (someone closed it) is skipped and said so."""
+    _require(actor, "reports.review_report")
+    if action not in BULK_ACTIONS:
+        raise ValidationError({"action": "Choose an action."})
+    result = BulkResult(correlation_id=uuid.uuid4())
+    for report_id in report_ids:
+        try:
+            if action in ("assign_me", "assign", "unassign"):
+                who = actor if action == "assign_me" else (assignee if action == "assign" else None)
+                report_assign(actor=actor, report_id=report_id, assignee=who, correlation_id=result.correlation_id)
+                if note.strip():
+                    report_add_note(actor=actor, report_id=report_id, body=note, correlation_id=result.correlation_id)
+            else:
+                report_review(
+                    actor=actor,
+                    report_id=report_id,
+                    status=action,
+                    admin_notes=note,
+                    correlation_id=result.correlation_id,
+                )
+        except TransitionRefused as refused:
+            result.skipped[refused.report.pk] = str(refused)
+        except Report.DoesNotExist:
+            continue
+        else:
+            result.done.append(uuid.UUID(str(report_id)))
+    return result
+
+
+@dataclass
+class SweepResult:
+    escalated: list[uuid.UUID] = field(default_factory=list)
+
+
+def sla_sweep(*, now: datetime | None = None) -> SweepResult:
+    """Escalate open reports past their deadline, and critical ones past half of it; alert once.
+
+    Safe on several hosts at once: each report is claimed with SKIP LOCKED (PostgreSQL) and marked
+    `sla_alerted_at` in the same transaction, so it is escalated and mailed exactly once.
+    """
+    now = now or timezone.now()
+    result = SweepResult()
+    overdue = Q(due_at__lte=now)
+    # A critical report is half-way through its window when now >= created_at + (due_at - created_at)/2,
+    # i.e. when due_at - now <= half of the critical deadline.
+    half_critical = timedelta(hours=settings.REPORT_DEADLINE_HOURS[Severity.CRITICAL] / 2)
+    critical_half = Q(severity=Severity.CRITICAL, due_at__lte=now + half_critical)
+    due_ids = list(
+        Report.objects.filter(status__in=OPEN_STATUSES, sla_alerted_at__isnull=True)
+        .filter(overdue | critical_half)
+        .order_by("due_at")
+        .values_list("id", flat=True)[:1000]
+    )
+    for report_id in due_ids:
+        with transaction.atomic():
+            rows = Report.objects.filter(pk=report_id, sla_alerted_at__isnull=True, status__in=OPEN_STATUSES)
+            if connection.features.has_select_for_update_skip_locked:
+                rows = rows.select_for_update(skip_locked=True)
+            report = rows.first()
+            if report is None:
+                continue  # another host took it, or it was closed meanwhile
+            before = report_audit_state(report)
+            past_deadline = report.due_at <= now
+            report.sla_alerted_at = now
+            report.escalated = True
+            if not report.escalation_reason:
+                report.escalation_reason = (
+                    "Past its deadline" if past_deadline else "Critical report past half its deadline"
+                )
+            report.save(update_fields=["sla_alerted_at", "escalated", "escalation_reason", "updated_at"])
+            audit.record(
+                actor=audit.SYSTEM,
+                event_type="report.sla_breached",
+                object_type="report",
+                object_id=report.id,
+                before=before,
+                after=report_audit_state(report),
+                data={"past_deadline": past_deadline, "due_at": report.due_at},
+            )
+            transaction.on_commit(lambda rid=report.id: notify.sla_alert(report_id=rid))
+            result.escalated.append(report.id)
+    return result
+
+
+def staff_create(
+    *, actor: audit.Actor, username: str, role: str, email: str = "", password: str | None = None
+) -> tuple[AbstractBaseUser, bool]:
+    """Create a staff account (or give an existing account a role). Returns (user, created)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from moderation.roles import ROLES
+
+    if role not in ROLES:
+        raise ValidationError({"role": f"Role must be one of: {', '.join(ROLES)}."})
+    if not username.strip():
+        raise ValidationError({"username": "A username is required."})
+    User = get_user_model()  # noqa: N806
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(username=username.strip(), defaults={"email": email})
+        if password:
+            user.set_password(password)
+        elif created:
+            user.set_unusable_password()
+        user.is_staff = role == "admin"
+        user.save()
+        user.groups.set(Group.objects.filter(name=role))
+        audit.record(
+            actor=actor,
+            event_type="staff.created",
+            object_type="user",
+            object_id=user.pk,
+            after={"username": user.get_username(), "role": role},
+            data={"created": created},
+        )
+    return user, created

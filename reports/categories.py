@@ -1,0 +1,159 @@
+"""The one table of report categories: severity, deadline, zero tolerance and the EU DSA category.
+
+Everything that needs to know how serious a category is, or how long moderators have to act on
+it, reads it from here (deadline hours per severity come from settings.REPORT_DEADLINE_HOURS).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    HIGH = "high", "High"
+    NORMAL = "normal", "Normal"
+    LOW = "low", "Low"
+
+
+# Lower rank = more urgent; used to order the queue after the deadline.
+SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.NORMAL: 2, Severity.LOW: 3}
+
+
+class Category(models.TextChoices):
+    ILLEGAL_CONTENT = "illegal_content", "Illegal content"
+    CHILD_SAFETY = "child_safety", "Child safety (sexual abuse, exploitation, grooming)"
+    UNDERAGE_USER = "underage_user", "Suspected underage user"
+    NON_CONSENSUAL = "non_consensual", "Non-consensual intimate content"
+    IMPERSONATION = "impersonation", "Impersonation"
+    COPYRIGHT = "copyright", "Copyright infringement"
+    HARASSMENT = "harassment", "Harassment or bullying"
+    HATE_SPEECH = "hate_speech", "Hate speech"
+    VIOLENCE = "violence", "Violence or threats"
+    HUMAN_TRAFFICKING = "human_trafficking", "Human trafficking"
+    SEX_TRAFFICKING = "sex_trafficking", "Sex trafficking"
+    FRAUD = "fraud", "Fraud or scam"
+    SPAM = "spam", "Spam or bot"
+    OTHER_TOS = "other_tos", "Other terms-of-service violation"
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    severity: Severity
+    # Zero tolerance: the decision form proposes removal + termination + referral, and the report
+    # goes straight to compliance.
+    zero_tolerance: bool
+    # Key string of the EU DSA Transparency Database's statement category.
+    dsa_category: str
+    # One kind sentence shown next to the choice on the filing form.
+    hint: str
+
+
+CATEGORY_RULES: dict[str, CategoryRule] = {
+    Category.ILLEGAL_CONTENT: CategoryRule(
+        Severity.CRITICAL,
+        False,
+        "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+        "Content that breaks the law where you are, such as threats or illegal sales.",
+    ),
+    Category.CHILD_SAFETY: CategoryRule(
+        Severity.CRITICAL,
+        True,
+        "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
+        "Sexual content involving minors, or an adult trying to groom a child.",
+    ),
+    Category.UNDERAGE_USER: CategoryRule(
+        Severity.CRITICAL,
+        True,
+        "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
+        "Someone who appears to be under the minimum age to use the service.",
+    ),
+    Category.NON_CONSENSUAL: CategoryRule(
+        Severity.CRITICAL,
+        False,
+        "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR",
+        "Intimate images or video shared or streamed without the person's consent.",
+    ),
+    Category.IMPERSONATION: CategoryRule(
+        Severity.NORMAL,
+        False,
+        "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+        "An account pretending to be you or someone else.",
+    ),
+    Category.COPYRIGHT: CategoryRule(
+        Severity.LOW,
+        False,
+        "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
+        "Your work used without permission; tell us what you own.",
+    ),
+    Category.HARASSMENT: CategoryRule(
+        Severity.HIGH,
+        False,
+        "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+        "Repeated unwanted contact, insults or intimidation aimed at a person.",
+    ),
+    Category.HATE_SPEECH: CategoryRule(
+        Severity.HIGH,
+        False,
+        "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+        "Attacks on people for who they are: origin, religion, gender, sexuality, disability.",
+    ),
+    Category.VIOLENCE: CategoryRule(
+        Severity.CRITICAL,
+        False,
+        "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY",
+        "Threats to hurt someone, or content that glorifies or incites violence.",
+    ),
+    Category.HUMAN_TRAFFICKING: CategoryRule(
+        Severity.CRITICAL,
+        True,
+        "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+        "Recruiting, moving or exploiting people by force, fraud or coercion.",
+    ),
+    Category.SEX_TRAFFICKING: CategoryRule(
+        Severity.CRITICAL, True, "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH", "Selling or coercing someone into sex."
+    ),
+    Category.FRAUD: CategoryRule(
+        Severity.HIGH,
+        False,
+        "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
+        "Attempts to trick people out of money, accounts or personal data.",
+    ),
+    Category.SPAM: CategoryRule(
+        Severity.LOW,
+        False,
+        "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+        "Automated, repetitive or unsolicited messages and fake accounts.",
+    ),
+    Category.OTHER_TOS: CategoryRule(
+        Severity.NORMAL,
+        False,
+        "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+        "Anything else that breaks the community rules; tell us which rule.",
+    ),
+}
+
+
+def rule_for(category: str) -> CategoryRule:
+    return CATEGORY_RULES[category]
+
+
+def severity_for(category: str) -> Severity:
+    return CATEGORY_RULES[category].severity
+
+
+def deadline_for(*, category: str, received_at: datetime) -> datetime:
+    hours = settings.REPORT_DEADLINE_HOURS[severity_for(category)]
+    return received_at + timedelta(hours=hours)
+
+
+def critical_categories() -> list[str]:
+    return [c for c, rule in CATEGORY_RULES.items() if rule.severity == Severity.CRITICAL]
+
+
+def zero_tolerance_categories() -> list[str]:
+    return [c for c, rule in CATEGORY_RULES.items() if rule.zero_tolerance]

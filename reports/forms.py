@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Layout, Submit
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from reports.categories import Category
+from reports.models import TargetKind
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on the field it names, else at the top."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; their content is checked by the filing service."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp,application/pdf"})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class ReportForm(forms.Form):
+    category = forms.ChoiceField(
+        label="What is wrong?",
+        choices=[("", "Choose the closest match…"), *Category.choices],
+        help_text="Pick the closest match; we look at every report whatever you choose.",
+    )
+    reason = forms.CharField(
+        label="What happened?",
+        max_length=settings.REPORT_REASON_MAX_WEB,
+        widget=forms.Textarea(
+            attrs={"rows": 5, "data-counter": "reason-counter", "maxlength": settings.REPORT_REASON_MAX_WEB}
+        ),
+        help_text="Be specific: what was said or shown, and why it is a problem. Quote the words if you can.",
+    )
+    incident_at = forms.DateTimeField(
+        label="When did it happen?",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        help_text="Roughly is fine. Timing helps us find it in chat and video logs.",
+    )
+    is_pattern = forms.BooleanField(
+        label="This is part of a repeated pattern",
+        required=False,
+        help_text="Tick this if it has happened before; describe the earlier times above.",
+    )
+    evidence = MultipleFileField(
+        label="Evidence (optional)",
+        required=False,
+        help_text=f"Up to {settings.EVIDENCE_MAX_FILES} screenshots or PDFs, 10 MB each. "
+        "We remove hidden photo data such as location before storing them.",
+    )
+    good_faith = forms.BooleanField(
+        label="I believe this report is accurate and I am making it in good faith.",
+        required=True,
+        error_messages={"required": "Please confirm that the report is accurate and made in good faith."},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "category",
+            Field("reason"),
+            HTML('<p class="counter" id="reason-counter" aria-live="polite"></p>'),
+            Div(Div("incident_at", css_class="col"), Div("is_pattern", css_class="col"), css_class="row"),
+            "evidence",
+            "good_faith",
+            Submit("submit", "Send report", css_class="btn btn-primary"),
+        )
+
+
+class ComplaintForm(forms.Form):
+    name = forms.CharField(label="Your name", max_length=150, required=False)
+    email = forms.EmailField(
+        label="Your email", required=False, help_text="We send a confirmation of receipt and the outcome here."
+    )
+    content_kind = forms.ChoiceField(label="What kind of content?", choices=TargetKind.choices)
+    location = forms.CharField(
+        label="Where is it?",
+        max_length=500,
+        help_text="A link, the room or channel name, or the username, and the time if you know it.",
+    )
+    category = forms.ChoiceField(label="What is wrong with it?", choices=[("", "Choose…"), *Category.choices])
+    description = forms.CharField(
+        label="Why should it be removed?",
+        max_length=settings.REPORT_REASON_MAX_WEB,
+        widget=forms.Textarea(
+            attrs={"rows": 5, "data-counter": "description-counter", "maxlength": settings.REPORT_REASON_MAX_WEB}
+        ),
+        help_text="Explain clearly why the content is illegal or breaks our rules. "
+        "For copyright, say what work you own.",
+    )
+    good_faith = forms.BooleanField(
+        label="I believe the information in this complaint is accurate and complete, and I make it in good faith.",
+        required=True,
+        error_messages={"required": "Please confirm that the complaint is accurate and made in good faith."},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            HTML(
+                '<p class="muted">Name and email are required, except for reports of child sexual abuse, '
+                "which you may send anonymously.</p>"
+            ),
+            Div(Div("name", css_class="col"), Div("email", css_class="col"), css_class="row"),
+            Div(Div("content_kind", css_class="col"), Div("category", css_class="col"), css_class="row"),
+            "location",
+            "description",
+            HTML('<p class="counter" id="description-counter" aria-live="polite"></p>'),
+            "good_faith",
+            Submit("submit", "Send complaint", css_class="btn btn-primary"),
+        )

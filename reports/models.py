@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from reports.categories import Category, Severity
+
+
+class TargetKind(models.TextChoices):
+    MESSAGE = "message", "Chat message"
+    USER = "user", "Account"
+    FILE = "file", "File"
+    VIDEO_SESSION = "video_session", "Live video session"
+    VIDEO_STORY = "video_story", "Video story"
+    PROFILE = "profile", "Profile"
+
+
+class TargetState(models.TextChoices):
+    VISIBLE = "visible", "Visible"
+    REMOVED = "removed", "Removed"
+    QUARANTINED = "quarantined", "Quarantined"
+
+
+class Target(models.Model):
+    """A reportable thing as the moderation system knows it, with a snapshot kept as evidence.
+
+    The snapshot (text, or a file with its SHA-256, plus metadata) survives the content's removal on
+    the platform, so a decision can always be checked against what was actually reported.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=TargetKind.choices)
+    # The platform's own identifier; targets registered through the API are idempotent on it.
+    external_id = models.CharField(max_length=128, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_targets"
+    )
+    title = models.CharField(max_length=200, help_text="Short label, e.g. 'Message in #lobby'")
+    snapshot_text = models.TextField(blank=True)
+    snapshot_file = models.FileField(upload_to="snapshots/%Y/%m/", blank=True)
+    snapshot_content_type = models.CharField(max_length=100, blank=True)
+    snapshot_sha256 = models.CharField(max_length=64, blank=True)
+    snapshot_purged_at = models.DateTimeField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=20, choices=TargetState.choices, default=TargetState.VISIBLE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "external_id"], condition=~Q(external_id=""), name="target_unique_external_id"
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "kind"], name="target_owner_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"
+
+    @property
+    def snapshot_is_image(self) -> bool:
+        return self.snapshot_content_type.startswith("image/")
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    REVIEWED = "reviewed", "Reviewed"
+    RESOLVED = "resolved", "Resolved"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+OPEN_STATUSES = (ReportStatus.PENDING, ReportStatus.REVIEWED)
+CLOSED_STATUSES = (ReportStatus.RESOLVED, ReportStatus.DISMISSED)
+
+
+class ReportChannel(models.TextChoices):
+    WEB = "web", "Web form"
+    API = "api", "API"
+    THIRD_PARTY = "third_party", "Complaint (no account)"
+    AUTOMATED = "automated", "Automated detection"
+
+
+class Report(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    report_type = models.CharField(max_length=20, choices=TargetKind.choices)
+    target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="reports_filed"
+    )
+    # For complaints sent without an account; both may be empty for anonymous child-safety reports.
+    reporter_name = models.CharField(max_length=150, blank=True)
+    reporter_email = models.EmailField(blank=True)
+    channel = models.CharField(max_length=20, choices=ReportChannel.choices, default=ReportChannel.WEB)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    reason = models.TextField()
+    incident_at = models.DateTimeField(null=True, blank=True)
+    is_pattern = models.BooleanField("Part of a repeated pattern", default=False)
+
+    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)
+    due_at = models.DateTimeField()
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="reports_assigned"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="reports_reviewed"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    first_reviewed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    admin_notes = models.TextField(blank=True)
+    escalated = models.BooleanField(default=False)
+    escalation_reason = models.TextField(blank=True)
+    sla_alerted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            # "You already reported this": one open report per person per target.
+            models.UniqueConstraint(
+                fields=["reporter", "target"],
+                condition=Q(status__in=["pending", "reviewed"]) & Q(reporter__isnull=False),
+                name="report_one_open_per_reporter_target",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="report_status_due_idx"),
+            models.Index(fields=["status", "category", "due_at"], name="report_status_cat_due_idx"),
+            models.Index(fields=["status", "report_type", "due_at"], name="report_status_type_due_idx"),
+            models.Index(fields=["status", "severity", "due_at"], name="report_status_sev_due_idx"),
+            models.Index(fields=["assignee", "status", "due_at"], name="report_assignee_idx"),
+            models.Index(fields=["target", "status"], name="report_target_status_idx"),
+            models.Index(fields=["reporter", "created_at"], name="report_reporter_time_idx"),
+            models.Index(fields=["created_at"], name="report_created_idx"),
+        ]
+        permissions = [
+            ("view_queue", "Can work the moderation queue and see every report"),
+            ("review_report", "Can review, assign, note and escalate reports"),
+            ("reopen_report", "Can reopen a resolved or dismissed report"),
+            ("view_escalated", "Sees escalated reports in the default view (compliance)"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.short_id} ({self.get_category_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reports:detail", args=[self.id])
+
+    @property
+    def short_id(self) -> str:
+        return str(self.id)[:8]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+def evidence_upload_to(instance: Evidence, filename: str) -> str:
+    # Never trust the uploaded name for the path: a random name with the extension we chose.
+    return f"evidence/{instance.report_id}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class Evidence(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to=evidence_upload_to, blank=True)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    purged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def extension(self) -> str:
+        return {"image/png": ".png", "image/jpeg": ".jpg", "application/pdf": ".pdf"}.get(self.content_type, ".bin")
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class InfoRequest(models.Model):
+    """A moderator's question to the reporter, answered on the reporter's own report page."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="info_requests")
+    question = models.TextField()
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(auto_now_add=True)
+    answer = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["asked_at"]
+
+    def __str__(self) -> str:
+        return f"Question on {self.report_id}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None

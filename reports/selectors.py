@@ -1,0 +1,70 @@
+"""Reads for the reporter's pages. Visibility lives here: a report you may not see is a 404."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from reports.models import Report, Target, TargetKind, TargetState
+
+
+def reports_visible_to(user: AbstractBaseUser) -> QuerySet[Report]:
+    """Moderation staff see every report; anyone else only the reports they filed."""
+    if not user.is_authenticated:
+        return Report.objects.none()
+    if user.has_perm("reports.view_queue"):
+        return Report.objects.all()
+    return Report.objects.filter(reporter=user)
+
+
+def my_reports(*, user: AbstractBaseUser) -> QuerySet[Report]:
+    return Report.objects.filter(reporter=user).select_related("target").order_by("-created_at")
+
+
+def my_report(*, user: AbstractBaseUser, report_id: uuid.UUID) -> Report:
+    """One of the user's own reports, or 404 whether it does not exist or belongs to someone else."""
+    report = (
+        Report.objects.filter(reporter=user, pk=report_id).select_related("target").prefetch_related("evidence").first()
+    )
+    if report is None:
+        raise Http404("No such report")
+    return report
+
+
+def reportable_target(*, public_id: str | None) -> Target:
+    """The target a filing form is about, or 404 for a missing, malformed or removed target."""
+    try:
+        target_uuid = uuid.UUID(str(public_id))
+    except (TypeError, ValueError):
+        raise Http404("Unknown target") from None
+    target = Target.objects.select_related("owner").filter(public_id=target_uuid).first()
+    if target is None or target.state != TargetState.VISIBLE:
+        raise Http404("Unknown target")
+    return target
+
+
+def demo_platform_targets(*, user: AbstractBaseUser) -> dict[str, list[Target]]:
+    """What the demo platform page shows, grouped by kind, newest first (visible content only)."""
+    targets = (
+        # Complaint targets have no owner: they are descriptions, not platform content.
+        Target.objects.filter(state=TargetState.VISIBLE, owner__isnull=False)
+        .select_related("owner")
+        .order_by("-created_at")
+    )
+    grouped: dict[str, list[Target]] = {kind: [] for kind in TargetKind.values}
+    per_kind = 8
+    for kind in TargetKind.values:
+        grouped[kind] = list(targets.filter(kind=kind)[:per_kind])
+    return grouped
+
+
+def open_report_ids_by(*, user: AbstractBaseUser, targets: list[Target]) -> set[int]:
+    """Targets among these that the user already has an open report on (to label the link)."""
+    return set(
+        Report.objects.filter(Q(reporter=user) & Q(status__in=["pending", "reviewed"]), target__in=targets).values_list(
+            "target_id", flat=True
+        )
+    )

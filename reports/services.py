@@ -1,0 +1,313 @@
+"""Every write of the reports app. Each service validates, writes and records its audit event in
+one transaction; mail goes out only after commit."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit import services as audit
+from reports import notify
+from reports.categories import Category, deadline_for, severity_for
+from reports.models import (
+    OPEN_STATUSES,
+    Evidence,
+    Report,
+    ReportChannel,
+    ReportStatus,
+    Target,
+    TargetKind,
+)
+from reports.uploads import CleanFile, clean_upload
+
+ALREADY_REPORTED = "You already reported this; we will review it."
+OWN_CONTENT = "You cannot report your own content."
+# Clocks differ a little between the platform and us; an incident "in the future" by less is fine.
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+class RateLimitExceeded(ValidationError):
+    """Too many reports in the last hour. `retry_after` is in seconds (for the API's Retry-After)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, code="rate_limited")
+        self.retry_after = retry_after
+
+
+def _reason_limit(channel: str) -> int:
+    return settings.REPORT_REASON_MAX_API if channel == ReportChannel.API else settings.REPORT_REASON_MAX_WEB
+
+
+def _check_rate_limit(*, reporter: AbstractBaseUser) -> None:
+    limit = settings.REPORTS_PER_HOUR_LIMIT
+    window_start = timezone.now() - timedelta(hours=1)
+    recent = list(
+        Report.objects.filter(reporter=reporter, created_at__gte=window_start)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        oldest_counted = recent[-1]
+        retry_after = max(1, int((oldest_counted + timedelta(hours=1) - timezone.now()).total_seconds()))
+        raise RateLimitExceeded(
+            f"You have sent {limit} reports in the last hour, the most we accept. "
+            f"Please try again in {max(1, retry_after // 60)} minutes.",
+            retry_after=retry_after,
+        )
+
+
+def _clean_report_fields(*, category: str, reason: str, channel: str, incident_at) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if category not in Category.values:
+        errors["category"] = "Choose one of the listed categories."
+    limit = _reason_limit(channel)
+    if not reason.strip():
+        errors["reason"] = "Tell us what happened."
+    elif len(reason) > limit:
+        errors["reason"] = f"Keep the reason to {limit:,} characters or fewer (it has {len(reason):,})."
+    if incident_at is not None and incident_at > timezone.now() + _CLOCK_SKEW:
+        errors["incident_at"] = "The time it happened cannot be in the future."
+    return errors
+
+
+def _clean_evidence(files: Sequence[UploadedFile]) -> list[CleanFile]:
+    if len(files) > settings.EVIDENCE_MAX_FILES:
+        raise ValidationError({"evidence": f"Attach at most {settings.EVIDENCE_MAX_FILES} files."})
+    cleaned, problems = [], []
+    for upload in files:
+        try:
+            cleaned.append(clean_upload(upload))
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+    if problems:
+        raise ValidationError({"evidence": problems})
+    return cleaned
+
+
+def _store_evidence(*, report: Report, files: list[CleanFile], stored: list[str]) -> list[Evidence]:
+    rows = []
+    for clean in files:
+        evidence = Evidence(
+            report=report,
+            original_name=clean.original_name,
+            content_type=clean.content_type,
+            size=clean.size,
+            sha256=clean.sha256,
+        )
+        evidence.file.save(clean.original_name, ContentFile(clean.content), save=False)
+        stored.append(evidence.file.name)
+        evidence.save()
+        rows.append(evidence)
+    return rows
+
+
+def _discard_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+def report_file(
+    *,
+    actor: AbstractBaseUser,
+    target: Target,
+    category: str,
+    reason: str,
+    incident_at=None,
+    is_pattern: bool = False,
+    evidence: Sequence[UploadedFile] = (),
+    channel: str = ReportChannel.WEB,
+) -> Report:
+    """File a report from a signed-in user on a known target."""
+    if not actor.is_authenticated:
+        raise PermissionError("only signed-in users file reports here; others use the complaint form")
+    errors = _clean_report_fields(category=category, reason=reason, channel=channel, incident_at=incident_at)
+    if target.owner_id == actor.pk:
+        errors["target"] = OWN_CONTENT
+    if errors:
+        raise ValidationError(errors)
+    if Report.objects.filter(reporter=actor, target=target, status__in=OPEN_STATUSES).exists():
+        raise ValidationError({"target": ALREADY_REPORTED}, code="duplicate")
+    _check_rate_limit(reporter=actor)
+    files = _clean_evidence(evidence)
+
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            report = Report.objects.create(
+                report_type=target.kind,
+                target=target,
+                reporter=actor,
+                channel=channel,
+                category=category,
+                severity=severity_for(category),
+                reason=reason.strip(),
+                incident_at=incident_at,
+                is_pattern=is_pattern,
+                status=ReportStatus.PENDING,
+                due_at=deadline_for(category=category, received_at=now),
+            )
+            rows = _store_evidence(report=report, files=files, stored=stored)
+            audit.record(
+                actor=actor,
+                event_type="report.created",
+                object_type="report",
+                object_id=report.id,
+                after=report_audit_state(report),
+                data={
+                    "channel": channel,
+                    "target": str(target.public_id),
+                    "evidence_sha256": [row.sha256 for row in rows],
+                },
+            )
+            transaction.on_commit(lambda: notify.report_received(report_id=report.id))
+    except IntegrityError as exc:
+        # Two submissions of the same report raced past the check above; the database's unique
+        # constraint let exactly one in.
+        _discard_files(stored)
+        raise ValidationError({"target": ALREADY_REPORTED}, code="duplicate") from exc
+    except BaseException:
+        _discard_files(stored)
+        raise
+    return report
+
+
+def complaint_file(
+    *, name: str, email: str, content_kind: str, location: str, description: str, category: str, good_faith: bool
+) -> Report:
+    """A complaint or content-removal request from someone without an account (DSA Art. 16 notice).
+
+    The content is not yet a registered target, so a target is made from what the person tells us.
+    Name and email may be left out only for child-safety reports, as the law allows.
+    """
+    errors = _clean_report_fields(
+        category=category, reason=description, channel=ReportChannel.THIRD_PARTY, incident_at=None
+    )
+    if content_kind not in TargetKind.values:
+        errors["content_kind"] = "Choose what kind of content this is."
+    if not location.strip():
+        errors["location"] = "Tell us where the content is: a link, room name or username."
+    if not good_faith:
+        errors["good_faith"] = "Please confirm that the complaint is accurate and made in good faith."
+    if category != Category.CHILD_SAFETY and not (name.strip() and email.strip()):
+        errors["email"] = "Give your name and email so we can reply (only child-safety reports may be anonymous)."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        now = timezone.now()
+        target = Target.objects.create(
+            kind=content_kind,
+            title=location.strip()[:200],
+            snapshot_text=location.strip(),
+            metadata={"source": "complaint", "reported_location": location.strip()},
+        )
+        report = Report.objects.create(
+            report_type=content_kind,
+            target=target,
+            reporter=None,
+            reporter_name=name.strip(),
+            reporter_email=email.strip(),
+            channel=ReportChannel.THIRD_PARTY,
+            category=category,
+            severity=severity_for(category),
+            reason=description.strip(),
+            status=ReportStatus.PENDING,
+            due_at=deadline_for(category=category, received_at=now),
+        )
+        audit.record(
+            actor=audit.PUBLIC_FORM,
+            event_type="report.created",
+            object_type="report",
+            object_id=report.id,
+            after=report_audit_state(report),
+            data={
+                "channel": ReportChannel.THIRD_PARTY,
+                "target": str(target.public_id),
+                "anonymous": not email.strip(),
+            },
+        )
+        if report.reporter_email:
+            transaction.on_commit(lambda: notify.report_received(report_id=report.id))
+    return report
+
+
+def target_register(
+    *,
+    actor: audit.Actor,
+    kind: str,
+    external_id: str = "",
+    owner: AbstractBaseUser | None,
+    title: str,
+    text: str = "",
+    file_content: bytes | None = None,
+    file_content_type: str = "",
+    metadata: dict[str, Any] | None = None,
+) -> tuple[Target, bool]:
+    """Register a target, or update it when the platform sends the same (kind, external_id) again.
+
+    Once a target has been reported its snapshot is evidence and is never overwritten; only the
+    title and metadata may change. Returns (target, created).
+    """
+    if kind not in TargetKind.values:
+        raise ValidationError({"kind": "Unknown target kind."})
+    with transaction.atomic():
+        target = None
+        if external_id:
+            target = Target.objects.select_for_update().filter(kind=kind, external_id=external_id).first()
+        created = target is None
+        if created:
+            target = Target(kind=kind, external_id=external_id)
+        before = None if created else _target_state(target)
+        target.owner = owner
+        target.title = title[:200]
+        target.metadata = metadata or {}
+        if created or not target.reports.exists():
+            target.snapshot_text = text
+            if file_content is not None:
+                target.snapshot_sha256 = hashlib.sha256(file_content).hexdigest()
+                target.snapshot_content_type = file_content_type
+                target.snapshot_file.save(f"{target.public_id.hex}", ContentFile(file_content), save=False)
+        target.save()
+        audit.record(
+            actor=actor,
+            event_type="target.registered",
+            object_type="target",
+            object_id=target.public_id,
+            before=before,
+            after=_target_state(target),
+        )
+    return target, created
+
+
+def report_audit_state(report: Report) -> dict[str, Any]:
+    return {
+        "status": report.status,
+        "category": report.category,
+        "severity": report.severity,
+        "report_type": report.report_type,
+        "due_at": report.due_at,
+        "assignee": report.assignee_id,
+        "escalated": report.escalated,
+    }
+
+
+def _target_state(target: Target) -> dict[str, Any]:
+    return {
+        "kind": target.kind,
+        "external_id": target.external_id,
+        "owner": target.owner_id,
+        "title": target.title,
+        "state": target.state,
+        "snapshot_sha256": target.snapshot_sha256,
+    }

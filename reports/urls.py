@@ -1,0 +1,13 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("demo/", views.demo_platform, name="demo"),
+    path("report/new/", views.report_new, name="new"),
+    path("report/mine/", views.report_mine, name="mine"),
+    path("report/<uuid:report_id>/", views.report_detail, name="detail"),
+    path("complaint/", views.complaint, name="complaint"),
+]

@@ -1,0 +1,48 @@
+// Report Desk: small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+
+  // Live character counters: <textarea data-counter="ID" maxlength="N"> updates #ID.
+  function initCounters(root) {
+    root.querySelectorAll("textarea[data-counter]").forEach(function (field) {
+      var out = document.getElementById(field.dataset.counter);
+      var max = parseInt(field.getAttribute("maxlength"), 10);
+      if (!out || !max) { return; }
+      function update() {
+        var left = max - field.value.length;
+        out.textContent = field.value.length + " / " + max + " characters" + (left < 50 ? " — " + left + " left" : "");
+        out.classList.toggle("counter-warn", left < 50);
+      }
+      field.addEventListener("input", update);
+      update();
+    });
+  }
+
+  // Blurred images are revealed on click, one at a time (moderator wellbeing).
+  function initReveal(root) {
+    root.querySelectorAll("[data-reveal]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var target = document.getElementById(button.dataset.reveal);
+        if (target) { target.classList.remove("blurred"); button.remove(); }
+      });
+    });
+  }
+
+  // Confirm before destructive buttons: <button data-confirm="Are you sure?">.
+  function initConfirm(root) {
+    root.querySelectorAll("[data-confirm]").forEach(function (el) {
+      el.addEventListener("click", function (event) {
+        if (!window.confirm(el.dataset.confirm)) { event.preventDefault(); }
+      });
+    });
+  }
+
+  function init(root) {
+    initCounters(root);
+    initReveal(root);
+    initConfirm(root);
+  }
+
+  window.ReportDesk = { init: init };
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+})();

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from django.db import connection
+from PIL import Image
+
+from audit import triggers
+from tests.factories import UserFactory
+
+# Playwright's sync API runs an event loop in the main thread; Django must still allow DB access.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def _uses_transactions(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames) or (marker and marker.kwargs.get("transaction"))
+    )
+
+
+@pytest.fixture(autouse=True)
+def _audit_triggers(request):
+    """Keep the append-only triggers in place for every test that touches the database.
+
+    Django empties tables between transactional tests (TRUNCATE or DELETE), which the triggers
+    rightly refuse; so for those tests the triggers are lifted after the test, just before the
+    flush, and put back at the start of the next test.
+    """
+    uses_db = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if not uses_db and not request.node.get_closest_marker("django_db"):
+        yield
+        return
+    transactional = _uses_transactions(request)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    triggers.install(connection)
+    yield
+    if transactional:
+        triggers.remove(connection)
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(username="reporter")
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory(username="someone_else")
+
+
+@pytest.fixture
+def moderator(db):
+    return UserFactory(username="moderator1", role="moderator")
+
+
+@pytest.fixture
+def compliance(db):
+    return UserFactory(username="compliance1", role="compliance")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin1", role="admin")
+
+
+def png_bytes(
+    size: tuple[int, int] = (64, 48), colour: tuple[int, int, int] = (200, 30, 30), exif: bool = False
+) -> bytes:
+    image = Image.new("RGB", size, colour)
+    buffer = io.BytesIO()
+    if exif:
+        data = Image.Exif()
+        data[0x010F] = "SpyCam Inc."  # Make
+        image.save(buffer, format="JPEG", exif=data.tobytes())
+    else:
+        image.save(buffer, format="PNG")
+    return buffer.getvalue()
