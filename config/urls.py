@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("moderation/", include("moderation.urls")),
     path("audit/", include("audit.urls")),
+    path("api/", include("config.api_urls")),
     path("django-admin/", admin.site.urls),
 ]
