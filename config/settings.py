@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "moderation.auth.SanctionedSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -231,6 +232,15 @@ EVIDENCE_MAX_FILES = 5
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 # Images larger than this many pixels are refused before decoding (decompression bombs).
 EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", 40_000_000)
+
+# Enforcement: the repeat-offender ladder within the strike window, appeals, and the platform webhook.
+STRIKE_LADDER = env_list("STRIKE_LADDER", "warning,timeout:24h,suspension:7d,termination")
+STRIKE_WINDOW_DAYS = env_int("STRIKE_WINDOW_DAYS", 90)
+APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 183)
+APPEAL_DEADLINE_DAYS = env_int("APPEAL_DEADLINE_DAYS", 7)
+WEBHOOK_URL = env("WEBHOOK_URL")
+WEBHOOK_SECRET = env("WEBHOOK_SECRET", "dev-webhook-secret" if not PRODUCTION else "")
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
 
 LOGGING = {
     "version": 1,

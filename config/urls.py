@@ -2,13 +2,21 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from moderation.auth import SanctionAwareAuthenticationForm
 from reports import views as report_views
 
 urlpatterns = [
     path("", report_views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=SanctionAwareAuthenticationForm
+        ),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("reports.urls")),
+    path("", include("moderation.enforcement_urls")),
     path("moderation/", include("moderation.urls")),
     path("audit/", include("audit.urls")),
     path("api/", include("config.api_urls")),

@@ -17,10 +17,16 @@ _ROLE_ORDER = (ADMIN, COMPLIANCE, MODERATOR)
 _MODERATOR = {
     "reports.view_queue",
     "reports.review_report",
+    "moderation.apply_basic_action",
 }
 _COMPLIANCE = _MODERATOR | {
     "reports.view_escalated",
     "audit.view_auditevent",
+    "moderation.apply_severe_action",
+    "moderation.approve_referral",
+    "moderation.lift_sanction",
+    "moderation.view_removed_content",
+    "moderation.decide_appeal",
 }
 _ADMIN = _COMPLIANCE | {
     "reports.reopen_report",
@@ -63,5 +69,7 @@ def sync_role_groups(apps: Any) -> None:
         wanted = []
         for dotted in sorted(perms):
             app_label, codename = dotted.split(".")
-            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            # A permission whose model a later migration adds is skipped here; that migration syncs
+            # the groups again, so the last one to run leaves them exactly as the table says.
+            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
         group.permissions.set(wanted)

@@ -1,0 +1,592 @@
+"""Services for enforcement: decisions (one or more actions), lifting, referral approval, expiry,
+appeals. Same rules as moderation/services.py: one transaction with the audit events, the
+platform's webhook written to the outbox in that transaction, notices mailed after commit.
+
+Kept apart from services.py (review and queue work) because this is a whole domain of its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from audit import services as audit
+from moderation import notices, webhooks
+from moderation.actions import ACTION_RULES, ActionKind, LadderStep, may_take, strike_ladder
+from moderation.models import Appeal, AppealStatus, GroundType, Sanction, SanctionStatus
+from moderation.services import TransitionRefused, report_review
+from reports.categories import rule_for as category_rule
+from reports.models import OPEN_STATUSES, Report, ReportStatus, Target, TargetState
+from reports.services import report_audit_state
+from reports.uploads import clean_upload
+
+FACTS_MAX = 5000
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    kind: str
+    ends_at: datetime | None = None
+
+
+def sanction_audit_state(sanction: Sanction) -> dict[str, Any]:
+    return {
+        "kind": sanction.kind,
+        "status": sanction.status,
+        "account": sanction.account_id,
+        "target": str(sanction.target.public_id) if sanction.target_id else None,
+        "ends_at": sanction.ends_at,
+        "ground_type": sanction.ground_type,
+        "ground": sanction.ground,
+        "automated": sanction.automated,
+        "decision_id": sanction.decision_id,
+    }
+
+
+def _webhook_payload(sanction: Sanction, event: str) -> dict[str, Any]:
+    # What the platform needs to enforce; never who reported.
+    return {
+        "event": event,
+        "sanction_id": sanction.id,
+        "kind": sanction.kind,
+        "status": sanction.status,
+        "account_id": sanction.account_id,
+        "target": {
+            "id": sanction.target.public_id,
+            "kind": sanction.target.kind,
+            "external_id": sanction.target.external_id,
+        }
+        if sanction.target_id
+        else None,
+        "session_id": (sanction.target.metadata or {}).get("session_id") if sanction.target_id else None,
+        "starts_at": sanction.starts_at,
+        "ends_at": sanction.ends_at,
+    }
+
+
+# --- reads used by the rules below (and by pages) -----------------------------------------------
+
+
+def sanctions_in_force(*, account: AbstractBaseUser, at: datetime | None = None) -> QuerySet[Sanction]:
+    at = at or timezone.now()
+    return Sanction.objects.filter(account=account, status=SanctionStatus.ACTIVE).filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=at)
+    )
+
+
+def sign_in_block(*, account: AbstractBaseUser) -> Sanction | None:
+    """The suspension or termination that keeps this account out, if any (checked on access)."""
+    blocking = [k for k, rule in ACTION_RULES.items() if rule.blocks_sign_in]
+    return sanctions_in_force(account=account).filter(kind__in=blocking).order_by("ends_at").last()
+
+
+def strikes(*, account: AbstractBaseUser, at: datetime | None = None) -> QuerySet[Sanction]:
+    at = at or timezone.now()
+    window_start = at - timedelta(days=settings.STRIKE_WINDOW_DAYS)
+    kinds = [k for k, rule in ACTION_RULES.items() if rule.strike]
+    return Sanction.objects.filter(account=account, kind__in=kinds, decided_at__gte=window_start).exclude(
+        status__in=[SanctionStatus.REVERSED, SanctionStatus.PENDING_APPROVAL]
+    )
+
+
+def ladder_proposal(*, account: AbstractBaseUser | None) -> LadderStep | None:
+    """The next step of the repeat-offender ladder for this account."""
+    if account is None:
+        return None
+    ladder = strike_ladder()
+    return ladder[min(strikes(account=account).count(), len(ladder) - 1)] if ladder else None
+
+
+def proposed_kinds(*, report: Report) -> list[str]:
+    """What the decision form pre-selects: the zero-tolerance set, or the ladder's next step."""
+    if category_rule(report.category).zero_tolerance:
+        return [ActionKind.REMOVE_CONTENT, ActionKind.TERMINATION, ActionKind.REFER_AUTHORITIES]
+    step = ladder_proposal(account=report.target.owner)
+    return [step.kind] if step else []
+
+
+# --- decisions ----------------------------------------------------------------------------------
+
+
+def _validate_decision(
+    *,
+    actor,
+    report: Report,
+    actions: Sequence[ActionRequest],
+    ground_type: str,
+    ground: str,
+    facts: str,
+    ladder_override_reason: str,
+    now: datetime,
+) -> None:
+    errors: dict[str, list[str]] = {}
+
+    def add(field_name: str, message: str) -> None:
+        errors.setdefault(field_name, []).append(message)
+
+    if not actions:
+        add("actions", "Choose at least one action.")
+    kinds = [a.kind for a in actions]
+    if len(set(kinds)) != len(kinds):
+        add("actions", "Each action can be chosen once per decision.")
+    for action in actions:
+        if action.kind not in ACTION_RULES:
+            add("actions", f"Unknown action {action.kind!r}.")
+            continue
+        rule = ACTION_RULES[action.kind]
+        label = ActionKind(action.kind).label
+        if not may_take(actor, action.kind):
+            raise PermissionDenied(f"Your role may not take the action “{label}”.")
+        if rule.duration == "required" and action.ends_at is None:
+            add("ends_at", f"{label} needs an end date and time.")
+        if action.ends_at is not None and action.ends_at <= now:
+            add("ends_at", f"The end of “{label}” must be in the future.")
+        if rule.target_kinds and report.target.kind not in rule.target_kinds:
+            add("actions", f"“{label}” does not apply to a {report.target.get_kind_display().lower()}.")
+        if not rule.on_content and report.target.owner_id is None:
+            add("actions", f"“{label}” needs an account, and this content has no known owner.")
+    if ground_type not in GroundType.values:
+        add("ground_type", "Say whether the ground is the law or the terms of service.")
+    if not ground.strip():
+        add("ground", "Name the law or the clause of the terms of service.")
+    if not facts.strip():
+        add("facts", "Describe the facts in plain words; the affected person reads this.")
+    elif len(facts) > FACTS_MAX:
+        add("facts", f"Keep the facts to {FACTS_MAX:,} characters or fewer.")
+    proposal = proposal_for_decision(report=report)
+    strike_kinds = {a.kind for a in actions if a.kind in ACTION_RULES and ACTION_RULES[a.kind].strike}
+    if proposal and proposal.kind not in strike_kinds and not ladder_override_reason.strip():
+        add(
+            "ladder_override_reason",
+            f"The repeat-offender ladder proposes “{ActionKind(proposal.kind).label}”; say why you chose otherwise.",
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def proposal_for_decision(*, report: Report) -> LadderStep | None:
+    # Zero-tolerance content always proposes termination, whatever the ladder says.
+    if category_rule(report.category).zero_tolerance:
+        return LadderStep(ActionKind.TERMINATION, None)
+    return ladder_proposal(account=report.target.owner)
+
+
+def decision_apply(
+    *,
+    actor: AbstractBaseUser,
+    report_id: uuid.UUID | str,
+    actions: Sequence[ActionRequest],
+    ground_type: str,
+    ground: str,
+    facts: str,
+    automated: bool = False,
+    apply_to_all_open: bool = False,
+    ladder_override_reason: str = "",
+) -> list[Sanction]:
+    """Take one decision on a report: one or more actions, each with its effect, audit event and
+    webhook; the report (and, if asked, every open report on the same target) is resolved; the
+    affected account gets a statement of reasons and each reporter the outcome, after commit."""
+    if not actor.is_authenticated or not actor.has_perm("reports.review_report"):
+        raise PermissionDenied("reports.review_report is required")
+    now = timezone.now()
+    with transaction.atomic():
+        report = Report.objects.select_for_update().select_related("target__owner").get(pk=report_id)
+        if report.status not in OPEN_STATUSES:
+            raise TransitionRefused(
+                f"This report is already {report.get_status_display().lower()}"
+                + (f" by {report.reviewed_by.get_username()}." if report.reviewed_by_id else "."),
+                report=report,
+            )
+        _validate_decision(
+            actor=actor,
+            report=report,
+            actions=actions,
+            ground_type=ground_type,
+            ground=ground,
+            facts=facts,
+            ladder_override_reason=ladder_override_reason,
+            now=now,
+        )
+        target = Target.objects.select_for_update().get(pk=report.target_id)
+        resolved = [report]
+        if apply_to_all_open:
+            resolved += list(
+                Report.objects.select_for_update().filter(target=target, status__in=OPEN_STATUSES).exclude(pk=report.pk)
+            )
+        decision_id = uuid.uuid4()
+        sanctions = []
+        for action in actions:
+            rule = ACTION_RULES[action.kind]
+            status = (
+                SanctionStatus.PENDING_APPROVAL
+                if rule.needs_second_approval
+                else SanctionStatus.ACTIVE
+                if rule.lasting
+                else SanctionStatus.DONE
+            )
+            sanction = Sanction.objects.create(
+                decision_id=decision_id,
+                kind=action.kind,
+                account=target.owner,
+                target=target,
+                status=status,
+                ground_type=ground_type,
+                ground=ground.strip(),
+                facts=facts.strip(),
+                automated=automated,
+                starts_at=now,
+                ends_at=action.ends_at,
+                ladder_override_reason=ladder_override_reason.strip(),
+                decided_by=actor,
+                decided_at=now,
+            )
+            sanction.reports.set(resolved)
+            audit.record(
+                actor=actor,
+                event_type="sanction.applied",
+                object_type="sanction",
+                object_id=sanction.id,
+                after=sanction_audit_state(sanction),
+                data={"reports": [str(r.pk) for r in resolved]},
+                correlation_id=decision_id,
+            )
+            if rule.on_content and status == SanctionStatus.ACTIVE:
+                new_state = (
+                    TargetState.QUARANTINED if action.kind == ActionKind.QUARANTINE_FILE else TargetState.REMOVED
+                )
+                _set_target_state(actor=actor, target=target, state=new_state, correlation_id=decision_id)
+            if status != SanctionStatus.PENDING_APPROVAL:
+                webhooks.enqueue(event_type="sanction.applied", payload=_webhook_payload(sanction, "applied"))
+            sanctions.append(sanction)
+        for each in resolved:
+            report_review(
+                actor=actor,
+                report_id=each.pk,
+                status=ReportStatus.RESOLVED,
+                admin_notes=f"Decision: {', '.join(ActionKind(a.kind).label for a in actions)}.",
+                correlation_id=decision_id,
+            )
+        if target.owner_id and any(s.kind != ActionKind.REFER_AUTHORITIES for s in sanctions):
+            notices.statement_of_reasons(actor=actor, sanctions=sanctions)
+    return sanctions
+
+
+def _set_target_state(*, actor, target: Target, state: str, correlation_id: uuid.UUID | None = None) -> None:
+    if target.state == state:
+        return
+    before = {"state": target.state}
+    target.state = state
+    target.save(update_fields=["state", "updated_at"])
+    audit.record(
+        actor=actor,
+        event_type="target.state_changed",
+        object_type="target",
+        object_id=target.public_id,
+        before=before,
+        after={"state": state},
+        correlation_id=correlation_id,
+    )
+
+
+def _undo_effect(*, actor, sanction: Sanction) -> None:
+    """Restore content when no other removal or quarantine of it is still in force."""
+    if ACTION_RULES[sanction.kind].on_content and sanction.target_id:
+        target = Target.objects.select_for_update().get(pk=sanction.target_id)
+        still_removed = (
+            Sanction.objects.filter(
+                target=target,
+                status=SanctionStatus.ACTIVE,
+                kind__in=[ActionKind.REMOVE_CONTENT, ActionKind.QUARANTINE_FILE],
+            )
+            .exclude(pk=sanction.pk)
+            .exists()
+        )
+        if not still_removed:
+            _set_target_state(
+                actor=actor, target=target, state=TargetState.VISIBLE, correlation_id=sanction.decision_id
+            )
+
+
+def sanction_lift(
+    *,
+    actor: AbstractBaseUser | audit.SystemActor,
+    sanction_id: uuid.UUID | str,
+    reason: str,
+    reversed_on_appeal: bool = False,
+    notify_account: bool = True,
+) -> Sanction:
+    """End a sanction early (or reverse it on appeal), undoing its effect."""
+    if (
+        not isinstance(actor, audit.SystemActor)
+        and not actor.has_perm("moderation.lift_sanction")
+        and not reversed_on_appeal
+    ):
+        raise PermissionDenied("moderation.lift_sanction is required")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the sanction is lifted."})
+    with transaction.atomic():
+        sanction = Sanction.objects.select_for_update().select_related("target").get(pk=sanction_id)
+        liftable = {SanctionStatus.ACTIVE, SanctionStatus.PENDING_APPROVAL}
+        if reversed_on_appeal:  # a finished or one-off decision can still be found wrong on appeal
+            liftable |= {SanctionStatus.DONE, SanctionStatus.EXPIRED}
+        if sanction.status not in liftable:
+            raise ValidationError({"reason": f"This sanction is already {sanction.get_status_display().lower()}."})
+        before = sanction_audit_state(sanction)
+        sanction.status = SanctionStatus.REVERSED if reversed_on_appeal else SanctionStatus.LIFTED
+        sanction.lifted_by = None if isinstance(actor, audit.SystemActor) else actor
+        sanction.lifted_at = timezone.now()
+        sanction.lift_reason = reason.strip()
+        sanction.save(update_fields=["status", "lifted_by", "lifted_at", "lift_reason"])
+        _undo_effect(actor=actor, sanction=sanction)
+        audit.record(
+            actor=actor,
+            event_type="sanction.lifted",
+            object_type="sanction",
+            object_id=sanction.id,
+            before=before,
+            after=sanction_audit_state(sanction),
+            data={"reason": reason.strip()},
+            correlation_id=sanction.decision_id,
+        )
+        webhooks.enqueue(event_type="sanction.lifted", payload=_webhook_payload(sanction, "lifted"))
+        if notify_account and sanction.account_id:
+            notices.sanction_lifted(actor=actor, sanction=sanction)
+    return sanction
+
+
+def referral_approve(*, actor: AbstractBaseUser, sanction_id: uuid.UUID | str, reference: str) -> Sanction:
+    """The second compliance officer's approval that makes a referral to authorities count."""
+    if not actor.has_perm("moderation.approve_referral"):
+        raise PermissionDenied("moderation.approve_referral is required")
+    if not reference.strip():
+        raise ValidationError({"reference": "Give the authority's reference for the referral."})
+    with transaction.atomic():
+        sanction = Sanction.objects.select_for_update().select_related("target").get(pk=sanction_id)
+        if sanction.kind != ActionKind.REFER_AUTHORITIES or sanction.status != SanctionStatus.PENDING_APPROVAL:
+            raise ValidationError({"reference": "This is not a referral awaiting approval."})
+        if sanction.decided_by_id == actor.pk:
+            raise ValidationError({"reference": "A referral needs a second officer: you made this one."})
+        before = sanction_audit_state(sanction)
+        sanction.status = SanctionStatus.DONE
+        sanction.approved_by = actor
+        sanction.approved_at = timezone.now()
+        sanction.reference = reference.strip()
+        sanction.save(update_fields=["status", "approved_by", "approved_at", "reference"])
+        audit.record(
+            actor=actor,
+            event_type="referral.approved",
+            object_type="sanction",
+            object_id=sanction.id,
+            before=before,
+            after=sanction_audit_state(sanction),
+            data={"reference": sanction.reference},
+            correlation_id=sanction.decision_id,
+        )
+        webhooks.enqueue(event_type="sanction.applied", payload=_webhook_payload(sanction, "referral_approved"))
+    return sanction
+
+
+def expire_sanctions(*, now: datetime | None = None, limit: int = 10_000) -> list[uuid.UUID]:
+    """Record the end of temporary sanctions past their end time (they already stopped applying:
+    expiry is checked on access). Safe on several hosts at once."""
+    now = now or timezone.now()
+    due = list(
+        Sanction.objects.filter(status=SanctionStatus.ACTIVE, ends_at__lte=now)
+        .order_by("ends_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    expired = []
+    for sanction_id in due:
+        with transaction.atomic():
+            rows = Sanction.objects.filter(pk=sanction_id, status=SanctionStatus.ACTIVE)
+            if connection.features.has_select_for_update_skip_locked:
+                rows = rows.select_for_update(skip_locked=True)
+            sanction = rows.select_related("target").first()
+            if sanction is None:
+                continue
+            before = sanction_audit_state(sanction)
+            sanction.status = SanctionStatus.EXPIRED
+            sanction.save(update_fields=["status"])
+            _undo_effect(actor=audit.SYSTEM, sanction=sanction)
+            audit.record(
+                actor=audit.SYSTEM,
+                event_type="sanction.expired",
+                object_type="sanction",
+                object_id=sanction.id,
+                before=before,
+                after=sanction_audit_state(sanction),
+                correlation_id=sanction.decision_id,
+            )
+            webhooks.enqueue(event_type="sanction.expired", payload=_webhook_payload(sanction, "expired"))
+            expired.append(sanction.id)
+    return expired
+
+
+# --- appeals ------------------------------------------------------------------------------------
+
+
+def appeal_window_open(*, decided_at: datetime, now: datetime | None = None) -> bool:
+    return (now or timezone.now()) <= decided_at + timedelta(days=settings.APPEAL_WINDOW_DAYS)
+
+
+def _original_decider_id(appeal: Appeal) -> int | None:
+    if appeal.sanction_id:
+        return appeal.sanction.decided_by_id
+    return appeal.report.reviewed_by_id
+
+
+def appeal_file(
+    *,
+    actor: AbstractBaseUser,
+    text: str,
+    sanction_id: uuid.UUID | str | None = None,
+    report_id: uuid.UUID | str | None = None,
+    attachment: UploadedFile | None = None,
+) -> Appeal:
+    """The affected account appeals a sanction; a reporter appeals the dismissal of their report."""
+    if bool(sanction_id) == bool(report_id):
+        raise ValidationError("An appeal is about one sanction or one report.")
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "Explain why the decision should change."})
+    if len(text) > FACTS_MAX:
+        raise ValidationError({"text": f"Keep the appeal to {FACTS_MAX:,} characters or fewer."})
+    clean = clean_upload(attachment) if attachment else None
+    with transaction.atomic():
+        if sanction_id:
+            sanction = Sanction.objects.filter(pk=sanction_id, account=actor).first()
+            if sanction is None:
+                raise Sanction.DoesNotExist("no such sanction for this account")
+            if sanction.status in (SanctionStatus.REVERSED, SanctionStatus.PENDING_APPROVAL):
+                raise ValidationError({"text": "This decision can no longer be appealed."})
+            decided_at, subject = sanction.decided_at, {"sanction": sanction}
+        else:
+            report = Report.objects.filter(pk=report_id, reporter=actor).first()
+            if report is None:
+                raise Report.DoesNotExist("no such report for this account")
+            if report.status != ReportStatus.DISMISSED:
+                raise ValidationError({"text": "Only a dismissed report can be appealed."})
+            decided_at, subject = report.closed_at or report.reviewed_at or report.created_at, {"report": report}
+        if not appeal_window_open(decided_at=decided_at):
+            raise ValidationError(
+                {
+                    "text": f"Appeals are open for {settings.APPEAL_WINDOW_DAYS} days after the "
+                    "decision; this one has closed."
+                }
+            )
+        if Appeal.objects.filter(appellant=actor, **subject).exists():
+            raise ValidationError({"text": "You have already appealed this decision."})
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                appeal = Appeal.objects.create(
+                    appellant=actor, text=text, due_at=now + timedelta(days=settings.APPEAL_DEADLINE_DAYS), **subject
+                )
+        except IntegrityError as exc:
+            raise ValidationError({"text": "You have already appealed this decision."}) from exc
+        if clean:
+            appeal.attachment.save(clean.original_name, ContentFile(clean.content), save=False)
+            appeal.attachment_name = clean.original_name
+            appeal.attachment_content_type = clean.content_type
+            appeal.save(update_fields=["attachment", "attachment_name", "attachment_content_type"])
+        audit.record(
+            actor=actor,
+            event_type="appeal.filed",
+            object_type="appeal",
+            object_id=appeal.id,
+            after={
+                "status": appeal.status,
+                "sanction": appeal.sanction_id,
+                "report": appeal.report_id,
+                "due_at": appeal.due_at,
+            },
+        )
+    return appeal
+
+
+def appeal_decide(*, actor: AbstractBaseUser, appeal_id: uuid.UUID | str, outcome: str, reason: str) -> Appeal:
+    """Decide an appeal. Never by the person who made the original decision (DSA Art. 20(6)).
+
+    reversed: the whole decision is undone (every sanction of it; a dismissed report is reopened);
+    partially_reversed: only the appealed sanction is undone, the rest of the decision stands;
+    upheld: nothing changes. The appellant receives the reasoned decision.
+    """
+    if not actor.has_perm("moderation.decide_appeal"):
+        raise PermissionDenied("moderation.decide_appeal is required")
+    if outcome not in (AppealStatus.UPHELD, AppealStatus.PARTIALLY_REVERSED, AppealStatus.REVERSED):
+        raise ValidationError({"outcome": "Choose upheld, partially reversed or reversed."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Give the reasons for the decision; the appellant reads them."})
+    with transaction.atomic():
+        appeal = Appeal.objects.select_for_update().select_related("sanction", "report").get(pk=appeal_id)
+        if not appeal.is_open:
+            raise ValidationError({"outcome": f"This appeal was already decided ({appeal.get_status_display()})."})
+        if actor.pk in (_original_decider_id(appeal), appeal.appellant_id):
+            raise ValidationError({"outcome": "Someone other than the original decider must decide this appeal."})
+        before = {"status": appeal.status}
+        appeal.status = outcome
+        appeal.decided_by = actor
+        appeal.decided_at = timezone.now()
+        appeal.decision_reason = reason.strip()
+        appeal.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        audit.record(
+            actor=actor,
+            event_type="appeal.decided",
+            object_type="appeal",
+            object_id=appeal.id,
+            before=before,
+            after={"status": outcome},
+            data={"reason": appeal.decision_reason},
+        )
+        if outcome != AppealStatus.UPHELD:
+            _reverse(actor=actor, appeal=appeal, whole_decision=outcome == AppealStatus.REVERSED)
+        notices.appeal_decision(actor=actor, appeal=appeal)
+    return appeal
+
+
+def _reverse(*, actor, appeal: Appeal, whole_decision: bool) -> None:
+    reason = f"Appeal {str(appeal.id)[:8]} {appeal.get_status_display().lower()}: {appeal.decision_reason}"
+    if appeal.report_id:
+        _reopen_report(actor=actor, report_id=appeal.report_id, reason=reason)
+        return
+    sanctions = (
+        Sanction.objects.filter(decision_id=appeal.sanction.decision_id)
+        if whole_decision
+        else Sanction.objects.filter(pk=appeal.sanction_id)
+    )
+    for sanction in sanctions.exclude(status__in=[SanctionStatus.REVERSED, SanctionStatus.LIFTED]):
+        sanction_lift(
+            actor=actor, sanction_id=sanction.pk, reason=reason, reversed_on_appeal=True, notify_account=False
+        )
+
+
+def _reopen_report(*, actor, report_id: uuid.UUID, reason: str) -> None:
+    """A reporter's appeal succeeded: the report is open again, escalated, for a new decision."""
+    report = Report.objects.select_for_update().get(pk=report_id)
+    before = report_audit_state(report)
+    report.status = ReportStatus.REVIEWED
+    report.closed_at = None
+    report.escalated = True
+    report.escalation_reason = reason
+    report.save(update_fields=["status", "closed_at", "escalated", "escalation_reason", "updated_at"])
+    audit.record(
+        actor=actor,
+        event_type="report.reopened",
+        object_type="report",
+        object_id=report.id,
+        before=before,
+        after=report_audit_state(report),
+        data={"reason": reason},
+    )

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import django_filters
+from django import forms
+from django.utils import timezone
+
+from moderation.actions import ACTION_RULES, ActionKind, kinds_for
+from moderation.enforcement import ActionRequest
+from moderation.models import Appeal, AppealStatus, GroundType
+from reports.forms import MultipleFileField
+
+DURATION_CHOICES = [
+    ("1", "1 hour"),
+    ("24", "24 hours"),
+    ("72", "3 days"),
+    ("168", "7 days"),
+    ("720", "30 days"),
+    ("custom", "Until a date I choose"),
+]
+
+
+class DecisionForm(forms.Form):
+    actions = forms.MultipleChoiceField(
+        label="Actions",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Combine several if needed, e.g. remove the message and warn its author.",
+    )
+    duration = forms.ChoiceField(
+        label="For how long (timeout, suspension, withheld payments)",
+        choices=DURATION_CHOICES,
+        initial="24",
+        required=False,
+    )
+    ends_at = forms.DateTimeField(
+        label="Until",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text="Only with “Until a date I choose”.",
+    )
+    ground_type = forms.ChoiceField(
+        label="Ground", choices=GroundType.choices, widget=forms.RadioSelect, initial=GroundType.TERMS
+    )
+    ground = forms.CharField(
+        label="Law or terms clause",
+        max_length=300,
+        help_text="E.g. “Terms of service §4.2 (harassment)” or the article of law.",
+    )
+    facts = forms.CharField(
+        label="Facts, in plain words",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The affected person reads this. Describe what they did, not who reported it.",
+    )
+    automated = forms.BooleanField(label="Automated means were used in this decision", required=False)
+    apply_to_all_open = forms.BooleanField(
+        label="Apply to all open reports on this target", required=False, initial=True
+    )
+    ladder_override_reason = forms.CharField(
+        label="Why not the ladder's proposal?",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, user, target_kind: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = [
+            k
+            for k in kinds_for(user)
+            if not ACTION_RULES[k].target_kinds or target_kind in ACTION_RULES[k].target_kinds
+        ]
+        self.fields["actions"].choices = [(k, ActionKind(k).label) for k in allowed]
+
+    def action_requests(self) -> list[ActionRequest]:
+        data = self.cleaned_data
+        if data.get("duration") == "custom":
+            ends_at = data.get("ends_at")
+        elif data.get("duration"):
+            ends_at = timezone.now() + timedelta(hours=int(data["duration"]))
+        else:
+            ends_at = None
+        requests = []
+        for kind in data["actions"]:
+            needs_end = ACTION_RULES[kind].duration in ("required", "optional")
+            requests.append(ActionRequest(kind=kind, ends_at=ends_at if needs_end else None))
+        return requests
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReferralApprovalForm(forms.Form):
+    reference = forms.CharField(
+        label="Authority's reference", max_length=200, help_text="The case or report number the authority gave."
+    )
+
+
+class AppealForm(forms.Form):
+    text = forms.CharField(
+        label="Why should we change this decision?",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6, "data-counter": "appeal-counter", "maxlength": 5000}),
+        help_text="Explain what we got wrong. Someone who did not take the decision reads it.",
+    )
+    attachment = MultipleFileField(
+        label="A file that supports your appeal (optional)",
+        required=False,
+        help_text="One screenshot or PDF, 10 MB at most.",
+    )
+
+    def clean_attachment(self):
+        files = self.cleaned_data["attachment"]
+        if len(files) > 1:
+            raise forms.ValidationError("Attach one file at most.")
+        return files[0] if files else None
+
+
+class AppealDecisionForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Decision",
+        widget=forms.RadioSelect,
+        choices=[
+            (AppealStatus.UPHELD, "Uphold the decision"),
+            (AppealStatus.PARTIALLY_REVERSED, "Partially reverse (undo only the appealed action)"),
+            (AppealStatus.REVERSED, "Reverse (undo the whole decision)"),
+        ],
+    )
+    reason = forms.CharField(
+        label="Reasons (sent to the appellant)", max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class AppealFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=AppealStatus.choices, empty_label="Any status")
+    subject = django_filters.ChoiceFilter(
+        label="About",
+        method="filter_subject",
+        empty_label="Sanctions and reports",
+        choices=[("sanction", "Sanctions"), ("report", "Dismissed reports")],
+    )
+    overdue = django_filters.BooleanFilter(label="Overdue", method="filter_overdue", widget=forms.CheckboxInput)
+
+    class Meta:
+        model = Appeal
+        fields = ["status"]
+
+    def filter_subject(self, queryset, name, value):
+        return queryset.filter(sanction__isnull=value != "sanction")
+
+    def filter_overdue(self, queryset, name, value):
+        if value:
+            return queryset.filter(status=AppealStatus.PENDING, due_at__lt=timezone.now())
+        return queryset

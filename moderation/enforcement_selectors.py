@@ -1,0 +1,86 @@
+"""Reads for the enforcement pages. Who may see what is decided here; what you may not see is 404."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from moderation.actions import ACTION_RULES
+from moderation.enforcement import sanctions_in_force, strikes
+from moderation.models import Appeal, AppealStatus, Notice, Sanction
+from reports.models import Report
+
+
+def _get_or_404(queryset: QuerySet, pk: uuid.UUID | str):
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise Http404("Not found")
+    return obj
+
+
+def report_for_decision(*, report_id: uuid.UUID) -> Report:
+    return _get_or_404(Report.objects.select_related("target__owner", "reporter", "assignee"), report_id)
+
+
+def account_record(*, account: AbstractBaseUser | None) -> dict:
+    """The reported account's strikes in the window and its sanctions, for the decision form."""
+    if account is None:
+        return {"strikes": [], "sanctions": []}
+    return {
+        "strikes": list(strikes(account=account).order_by("-decided_at")),
+        "sanctions": list(Sanction.objects.filter(account=account).select_related("decided_by")[:20]),
+    }
+
+
+def sanction_detail(*, sanction_id: uuid.UUID) -> Sanction:
+    return _get_or_404(
+        Sanction.objects.select_related("account", "target", "decided_by", "approved_by", "lifted_by").prefetch_related(
+            "reports", "appeals"
+        ),
+        sanction_id,
+    )
+
+
+def appeals_queue() -> QuerySet[Appeal]:
+    return Appeal.objects.select_related("appellant", "sanction", "report", "decided_by").order_by("-status", "due_at")
+
+
+def appeal_detail(*, appeal_id: uuid.UUID) -> Appeal:
+    return _get_or_404(
+        Appeal.objects.select_related(
+            "appellant",
+            "sanction__decided_by",
+            "sanction__target",
+            "report__target",
+            "report__reviewed_by",
+            "decided_by",
+        ),
+        appeal_id,
+    )
+
+
+def appeal_counts() -> dict[str, int]:
+    pending = Appeal.objects.filter(status=AppealStatus.PENDING)
+    return {"pending": pending.count(), "overdue": pending.filter(due_at__lt=timezone.now()).count()}
+
+
+def my_notices(*, user: AbstractBaseUser) -> QuerySet[Notice]:
+    return Notice.objects.filter(recipient=user).select_related("sanction", "appeal").order_by("-created_at")
+
+
+def my_notice(*, user: AbstractBaseUser, notice_id: uuid.UUID) -> Notice:
+    return _get_or_404(Notice.objects.filter(recipient=user).select_related("sanction"), notice_id)
+
+
+def my_restrictions(*, user: AbstractBaseUser) -> list[Sanction]:
+    """What currently limits this account (for its account page), never who reported it."""
+    account_kinds = [k for k, rule in ACTION_RULES.items() if rule.lasting and not rule.on_content]
+    return list(sanctions_in_force(account=user).filter(kind__in=account_kinds).order_by("ends_at"))
+
+
+def appealed_sanction_ids(*, user: AbstractBaseUser) -> set[uuid.UUID]:
+    return set(Appeal.objects.filter(appellant=user, sanction__isnull=False).values_list("sanction_id", flat=True))

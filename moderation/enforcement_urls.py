@@ -1,0 +1,18 @@
+from django.urls import path
+
+from moderation import enforcement_views as views
+
+app_name = "enforcement"
+
+urlpatterns = [
+    path("moderation/reports/<uuid:report_id>/decide/", views.decide, name="decide"),
+    path("moderation/sanctions/<uuid:sanction_id>/", views.sanction_detail, name="sanction"),
+    path("moderation/sanctions/<uuid:sanction_id>/lift/", views.sanction_lift, name="lift"),
+    path("moderation/sanctions/<uuid:sanction_id>/approve/", views.referral_approve, name="approve_referral"),
+    path("moderation/appeals/", views.appeals_queue, name="appeals"),
+    path("moderation/appeals/<uuid:appeal_id>/", views.appeal_detail, name="appeal"),
+    path("account/notices/", views.my_notices, name="notices"),
+    path("account/notices/<uuid:notice_id>/", views.my_notice, name="notice"),
+    path("appeal/<str:token>/", views.appeal_link, name="appeal_link"),
+    path("report/<uuid:report_id>/appeal/", views.report_appeal, name="report_appeal"),
+]

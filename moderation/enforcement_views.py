@@ -1,0 +1,290 @@
+"""Pages for enforcement: the decision form, a sanction's page (lift, approve a referral), the
+appeals queue and decisions; and for users, their notices, their restrictions and appeals."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from moderation import enforcement
+from moderation import enforcement_selectors as selectors
+from moderation.actions import ActionKind
+from moderation.enforcement_forms import (
+    AppealDecisionForm,
+    AppealFilterSet,
+    AppealForm,
+    DecisionForm,
+    ReasonForm,
+    ReferralApprovalForm,
+)
+from moderation.models import Sanction
+from moderation.notices import read_appeal_token
+from moderation.services import TransitionRefused
+from reports.categories import rule_for as category_rule
+from reports.forms import add_service_errors
+from reports.models import Report
+from reports.selectors import my_report
+
+
+@login_required
+@permission_required("reports.review_report", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
+    report = selectors.report_for_decision(report_id=report_id)
+    proposed = enforcement.proposed_kinds(report=report)
+    form = DecisionForm(
+        request.POST or None, user=request.user, target_kind=report.target.kind, initial={"actions": proposed}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            sanctions = enforcement.decision_apply(
+                actor=request.user,
+                report_id=report.pk,
+                actions=form.action_requests(),
+                ground_type=form.cleaned_data["ground_type"],
+                ground=form.cleaned_data["ground"],
+                facts=form.cleaned_data["facts"],
+                automated=form.cleaned_data["automated"],
+                apply_to_all_open=form.cleaned_data["apply_to_all_open"],
+                ladder_override_reason=form.cleaned_data["ladder_override_reason"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except (PermissionDenied, TransitionRefused) as error:
+            form.add_error(None, str(error))
+        else:
+            names = ", ".join(s.get_kind_display().lower() for s in sanctions)
+            messages.success(request, f"Decision recorded: {names}. The report is resolved.")
+            return redirect("moderation:report", report.pk)
+    return render(
+        request,
+        "moderation/decide.html",
+        {
+            "report": report,
+            "form": form,
+            "proposed_labels": [ActionKind(kind).label for kind in proposed],
+            "zero_tolerance": category_rule(report.category).zero_tolerance,
+            "proposal": enforcement.proposal_for_decision(report=report),
+            "record": selectors.account_record(account=report.target.owner),
+            "open_on_target": report.target.reports.filter(status__in=["pending", "reviewed"]).count(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@permission_required("reports.view_queue", raise_exception=True)
+def sanction_detail(request: HttpRequest, sanction_id: uuid.UUID) -> HttpResponse:
+    sanction = selectors.sanction_detail(sanction_id=sanction_id)
+    return render(
+        request,
+        "moderation/sanction_detail.html",
+        {
+            "sanction": sanction,
+            "lift_form": ReasonForm(),
+            "approve_form": ReferralApprovalForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def sanction_lift(request: HttpRequest, sanction_id: uuid.UUID) -> HttpResponse:
+    if not request.user.has_perm("moderation.lift_sanction"):
+        raise PermissionDenied
+    sanction = selectors.sanction_detail(sanction_id=sanction_id)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            enforcement.sanction_lift(actor=request.user, sanction_id=sanction.pk, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{sanction.get_kind_display()} lifted.")
+    else:
+        messages.error(request, "Say why the sanction is lifted.")
+    return redirect("enforcement:sanction", sanction.pk)
+
+
+@login_required
+@require_POST
+def referral_approve(request: HttpRequest, sanction_id: uuid.UUID) -> HttpResponse:
+    if not request.user.has_perm("moderation.approve_referral"):
+        raise PermissionDenied
+    sanction = selectors.sanction_detail(sanction_id=sanction_id)
+    form = ReferralApprovalForm(request.POST)
+    if form.is_valid():
+        try:
+            enforcement.referral_approve(
+                actor=request.user, sanction_id=sanction.pk, reference=form.cleaned_data["reference"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Referral approved; it now counts.")
+    else:
+        messages.error(request, "Give the authority's reference.")
+    return redirect("enforcement:sanction", sanction.pk)
+
+
+@login_required
+@permission_required("moderation.decide_appeal", raise_exception=True)
+def appeals_queue(request: HttpRequest) -> HttpResponse:
+    data = request.GET.copy()
+    if "status" not in data:
+        data["status"] = "pending"
+    filterset = AppealFilterSet(data, queryset=selectors.appeals_queue())
+    page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
+    query = data.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "moderation/appeals.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "querystring": query.urlencode(),
+            "counts": selectors.appeal_counts(),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@permission_required("moderation.decide_appeal", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def appeal_detail(request: HttpRequest, appeal_id: uuid.UUID) -> HttpResponse:
+    appeal = selectors.appeal_detail(appeal_id=appeal_id)
+    form = AppealDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enforcement.appeal_decide(
+                actor=request.user,
+                appeal_id=appeal.pk,
+                outcome=form.cleaned_data["outcome"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Appeal decided; the appellant has been told.")
+            return redirect("enforcement:appeal", appeal.pk)
+    return render(
+        request,
+        "moderation/appeal_detail.html",
+        {"appeal": appeal, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- the affected user's side -------------------------------------------------------------------
+
+
+@login_required
+def my_notices(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.my_notices(user=request.user), 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "moderation/my_notices.html",
+        {
+            "page": page,
+            "restrictions": selectors.my_restrictions(user=request.user),
+        },
+    )
+
+
+def _appeal_form_response(
+    request: HttpRequest, *, account, sanction: Sanction, template: str, context: dict
+) -> HttpResponse:
+    already = sanction.appeals.filter(appellant=account).first()
+    open_window = enforcement.appeal_window_open(decided_at=sanction.decided_at)
+    form = AppealForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and not already and form.is_valid():
+        try:
+            appeal = enforcement.appeal_file(
+                actor=account,
+                sanction_id=sanction.pk,
+                text=form.cleaned_data["text"],
+                attachment=form.cleaned_data["attachment"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Appeal sent. Someone who did not take the decision will review it.")
+            already = appeal
+            form = None
+    return render(
+        request,
+        template,
+        {**context, "sanction": sanction, "form": form, "appeal": already, "window_open": open_window},
+        status=400 if request.method == "POST" and form is not None and form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_notice(request: HttpRequest, notice_id: uuid.UUID) -> HttpResponse:
+    notice = selectors.my_notice(user=request.user, notice_id=notice_id)
+    if notice.sanction is None or notice.sanction.account_id != request.user.pk:
+        return render(request, "moderation/notice_detail.html", {"notice": notice})
+    return _appeal_form_response(
+        request,
+        account=request.user,
+        sanction=notice.sanction,
+        template="moderation/notice_detail.html",
+        context={"notice": notice},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def appeal_link(request: HttpRequest, token: str) -> HttpResponse:
+    """For an account that cannot sign in (suspended, terminated): the signed link from its notice."""
+    try:
+        claims = read_appeal_token(token)
+    except signing.BadSignature:
+        raise Http404("This appeal link is not valid or has expired.") from None
+    sanction = Sanction.objects.filter(pk=claims["sanction"], account_id=claims["account"]).first()
+    if sanction is None:
+        raise Http404("No such decision")
+    account = get_user_model().objects.get(pk=claims["account"])
+    notice = sanction.notices.filter(recipient=account).order_by("created_at").first()
+    return _appeal_form_response(
+        request,
+        account=account,
+        sanction=sanction,
+        template="moderation/notice_detail.html",
+        context={"notice": notice, "via_link": True},
+    )
+
+
+@login_required
+@require_POST
+def report_appeal(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
+    """A reporter appeals the dismissal of their own report, from the report's page."""
+    report: Report = my_report(user=request.user, report_id=report_id)
+    form = AppealForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            enforcement.appeal_file(
+                actor=request.user,
+                report_id=report.pk,
+                text=form.cleaned_data["text"],
+                attachment=form.cleaned_data["attachment"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Appeal sent. Someone who did not take the decision will review it.")
+    else:
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    return redirect("reports:detail", report.pk)

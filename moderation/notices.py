@@ -1,0 +1,108 @@
+"""Notices: what a person is told, stored word for word and mailed after commit.
+
+The reported person's notices never name, describe or identify the reporter: the templates get
+only the sanction, the content and the decision, never the reports' reporters.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from audit import services as audit
+from moderation.models import Appeal, Notice, NoticeKind, Sanction
+
+logger = logging.getLogger(__name__)
+APPEAL_LINK_SALT = "moderation.appeal-link"
+
+
+def appeal_token(*, sanction: Sanction) -> str:
+    """A signed link that lets a signed-out (e.g. suspended) account read its notice and appeal."""
+    return signing.dumps({"sanction": str(sanction.id), "account": sanction.account_id}, salt=APPEAL_LINK_SALT)
+
+
+def read_appeal_token(token: str) -> dict:
+    return signing.loads(token, salt=APPEAL_LINK_SALT, max_age=settings.APPEAL_WINDOW_DAYS * 86400)
+
+
+def _create(*, actor, kind: str, recipient, subject: str, template: str, context: dict, **links) -> Notice:
+    body = render_to_string(template, context)
+    notice = Notice.objects.create(
+        kind=kind, recipient=recipient, email=recipient.email if recipient else "", subject=subject, body=body, **links
+    )
+    audit.record(
+        actor=actor,
+        event_type="notice.sent",
+        object_type="notice",
+        object_id=notice.id,
+        after={"kind": kind, "recipient": recipient.pk if recipient else None},
+    )
+    transaction.on_commit(lambda: email_notice(notice_id=notice.id))
+    return notice
+
+
+def email_notice(*, notice_id: uuid.UUID) -> bool:
+    notice = Notice.objects.get(pk=notice_id)
+    if not notice.email:
+        return False
+    try:
+        send_mail(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [notice.email])
+    except Exception:  # the decision stands; the notice is on the user's page and can be re-sent
+        logger.exception("could not mail notice %s", notice_id)
+        return False
+    Notice.objects.filter(pk=notice_id).update(emailed_at=timezone.now())
+    return True
+
+
+def statement_of_reasons(*, actor, sanctions: Sequence[Sanction]) -> Notice:
+    primary = sanctions[0]
+    return _create(
+        actor=actor,
+        kind=NoticeKind.STATEMENT_OF_REASONS,
+        recipient=primary.account,
+        subject="We have taken action on your account or content",
+        template="moderation/notices/statement_of_reasons.txt",
+        context={
+            "sanctions": [s for s in sanctions if s.kind != "refer_authorities"],
+            "primary": primary,
+            "appeal_url": reverse("enforcement:appeal_link", args=[appeal_token(sanction=primary)]),
+            "appeal_days": settings.APPEAL_WINDOW_DAYS,
+        },
+        sanction=primary,
+        decision_id=primary.decision_id,
+    )
+
+
+def sanction_lifted(*, actor, sanction: Sanction) -> Notice:
+    return _create(
+        actor=actor,
+        kind=NoticeKind.SANCTION_LIFTED,
+        recipient=sanction.account,
+        subject=f"{sanction.get_kind_display()} lifted",
+        template="moderation/notices/sanction_lifted.txt",
+        context={"sanction": sanction},
+        sanction=sanction,
+        decision_id=sanction.decision_id,
+    )
+
+
+def appeal_decision(*, actor, appeal: Appeal) -> Notice:
+    return _create(
+        actor=actor,
+        kind=NoticeKind.APPEAL_DECISION,
+        recipient=appeal.appellant,
+        subject=f"Decision on your appeal: {appeal.get_status_display().lower()}",
+        template="moderation/notices/appeal_decision.txt",
+        context={"appeal": appeal},
+        appeal=appeal,
+        sanction=appeal.sanction,
+    )
