@@ -202,7 +202,7 @@ def decision_apply(
         raise PermissionDenied("reports.review_report is required")
     now = timezone.now()
     with transaction.atomic():
-        report = Report.objects.select_for_update().select_related("target__owner").get(pk=report_id)
+        report = Report.objects.select_for_update(of=("self",)).select_related("target__owner").get(pk=report_id)
         if report.status not in OPEN_STATUSES:
             raise TransitionRefused(
                 f"This report is already {report.get_status_display().lower()}"
@@ -337,7 +337,7 @@ def sanction_lift(
     if not reason.strip():
         raise ValidationError({"reason": "Say why the sanction is lifted."})
     with transaction.atomic():
-        sanction = Sanction.objects.select_for_update().select_related("target").get(pk=sanction_id)
+        sanction = Sanction.objects.select_for_update(of=("self",)).select_related("target").get(pk=sanction_id)
         liftable = {SanctionStatus.ACTIVE, SanctionStatus.PENDING_APPROVAL}
         if reversed_on_appeal:  # a finished or one-off decision can still be found wrong on appeal
             liftable |= {SanctionStatus.DONE, SanctionStatus.EXPIRED}
@@ -373,7 +373,7 @@ def referral_approve(*, actor: AbstractBaseUser, sanction_id: uuid.UUID | str, r
     if not reference.strip():
         raise ValidationError({"reference": "Give the authority's reference for the referral."})
     with transaction.atomic():
-        sanction = Sanction.objects.select_for_update().select_related("target").get(pk=sanction_id)
+        sanction = Sanction.objects.select_for_update(of=("self",)).select_related("target").get(pk=sanction_id)
         if sanction.kind != ActionKind.REFER_AUTHORITIES or sanction.status != SanctionStatus.PENDING_APPROVAL:
             raise ValidationError({"reference": "This is not a referral awaiting approval."})
         if sanction.decided_by_id == actor.pk:
@@ -412,7 +412,7 @@ def expire_sanctions(*, now: datetime | None = None, limit: int = 10_000) -> lis
         with transaction.atomic():
             rows = Sanction.objects.filter(pk=sanction_id, status=SanctionStatus.ACTIVE)
             if connection.features.has_select_for_update_skip_locked:
-                rows = rows.select_for_update(skip_locked=True)
+                rows = rows.select_for_update(skip_locked=True, of=("self",))
             sanction = rows.select_related("target").first()
             if sanction is None:
                 continue
@@ -530,7 +530,7 @@ def appeal_decide(*, actor: AbstractBaseUser, appeal_id: uuid.UUID | str, outcom
     if not reason.strip():
         raise ValidationError({"reason": "Give the reasons for the decision; the appellant reads them."})
     with transaction.atomic():
-        appeal = Appeal.objects.select_for_update().select_related("sanction", "report").get(pk=appeal_id)
+        appeal = Appeal.objects.select_for_update(of=("self",)).select_related("sanction", "report").get(pk=appeal_id)
         if not appeal.is_open:
             raise ValidationError({"outcome": f"This appeal was already decided ({appeal.get_status_display()})."})
         if actor.pk in (_original_decider_id(appeal), appeal.appellant_id):

@@ -48,7 +48,8 @@ def sign(*, secret: str, timestamp: str, body: bytes) -> str:
 
 
 def backoff(attempts: int) -> timedelta:
-    return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    # The exponent is capped first: after weeks of failures 2**attempts would overflow timedelta.
+    return min(timedelta(seconds=30 * 2 ** min(max(attempts - 1, 0), 16)), MAX_BACKOFF)
 
 
 @dataclass
