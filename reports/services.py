@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from audit import services as audit
 from reports import notify
-from reports.categories import Category, deadline_for, severity_for
+from reports.categories import Category, deadline_for, rule_for, severity_for
 from reports.models import (
     OPEN_STATUSES,
     Evidence,
@@ -43,6 +43,13 @@ class RateLimitExceeded(ValidationError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message, code="rate_limited")
         self.retry_after = retry_after
+
+
+def _zero_tolerance_escalation(category: str) -> dict[str, object]:
+    """Zero-tolerance reports (child safety, underage, trafficking) go to compliance from the start."""
+    if rule_for(category).zero_tolerance:
+        return {"escalated": True, "escalation_reason": "Zero-tolerance category: compliance review"}
+    return {}
 
 
 def _reason_limit(channel: str) -> int:
@@ -157,6 +164,7 @@ def report_file(
                 is_pattern=is_pattern,
                 status=ReportStatus.PENDING,
                 due_at=deadline_for(category=category, received_at=now),
+                **_zero_tolerance_escalation(category),
             )
             rows = _store_evidence(report=report, files=files, stored=stored)
             audit.record(
@@ -224,6 +232,7 @@ def complaint_file(
             reason=description.strip(),
             status=ReportStatus.PENDING,
             due_at=deadline_for(category=category, received_at=now),
+            **_zero_tolerance_escalation(category),
         )
         audit.record(
             actor=audit.PUBLIC_FORM,

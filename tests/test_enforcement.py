@@ -260,3 +260,14 @@ def test_expire_sanctions_records_the_end(moderator, report, capsys):
     assert AuditEvent.objects.filter(event_type="sanction.expired", actor__isnull=True).count() == 1
     call_command("expire_sanctions")  # a second run finds nothing more
     assert "0 sanction(s) expired" in capsys.readouterr().out
+
+
+def test_zero_tolerance_reports_go_to_compliance_when_filed(user):
+    from reports.services import report_file
+
+    report = report_file(
+        actor=user, target=TargetFactory(), category=Category.CHILD_SAFETY, reason="An adult asks a child for photos."
+    )
+    assert report.escalated and "Zero-tolerance" in report.escalation_reason
+    harassment = report_file(actor=user, target=TargetFactory(), category=Category.HARASSMENT, reason="Insults.")
+    assert not harassment.escalated
