@@ -8,9 +8,12 @@ seeded clock, which keeps the hash chain and the timestamps consistent.
 from __future__ import annotations
 
 import contextlib
+import functools
+import heapq
 import io
+import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from unittest import mock
 
@@ -23,9 +26,12 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from audit import services as audit
+from moderation import enforcement
 from moderation import services as moderation
+from moderation.actions import ActionKind
 from reports import services as reports
 from reports.categories import Category
+from reports.categories import rule_for as category_rule
 from reports.models import Report, Target, TargetKind
 
 DEMO_STAFF = [("mod", "moderator"), ("mia", "moderator"), ("compliance", "compliance"), ("admin", "admin")]
@@ -61,6 +67,7 @@ DEMO_USERS = [
     "rosa",
     "sami",
 ]
+SIGN_IN_DEMO_USERS = {"alice", "bob", "carol"}
 ROOMS = ["lobby", "gaming", "music", "late-night", "study-group", "photography", "fitness", "movies"]
 MESSAGES = [
     "hey everyone, who's up for a match tonight?",
@@ -94,6 +101,17 @@ REASONS = {
     Category.HUMAN_TRAFFICKING: "Recruiting people for 'jobs abroad' and asking for passport photos.",
     Category.SEX_TRAFFICKING: "Advertising paid 'meetings' with other people, they seem coerced.",
     Category.OTHER_TOS: "Uses a bot to join rooms and spam emoji walls.",
+}
+TEMPORARY = {ActionKind.TIMEOUT, ActionKind.SUSPENSION, ActionKind.WITHHOLD_PAYMENTS}
+GROUNDS = {
+    Category.HARASSMENT: "Terms of service §4.2 (harassment)",
+    Category.HATE_SPEECH: "Terms of service §4.3 (hateful conduct)",
+    Category.SPAM: "Terms of service §6.1 (spam and platform manipulation)",
+    Category.FRAUD: "Terms of service §6.4 (scams)",
+    Category.COPYRIGHT: "Directive (EU) 2019/790, Art. 17",
+    Category.IMPERSONATION: "Terms of service §5.1 (impersonation)",
+    Category.CHILD_SAFETY: "Directive 2011/93/EU (child sexual abuse)",
+    Category.UNDERAGE_USER: "Terms of service §2 (minimum age)",
 }
 CATEGORY_WEIGHTS = {
     Category.HARASSMENT: 18,
@@ -174,73 +192,179 @@ class Command(BaseCommand):
         now = timezone.now()
         start = now - timedelta(days=30)
         targets = self._targets(rng, users, start)
-        moderators = [staff["mod"], staff["mia"], staff["compliance"]]
+        self.staff = staff
+        self.rng = rng
+        self.now = now
+        self.counts: dict[str, int] = {}
         categories = list(CATEGORY_WEIGHTS)
         weights = list(CATEGORY_WEIGHTS.values())
+        # Everything happens on one timeline, replayed in time order, so that audit events are
+        # chronological: filings first, each followed later by its review, decision and appeal.
+        timeline: list[tuple[datetime, int, Callable[[], None]]] = []
+        sequence = itertools.count()
 
-        filed = 0
-        for index in range(report_count):
+        def at(moment: datetime, step: Callable[[], None]) -> None:
+            if moment < now:
+                heapq.heappush(timeline, (moment, next(sequence), step))
+
+        for _ in range(report_count):
             target = rng.choice(targets)
             reporter = rng.choice([u for u in users if u.pk != target.owner_id])
             # Most reports are recent; the tail reaches back 30 days.
-            age = timedelta(minutes=int(rng.triangular(0, 30 * 24 * 60, 2 * 24 * 60)))
-            moment = max(start + timedelta(minutes=index), now - age)
+            moment = now - timedelta(minutes=int(rng.triangular(0, 30 * 24 * 60, 2 * 24 * 60)))
             category = rng.choices(categories, weights)[0]
-            reason = REASONS[category].format(room=target.metadata.get("room", "lobby"))
-            evidence = []
-            if rng.random() < 0.15:
-                evidence = [
-                    SimpleUploadedFile(
-                        "screenshot.png", demo_png(f"screenshot of {target.title}", (90, 60, 140)), "image/png"
-                    )
-                ]
-            try:
-                with seeded_clock(moment):
-                    report = reports.report_file(
-                        actor=reporter,
-                        target=target,
-                        category=category,
-                        reason=reason,
-                        incident_at=moment - timedelta(minutes=rng.randint(5, 600)),
-                        is_pattern=rng.random() < 0.3,
-                        evidence=evidence,
-                    )
-            except ValidationError:  # duplicate open report or rate limit: a real user is told; skip
-                continue
-            filed += 1
-            self._work_on(rng, report, moderators, moment, now)
-        self.stdout.write(f"Filed {filed} reports on {len(targets)} targets.")
+            at(moment, functools.partial(self._file, target, reporter, category, at))
+        while timeline:
+            moment, _, step = heapq.heappop(timeline)
+            with seeded_clock(moment):
+                step()
+        expired = enforcement.expire_sanctions()
+        self.counts["expired sanctions"] = len(expired)
+        summary = ", ".join(f"{count} {what}" for what, count in sorted(self.counts.items()))
+        self.stdout.write(f"Seeded {len(targets)} targets; {summary}.")
 
-    def _work_on(self, rng: random.Random, report: Report, moderators, filed_at: datetime, now: datetime) -> None:
-        """Moderators act on older reports; the newest stay pending for the queue."""
-        age_hours = (now - filed_at).total_seconds() / 3600
-        roll = rng.random()
-        if age_hours < 6 or roll < 0.25:
+    def _bump(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+    def _file(self, target: Target, reporter, category: str, at) -> None:
+        rng = self.rng
+        evidence = []
+        if rng.random() < 0.15:
+            picture = demo_png(f"screenshot of {target.title}", (90, 60, 140))
+            evidence = [SimpleUploadedFile("screenshot.png", picture, "image/png")]
+        moment = timezone.now()
+        try:
+            report = reports.report_file(
+                actor=reporter,
+                target=target,
+                category=category,
+                reason=REASONS[category].format(room=target.metadata.get("room", "lobby")),
+                incident_at=moment - timedelta(minutes=rng.randint(5, 600)),
+                is_pattern=rng.random() < 0.3,
+                evidence=evidence,
+            )
+        except ValidationError:  # duplicate open report or rate limit: a real user is told; skip
             return
-        moderator = rng.choice(moderators)
-        moment = filed_at + timedelta(hours=rng.uniform(0.5, min(age_hours - 0.1, 100)))
-        if moment >= now:
-            return
-        with seeded_clock(moment):
-            if roll < 0.4:
-                moderation.report_assign(actor=moderator, report_id=report.id, assignee=moderator)
-                return
-            if roll < 0.5:
-                moderation.report_review(
-                    actor=moderator, report_id=report.id, status="reviewed", admin_notes="Looking at the room logs."
+        self._bump("reports")
+        age_hours = (self.now - moment).total_seconds() / 3600
+        if age_hours < 6 or rng.random() < 0.2:
+            return  # the newest stay pending for the queue
+        later = moment + timedelta(hours=rng.uniform(0.5, min(age_hours - 0.1, 60)))
+        at(later, functools.partial(self._work_on, report.pk, at))
+
+    def _work_on(self, report_id, at) -> None:
+        rng, roll = self.rng, self.rng.random()
+        report = Report.objects.select_related("target").get(pk=report_id)
+        if report.status not in ("pending", "reviewed"):
+            return  # a decision on another report of the same target closed it
+        moderator = rng.choice([self.staff["mod"], self.staff["mia"]])
+        if roll < 0.15:
+            moderation.report_assign(actor=moderator, report_id=report.pk, assignee=moderator)
+        elif roll < 0.25:
+            moderation.report_review(
+                actor=moderator, report_id=report.pk, status="reviewed", admin_notes="Looking at the room logs."
+            )
+            moderation.report_add_note(
+                actor=moderator, report_id=report.pk, body="Checked the chat log around the incident time."
+            )
+        elif roll < 0.3:
+            moderation.report_escalate(
+                actor=moderator, report_id=report.pk, reason="Possible legal issue; needs compliance review."
+            )
+        elif roll < 0.5:
+            moderation.report_review(
+                actor=moderator, report_id=report.pk, status="dismissed", admin_notes="No violation found in the logs."
+            )
+            self._bump("dismissals")
+            if report.reporter_id and rng.random() < 0.25:
+                at(
+                    timezone.now() + timedelta(hours=rng.uniform(2, 48)),
+                    functools.partial(self._appeal, None, report.pk, at),
                 )
-                moderation.report_add_note(
-                    actor=moderator, report_id=report.id, body="Checked the chat log around the incident time."
+        else:
+            self._decide(report, moderator, at)
+
+    def _decide(self, report: Report, moderator, at) -> None:
+        rng = self.rng
+        kind = report.target.kind
+        compliance = self.staff["compliance"]
+        if report.target.owner and report.target.owner.username in SIGN_IN_DEMO_USERS:
+            # The accounts printed for newcomers must stay able to sign in.
+            actor, kinds = moderator, [ActionKind.REMOVE_CONTENT if kind == "message" else ActionKind.WARNING]
+        elif category_rule(report.category).zero_tolerance:
+            actor, kinds = compliance, [ActionKind.REMOVE_CONTENT, ActionKind.TERMINATION, ActionKind.REFER_AUTHORITIES]
+        elif report.category == Category.FRAUD and kind in ("user", "profile"):
+            actor, kinds = compliance, [ActionKind.WITHHOLD_PAYMENTS, ActionKind.SUSPENSION]
+        elif kind == "video_session":
+            actor, kinds = moderator, [ActionKind.KICK, ActionKind.TIMEOUT]
+        elif kind in ("file", "video_story"):
+            actor, kinds = moderator, [rng.choice([ActionKind.QUARANTINE_FILE, ActionKind.REMOVE_CONTENT])]
+        elif kind == "message":
+            actor, kinds = moderator, [ActionKind.REMOVE_CONTENT, ActionKind.WARNING]
+        else:
+            actor, kinds = moderator, [rng.choice([ActionKind.WARNING, ActionKind.TIMEOUT, ActionKind.SUSPENSION])]
+        ends_at = timezone.now() + timedelta(hours=rng.choice([24, 72, 168]))
+        sanctions = enforcement.decision_apply(
+            actor=actor,
+            report_id=report.pk,
+            actions=[enforcement.ActionRequest(kind=k, ends_at=ends_at if k in TEMPORARY else None) for k in kinds],
+            ground_type="law" if report.severity == "critical" else "terms",
+            ground=GROUNDS.get(report.category, "Terms of service §4 (community rules)"),
+            facts=f"{report.get_category_display()}: {report.target.title}. Confirmed in the platform's logs.",
+            apply_to_all_open=True,
+            ladder_override_reason="Proportionate to this case.",
+        )
+        for sanction in sanctions:
+            self._bump(f"× {sanction.kind}")
+            if sanction.kind == ActionKind.REFER_AUTHORITIES and rng.random() < 0.6:
+                at(
+                    timezone.now() + timedelta(hours=rng.uniform(1, 20)),
+                    functools.partial(self._approve_referral, sanction.pk),
                 )
-                return
-            if roll < 0.55:
-                moderation.report_escalate(
-                    actor=moderator, report_id=report.id, reason="Possible legal issue; needs compliance review."
-                )
-                return
-            outcome = "resolved" if roll < 0.8 else "dismissed"
-            note = "Confirmed in the logs; action taken." if outcome == "resolved" else "No violation found."
-            moderation.report_review(actor=moderator, report_id=report.id, status=outcome, admin_notes=note)
+        appealable = [s for s in sanctions if s.kind != ActionKind.REFER_AUTHORITIES]
+        if appealable and rng.random() < 0.35:
+            at(
+                timezone.now() + timedelta(hours=rng.uniform(2, 72)),
+                functools.partial(self._appeal, appealable[-1].pk, None, at),
+            )
+
+    def _approve_referral(self, sanction_id) -> None:
+        enforcement.referral_approve(
+            actor=self.staff["admin"], sanction_id=sanction_id, reference=f"REF-{self.rng.randint(10000, 99999)}"
+        )
+        self._bump("approved referrals")
+
+    def _appeal(self, sanction_id, report_id, at) -> None:
+        if sanction_id:
+            sanction = enforcement.Sanction.objects.get(pk=sanction_id)
+            appellant, text = sanction.account, "I think this was a misunderstanding; please look again."
+        else:
+            appellant = Report.objects.get(pk=report_id).reporter
+            text = "The messages clearly broke the rules; please look at the second one."
+        appeal = enforcement.appeal_file(actor=appellant, sanction_id=sanction_id, report_id=report_id, text=text)
+        self._bump("appeals")
+        if self.rng.random() < 0.7:
+            at(
+                timezone.now() + timedelta(hours=self.rng.uniform(4, 72)),
+                functools.partial(self._decide_appeal, appeal.pk),
+            )
+
+    def _decide_appeal(self, appeal_id) -> None:
+        appeal = enforcement.Appeal.objects.select_related("sanction", "report").get(pk=appeal_id)
+        original = appeal.sanction.decided_by_id if appeal.sanction_id else appeal.report.reviewed_by_id
+        decider = self.staff["admin"] if original == self.staff["compliance"].pk else self.staff["compliance"]
+        outcome = self.rng.choice(["upheld", "upheld", "partially_reversed", "reversed"])
+        enforcement.appeal_decide(
+            actor=decider,
+            appeal_id=appeal_id,
+            outcome=outcome,
+            reason={
+                "upheld": "The logs confirm the violation; the decision stands.",
+                "partially_reversed": "The content removal stands; the rest was too harsh.",
+                "reversed": "On a second look the content does not break the rules.",
+            }[outcome],
+        )
+        self._bump(f"appeals {outcome}")
 
     def _targets(self, rng: random.Random, users, start: datetime) -> list[Target]:
         targets = []
@@ -310,5 +434,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("\nDemo accounts (username / password):"))
         for username, role in DEMO_STAFF:
             self.stdout.write(f"  {username:<12} {username}-demo   ({role})")
-        for username in DEMO_USERS[:3]:
+        for username in sorted(SIGN_IN_DEMO_USERS):
             self.stdout.write(f"  {username:<12} {username}-demo   (user; {len(DEMO_USERS)} such users in all)")
