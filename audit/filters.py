@@ -1,0 +1,27 @@
+import django_filters
+from django import forms
+
+from audit.events import EVENT_TYPES
+from audit.models import AuditEvent
+
+OBJECT_TYPES = ["report", "target", "sanction", "appeal", "notice", "user", "outbox", "api_token", "platform_key"]
+
+
+class AuditEventFilterSet(django_filters.FilterSet):
+    event_type = django_filters.ChoiceFilter(
+        choices=[(name, name) for name in sorted(EVENT_TYPES)], empty_label="Any event"
+    )
+    actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="exact", label="Actor (username)")
+    object_type = django_filters.ChoiceFilter(choices=[(t, t) for t in OBJECT_TYPES], empty_label="Any object")
+    object_id = django_filters.CharFilter(lookup_expr="exact", label="Object id")
+    correlation_id = django_filters.UUIDFilter(label="Correlation id")
+    since = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ["event_type", "actor", "object_type", "object_id", "correlation_id", "since", "until"]
