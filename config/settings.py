@@ -242,6 +242,12 @@ WEBHOOK_URL = env("WEBHOOK_URL")
 WEBHOOK_SECRET = env("WEBHOOK_SECRET", "dev-webhook-secret" if not PRODUCTION else "")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
 
+# EU DSA Transparency Database exports: where decisions apply (default: the whole EEA).
+DSA_TERRITORIAL_SCOPE = env_list(
+    "DSA_TERRITORIAL_SCOPE",
+    "AT,BE,BG,CY,CZ,DE,DK,EE,ES,FI,FR,GR,HR,HU,IE,IS,IT,LI,LT,LU,LV,MT,NL,NO,PL,PT,RO,SE,SI,SK",
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

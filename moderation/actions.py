@@ -50,7 +50,11 @@ class ActionRule:
 ACTION_RULES: dict[str, ActionRule] = {
     ActionKind.WARNING: ActionRule(BASIC, "none", lasting=False, strike=True),
     ActionKind.TIMEOUT: ActionRule(
-        BASIC, "required", lasting=True, strike=True, dsa=(("decision_account", "DECISION_ACCOUNT_SUSPENDED"),)
+        BASIC,
+        "required",
+        lasting=True,
+        strike=True,
+        dsa=(("decision_provision", "DECISION_PROVISION_PARTIAL_SUSPENSION"),),
     ),
     ActionKind.KICK: ActionRule(
         BASIC,
