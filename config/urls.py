@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from moderation.auth import SanctionAwareAuthenticationForm
+from moderation.dashboard import dashboard
 from reports import views as report_views
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("reports.urls")),
+    path("moderation/dashboard/", dashboard, name="dashboard"),
     path("", include("moderation.enforcement_urls")),
     path("moderation/", include("moderation.urls")),
     path("audit/", include("audit.urls")),

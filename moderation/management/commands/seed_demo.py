@@ -249,7 +249,9 @@ class Command(BaseCommand):
         age_hours = (self.now - moment).total_seconds() / 3600
         if age_hours < 6 or rng.random() < 0.2:
             return  # the newest stay pending for the queue
-        later = moment + timedelta(hours=rng.uniform(0.5, min(age_hours - 0.1, 60)))
+        # Critical reports are mostly handled within their 24 hours; the rest within a few days.
+        slowest = 30 if report.severity == "critical" else 90
+        later = moment + timedelta(hours=rng.uniform(0.5, min(age_hours - 0.1, slowest)))
         at(later, functools.partial(self._work_on, report.pk, at))
 
     def _work_on(self, report_id, at) -> None:

@@ -1,0 +1,113 @@
+"""Dashboard figures against hand-computed fixtures, on SQLite (Python percentiles) and PostgreSQL
+(percentile_cont); the SVG charts well-formed; permissions and a fixed query count."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from moderation import metrics
+from moderation.models import Sanction
+from reports.categories import Category
+from reports.models import Report
+from tests.factories import ReportFactory
+from tests.test_enforcement import decide
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fixture_reports(moderator):
+    """Four critical reports received yesterday, decided after 2, 4, 10 and 30 hours (deadline 24 h);
+    one high report dismissed after 48 h; one critical still open and overdue."""
+    now = timezone.now()
+    received = now - timedelta(days=2)
+    made = []
+    for hours in (2, 4, 10, 30):
+        made.append(
+            ReportFactory(
+                category=Category.VIOLENCE,
+                status="resolved",
+                reviewed_by=moderator,
+                first_reviewed_at=received + timedelta(hours=hours / 2),
+                closed_at=received + timedelta(hours=hours),
+                due_at=received + timedelta(hours=24),
+            )
+        )
+    made.append(
+        ReportFactory(
+            category=Category.HARASSMENT,
+            status="dismissed",
+            reviewed_by=moderator,
+            first_reviewed_at=received + timedelta(hours=48),
+            closed_at=received + timedelta(hours=48),
+            due_at=received + timedelta(days=7),
+        )
+    )
+    made.append(ReportFactory(category=Category.VIOLENCE, due_at=now - timedelta(hours=1)))
+    Report.objects.filter(pk__in=[r.pk for r in made]).update(created_at=received)
+    return made
+
+
+def test_time_to_decision_median_p90_and_share_in_time(fixture_reports):
+    row = metrics.time_to_action(metrics.Period.last(7), end_field="closed_at")["critical"]
+    assert row["count"] == 4
+    assert row["median_hours"] == pytest.approx(7.0)  # between 4 and 10
+    assert row["p90_hours"] == pytest.approx(10 + (30 - 10) * 0.7)  # percentile_cont, rank 2.7
+    assert row["within_deadline"] == 3 and row["share_within_deadline"] == pytest.approx(0.75)
+    first = metrics.time_to_action(metrics.Period.last(7), end_field="first_reviewed_at")["critical"]
+    assert first["median_hours"] == pytest.approx(3.5)
+
+
+def test_totals_backlog_and_throughput(fixture_reports, moderator):
+    totals = metrics.decisions(metrics.Period.last(7))
+    assert totals == {"received": 6, "resolved": 4, "dismissed": 1, "open": 1, "dismissal_rate": pytest.approx(0.2)}
+    backlog = metrics.open_backlog()
+    assert backlog["critical"]["overdue"] == 1 and backlog["critical"]["age_1_3d"] == 1
+    assert metrics.moderator_throughput(metrics.Period.last(7)) == [
+        {"moderator": moderator.username, "closed": 5, "resolved": 4, "dismissed": 1}
+    ]
+
+
+def test_per_day_by_category_and_actions(fixture_reports, moderator):
+    per_day = metrics.reports_per_day_by_category(metrics.Period.last(7))
+    day = (timezone.now() - timedelta(days=2)).date()
+    assert per_day[day] == {Category.VIOLENCE: 5, Category.HARASSMENT: 1}
+    decide(moderator, ReportFactory(), "remove_content")
+    assert metrics.actions_by_kind(metrics.Period.last(7)) == {"remove_content": 1}
+    assert Sanction.objects.count() == 1
+
+
+def test_page_draws_well_formed_svg_with_numbers_beneath(
+    client, moderator, fixture_reports, django_assert_max_num_queries
+):
+    client.force_login(moderator)
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("dashboard"), {"period": "7"})
+    page = response.content.decode()
+    svgs = re.findall(r"<svg class=\"chart\".*?</svg>", page, flags=re.S)
+    assert len(svgs) == 2
+    for svg in svgs:
+        root = ET.fromstring(svg)  # raises if not well-formed
+        assert root.tag.endswith("svg")
+    assert svgs[0].count("<rect") >= 2  # bars for two categories on that day
+    assert "Violence or threats" in page and "7.0 / 24.0" in page  # the median / p90 in the table
+
+
+def test_custom_dates_and_bad_dates(client, compliance):
+    client.force_login(compliance)
+    ok = client.get(reverse("dashboard"), {"period": "custom", "start": "2026-01-01", "end": "2026-01-31"})
+    assert ok.status_code == 200 and ok.context["period"].start.isoformat() == "2026-01-01"
+    bad = client.get(reverse("dashboard"), {"period": "custom", "start": "2026-02-01", "end": "2026-01-01"})
+    assert "The start must be before the end." in bad.content.decode()
+
+
+def test_permissions(client, user):
+    assert client.get(reverse("dashboard")).status_code == 302
+    client.force_login(user)
+    assert client.get(reverse("dashboard")).status_code == 403
