@@ -226,6 +226,13 @@ REPORT_DEADLINE_HOURS = {
     "low": env_int("DEADLINE_LOW_HOURS", 7 * 24),
 }
 REPORTS_PER_HOUR_LIMIT = env_int("REPORTS_PER_HOUR_LIMIT", 20)
+# Trusted flaggers' reports are due in this fraction of the normal time (DSA Art. 22 priority).
+TRUSTED_FLAGGER_DEADLINE_FACTOR = float(env("TRUSTED_FLAGGER_DEADLINE_FACTOR", "0.5"))
+# Misuse (DSA Art. 23): manifestly unfounded reports within the window before a warning, then a pause.
+MISUSE_WINDOW_DAYS = env_int("MISUSE_WINDOW_DAYS", 90)
+MISUSE_WARN_AFTER = env_int("MISUSE_WARN_AFTER", 3)
+MISUSE_PAUSE_AFTER = env_int("MISUSE_PAUSE_AFTER", 5)
+MISUSE_PAUSE_DAYS = env_int("MISUSE_PAUSE_DAYS", 30)
 REPORT_REASON_MAX_WEB = 1000
 REPORT_REASON_MAX_API = 2000
 EVIDENCE_MAX_FILES = 5

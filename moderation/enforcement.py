@@ -28,7 +28,7 @@ from moderation.actions import ACTION_RULES, ActionKind, LadderStep, may_take, s
 from moderation.models import Appeal, AppealStatus, GroundType, Sanction, SanctionStatus
 from moderation.services import TransitionRefused, report_review
 from reports.categories import rule_for as category_rule
-from reports.models import OPEN_STATUSES, Report, ReportStatus, Target, TargetState
+from reports.models import OPEN_STATUSES, AccountStanding, Report, ReportStatus, Target, TargetState
 from reports.services import report_audit_state
 from reports.uploads import clean_upload
 
@@ -590,3 +590,124 @@ def _reopen_report(*, actor, report_id: uuid.UUID, reason: str) -> None:
         after=report_audit_state(report),
         data={"reason": reason},
     )
+
+
+# --- accounts: misuse, trusted flaggers, legal holds --------------------------------------------
+
+
+def _standing(account) -> AccountStanding:
+    standing, _ = AccountStanding.objects.select_for_update().get_or_create(user=account)
+    return standing
+
+
+def report_mark_unfounded(*, actor: AbstractBaseUser, report_id: uuid.UUID | str) -> Report:
+    """Record that a dismissed report was manifestly unfounded, and apply the misuse rule (DSA Art.
+    23) to its reporter: a warning after MISUSE_WARN_AFTER such reports in the window, a pause in
+    processing their reports after MISUSE_PAUSE_AFTER."""
+    if not actor.has_perm("reports.review_report"):
+        raise PermissionDenied("reports.review_report is required")
+    with transaction.atomic():
+        report = Report.objects.select_for_update(of=("self",)).select_related("reporter").get(pk=report_id)
+        if report.status != ReportStatus.DISMISSED:
+            raise ValidationError("Only a dismissed report can be marked manifestly unfounded.")
+        if report.manifestly_unfounded:
+            return report
+        report.manifestly_unfounded = True
+        report.save(update_fields=["manifestly_unfounded", "updated_at"])
+        audit.record(
+            actor=actor,
+            event_type="report.reviewed",
+            object_type="report",
+            object_id=report.id,
+            before={"manifestly_unfounded": False},
+            after={"manifestly_unfounded": True},
+        )
+        if report.reporter_id:
+            _apply_misuse_rule(actor=actor, reporter=report.reporter)
+    return report
+
+
+def misuse_count(*, reporter, now: datetime | None = None) -> int:
+    window_start = (now or timezone.now()) - timedelta(days=settings.MISUSE_WINDOW_DAYS)
+    return Report.objects.filter(reporter=reporter, manifestly_unfounded=True, closed_at__gte=window_start).count()
+
+
+def _apply_misuse_rule(*, actor, reporter) -> None:
+    now = timezone.now()
+    count = misuse_count(reporter=reporter, now=now)
+    standing = _standing(reporter)
+    before = {"misuse_warned_at": standing.misuse_warned_at, "reports_paused_until": standing.reports_paused_until}
+    if count >= settings.MISUSE_PAUSE_AFTER and not (
+        standing.reports_paused_until and standing.reports_paused_until > now
+    ):
+        standing.reports_paused_until = now + timedelta(days=settings.MISUSE_PAUSE_DAYS)
+        notice = notices.misuse(actor=actor, account=reporter, paused_until=standing.reports_paused_until, count=count)
+    elif count >= settings.MISUSE_WARN_AFTER and standing.misuse_warned_at is None:
+        standing.misuse_warned_at = now
+        notice = notices.misuse(actor=actor, account=reporter, paused_until=None, count=count)
+    else:
+        return
+    standing.save()
+    audit.record(
+        actor=actor,
+        event_type="account.flag_changed",
+        object_type="user",
+        object_id=reporter.pk,
+        before=before,
+        after={"misuse_warned_at": standing.misuse_warned_at, "reports_paused_until": standing.reports_paused_until},
+        data={"rule": "misuse", "unfounded_reports": count, "notice": str(notice.pk)},
+    )
+
+
+def trusted_flagger_set(*, actor: AbstractBaseUser, account, trusted: bool, reason: str) -> AccountStanding:
+    if not actor.has_perm("reports.mark_trusted_flagger"):
+        raise PermissionDenied("reports.mark_trusted_flagger is required")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why (e.g. the Digital Services Coordinator's designation)."})
+    with transaction.atomic():
+        standing = _standing(account)
+        before = {"trusted_flagger": standing.trusted_flagger}
+        standing.trusted_flagger = trusted
+        standing.save()
+        audit.record(
+            actor=actor,
+            event_type="account.flag_changed",
+            object_type="user",
+            object_id=account.pk,
+            before=before,
+            after={"trusted_flagger": trusted},
+            data={"reason": reason.strip()},
+        )
+    return standing
+
+
+def legal_hold_set(
+    *, actor: AbstractBaseUser, hold: bool, reason: str, report_id: uuid.UUID | str | None = None, account=None
+) -> None:
+    """Keep (or release) a report's or an account's evidence past retention."""
+    if not actor.has_perm("reports.set_legal_hold"):
+        raise PermissionDenied("reports.set_legal_hold is required")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why (a referral, an appeal, a court order...)."})
+    if bool(report_id) == bool(account):
+        raise ValidationError("A legal hold is set on one report or one account.")
+    with transaction.atomic():
+        if report_id:
+            report = Report.objects.select_for_update().get(pk=report_id)
+            before, report.legal_hold = report.legal_hold, hold
+            report.save(update_fields=["legal_hold", "updated_at"])
+            object_type, object_id = "report", report.pk
+        else:
+            standing = _standing(account)
+            before, standing.legal_hold = standing.legal_hold, hold
+            standing.save()
+            object_type, object_id = "user", account.pk
+        audit.record(
+            actor=actor,
+            event_type="report.legal_hold_changed",
+            object_type=object_type,
+            object_id=object_id,
+            before={"legal_hold": before},
+            after={"legal_hold": hold},
+            data={"reason": reason.strip()},
+        )

@@ -201,3 +201,56 @@ def moderator_throughput(period: Period) -> list[dict]:
 
 def category_labels() -> dict[str, str]:
     return dict(Category.choices)
+
+
+def _median_hours(values: list[float]) -> float | None:
+    value = _percentile(sorted(values), 0.5)
+    return None if value is None else value / 3600
+
+
+def transparency_counts(period: Period) -> dict:
+    """The figures the DSA transparency report template asks for, for one period."""
+    from audit.models import AuditEvent  # the audit log is read, never written, here
+
+    received = _received(period)
+    by_category = dict(received.values_list("category").annotate(n=Count("id")).order_by())
+    by_channel = dict(received.values_list("channel").annotate(n=Count("id")).order_by())
+    acted = received.filter(status=ReportStatus.RESOLVED, closed_at__isnull=False)
+    action_hours = [
+        (closed - created).total_seconds() for created, closed in acted.values_list("created_at", "closed_at")
+    ]
+    sanctions = Sanction.objects.filter(decided_at__gte=period.start_at, decided_at__lt=period.end_at)
+    by_ground = dict(sanctions.values_list("ground_type").annotate(n=Count("id")).order_by())
+    appeals_in = Appeal.objects.filter(created_at__gte=period.start_at, created_at__lt=period.end_at)
+    appeal_hours = [
+        (decided - created).total_seconds()
+        for created, decided in appeals_in.filter(decided_at__isnull=False).values_list("created_at", "decided_at")
+    ]
+    misuse_pauses = AuditEvent.objects.filter(
+        event_type="account.flag_changed",
+        data__rule="misuse",
+        after__reports_paused_until__isnull=False,
+        created_at__gte=period.start_at,
+        created_at__lt=period.end_at,
+    ).count()
+    return {
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "notices_received": received.count(),
+        "notices_by_category": {c: by_category.get(c, 0) for c in Category.values},
+        "notices_by_channel": by_channel,
+        "notices_from_trusted_flaggers": received.filter(from_trusted_flagger=True).count(),
+        "notices_acted_on": acted.count(),
+        "median_hours_to_action": _median_hours(action_hours),
+        "actions_total": sanctions.count(),
+        "actions_on_law": by_ground.get("law", 0),
+        "actions_on_terms_and_conditions": by_ground.get("terms", 0),
+        "actions_by_kind": {row["kind"]: row["n"] for row in sanctions.values("kind").annotate(n=Count("id"))},
+        "actions_with_automation": sanctions.filter(automated=True).count(),
+        "complaints_received": appeals_in.count(),
+        "complaints_upheld": appeals_in.filter(status=AppealStatus.UPHELD).count(),
+        "complaints_reversed": appeals_in.filter(status=AppealStatus.REVERSED).count(),
+        "complaints_partially_reversed": appeals_in.filter(status=AppealStatus.PARTIALLY_REVERSED).count(),
+        "complaints_pending": appeals_in.filter(status=AppealStatus.PENDING).count(),
+        "median_hours_to_complaint_decision": _median_hours(appeal_hours),
+        "suspensions_for_misuse": misuse_pauses,
+    }

@@ -108,6 +108,8 @@ class NoticeKind(models.TextChoices):
     REPORT_OUTCOME = "report_outcome", "Outcome of your report"
     APPEAL_DECISION = "appeal_decision", "Decision on your appeal"
     SANCTION_LIFTED = "sanction_lifted", "Restriction lifted"
+    MISUSE_WARNING = "misuse_warning", "Warning about unfounded reports"
+    REPORTS_PAUSED = "reports_paused", "Your reports are paused"
 
 
 class Notice(models.Model):

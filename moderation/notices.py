@@ -106,3 +106,21 @@ def appeal_decision(*, actor, appeal: Appeal) -> Notice:
         appeal=appeal,
         sanction=appeal.sanction,
     )
+
+
+def misuse(*, actor, account, paused_until, count: int) -> Notice:
+    """The warning, or the pause, for repeated manifestly unfounded reports (DSA Art. 23)."""
+    paused = paused_until is not None
+    return _create(
+        actor=actor,
+        kind=NoticeKind.REPORTS_PAUSED if paused else NoticeKind.MISUSE_WARNING,
+        recipient=account,
+        subject="We have paused processing your reports" if paused else "About your recent reports",
+        template="moderation/notices/misuse.txt",
+        context={
+            "account": account,
+            "paused_until": paused_until,
+            "count": count,
+            "window_days": settings.MISUSE_WINDOW_DAYS,
+        },
+    )

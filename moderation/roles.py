@@ -27,9 +27,11 @@ _COMPLIANCE = _MODERATOR | {
     "moderation.lift_sanction",
     "moderation.view_removed_content",
     "moderation.decide_appeal",
+    "reports.set_legal_hold",
 }
 _ADMIN = _COMPLIANCE | {
     "reports.reopen_report",
+    "reports.mark_trusted_flagger",
     "auth.view_user",
     "auth.add_user",
     "auth.change_user",

@@ -162,8 +162,12 @@ def severity_for(category: str) -> Severity:
     return CATEGORY_RULES[category].severity
 
 
-def deadline_for(*, category: str, received_at: datetime) -> datetime:
+def deadline_for(*, category: str, received_at: datetime, trusted_flagger: bool = False) -> datetime:
+    """When action is due. Trusted flaggers' notices get priority (DSA Art. 22) as a shorter deadline,
+    which is what puts them first within their severity in a queue ordered by deadline."""
     hours = settings.REPORT_DEADLINE_HOURS[severity_for(category)]
+    if trusted_flagger:
+        hours *= settings.TRUSTED_FLAGGER_DEADLINE_FACTOR
     return received_at + timedelta(hours=hours)
 
 

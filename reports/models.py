@@ -116,6 +116,11 @@ class Report(models.Model):
     escalated = models.BooleanField(default=False)
     escalation_reason = models.TextField(blank=True)
     sla_alerted_at = models.DateTimeField(null=True, blank=True)
+    from_trusted_flagger = models.BooleanField(default=False)
+    # Set when a dismissal found the report manifestly unfounded (counts towards misuse, DSA Art. 23).
+    manifestly_unfounded = models.BooleanField(default=False)
+    legal_hold = models.BooleanField(default=False)
+    evidence_purged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -138,12 +143,15 @@ class Report(models.Model):
             models.Index(fields=["target", "status"], name="report_target_status_idx"),
             models.Index(fields=["reporter", "created_at"], name="report_reporter_time_idx"),
             models.Index(fields=["created_at"], name="report_created_idx"),
+            models.Index(fields=["closed_at"], name="report_closed_idx"),
         ]
         permissions = [
             ("view_queue", "Can work the moderation queue and see every report"),
             ("review_report", "Can review, assign, note and escalate reports"),
             ("reopen_report", "Can reopen a resolved or dismissed report"),
             ("view_escalated", "Sees escalated reports in the default view (compliance)"),
+            ("set_legal_hold", "Can put a report or an account under legal hold"),
+            ("mark_trusted_flagger", "Can mark an account as a trusted flagger"),
         ]
 
     def __str__(self) -> str:
@@ -212,3 +220,24 @@ class InfoRequest(models.Model):
     @property
     def is_answered(self) -> bool:
         return self.answered_at is not None
+
+
+class AccountStanding(models.Model):
+    """What the report system knows about an account as a reporter and as a subject of cases.
+
+    Created on first need; an account without a row has the defaults.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="standing")
+    # DSA Art. 22: notices from trusted flaggers are given priority (a shorter deadline) and counted apart.
+    trusted_flagger = models.BooleanField(default=False)
+    # DSA Art. 23: after repeated manifestly unfounded reports, a warning, then a pause in processing.
+    misuse_warned_at = models.DateTimeField(null=True, blank=True)
+    reports_paused_until = models.DateTimeField(null=True, blank=True)
+    # Compliance: keeps this account's evidence past retention (referrals, appeals, litigation).
+    legal_hold = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Standing of {self.user_id}"

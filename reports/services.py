@@ -22,6 +22,7 @@ from reports import notify
 from reports.categories import Category, deadline_for, rule_for, severity_for
 from reports.models import (
     OPEN_STATUSES,
+    AccountStanding,
     Evidence,
     Report,
     ReportChannel,
@@ -50,6 +51,17 @@ def _zero_tolerance_escalation(category: str) -> dict[str, object]:
     if rule_for(category).zero_tolerance:
         return {"escalated": True, "escalation_reason": "Zero-tolerance category: compliance review"}
     return {}
+
+
+def _check_not_paused(standing: AccountStanding | None) -> None:
+    """DSA Art. 23: after repeated manifestly unfounded reports, processing is paused for a time."""
+    if standing and standing.reports_paused_until and standing.reports_paused_until > timezone.now():
+        until = timezone.localtime(standing.reports_paused_until)
+        raise ValidationError(
+            f"Because several of your recent reports were manifestly unfounded, we have paused processing "
+            f"your reports until {until:%d %B %Y}. You can contact us if you think this is a mistake.",
+            code="reports_paused",
+        )
 
 
 def _reason_limit(channel: str) -> int:
@@ -146,6 +158,9 @@ def report_file(
     if Report.objects.filter(reporter=actor, target=target, status__in=OPEN_STATUSES).exists():
         raise ValidationError({"target": ALREADY_REPORTED}, code="duplicate")
     _check_rate_limit(reporter=actor)
+    standing = AccountStanding.objects.filter(user=actor).first()
+    _check_not_paused(standing)
+    trusted = bool(standing and standing.trusted_flagger)
     files = _clean_evidence(evidence)
 
     stored: list[str] = []
@@ -163,7 +178,8 @@ def report_file(
                 incident_at=incident_at,
                 is_pattern=is_pattern,
                 status=ReportStatus.PENDING,
-                due_at=deadline_for(category=category, received_at=now),
+                due_at=deadline_for(category=category, received_at=now, trusted_flagger=trusted),
+                from_trusted_flagger=trusted,
                 **_zero_tolerance_escalation(category),
             )
             rows = _store_evidence(report=report, files=files, stored=stored)
