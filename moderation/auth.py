@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.forms import AuthenticationForm
@@ -11,16 +12,44 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from config import throttle
 from moderation.enforcement import sign_in_block
 from moderation.notices import appeal_token
 
 
 class SanctionAwareAuthenticationForm(AuthenticationForm):
-    """Refuses a suspended or terminated account, but only after the right password, so that the
-    reason, the end and the appeal link are shown to the account's owner and nobody else."""
+    """Sign-in that is throttled (per username and per address) and that refuses a suspended or
+    terminated account, but only after the right password, so that the reason, the end and the
+    appeal link are shown to the account's owner and nobody else."""
 
     sanction_block = None
     appeal_token = ""
+
+    def clean(self):
+        username = (self.data.get("username") or "").strip().lower()
+        window = settings.LOGIN_ATTEMPTS_WINDOW_SECONDS
+        # Per username, to stop guessing one password; per address (higher, offices share one) to
+        # stop spraying many usernames. Only the username's count is reset by a success.
+        subjects = [
+            ("login-user", username, settings.LOGIN_ATTEMPTS_LIMIT),
+            ("login-ip", throttle.client_ip(self.request) if self.request else "", settings.LOGIN_ATTEMPTS_PER_ADDRESS),
+        ]
+        for scope, subject, limit in subjects:
+            wait = throttle.retry_after(scope=scope, subject=subject, limit=limit, window=window)
+            if wait is not None:
+                raise ValidationError(
+                    f"Too many failed sign-in attempts. Try again in {max(1, wait // 60)} minute(s).",
+                    code="throttled",
+                )
+        try:
+            cleaned = super().clean()
+        except ValidationError as error:
+            if error.code == "invalid_login" or any(e.code == "invalid_login" for e in error.error_list):
+                for scope, subject, _limit in subjects:
+                    throttle.hit(scope=scope, subject=subject, window=window)
+            raise
+        throttle.reset(scope="login-user", subject=username, window=window)
+        return cleaned
 
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -10,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from config import throttle
 from reports import selectors, services
 from reports.categories import CATEGORY_RULES, Category
 from reports.forms import ComplaintForm, ReportForm, add_service_errors
@@ -95,6 +97,16 @@ def report_detail(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def complaint(request: HttpRequest) -> HttpResponse:
     form = ComplaintForm(request.POST or None)
+    if request.method == "POST":
+        # No account to rate-limit, so the address is: the form is public and must not be a spam pipe.
+        subject, window = throttle.client_ip(request), 3600
+        limit = settings.COMPLAINTS_PER_HOUR_PER_ADDRESS
+        wait = throttle.retry_after(scope="complaint", subject=subject, limit=limit, window=window)
+        if wait is not None:
+            form.add_error(
+                None, f"Too many complaints from your network. Please try again in {wait // 60 + 1} minutes."
+            )
+            return render(request, "reports/complaint.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -110,6 +122,7 @@ def complaint(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            throttle.hit(scope="complaint", subject=throttle.client_ip(request), window=3600)
             return render(request, "reports/complaint_done.html", {"report": report})
     status = 400 if request.method == "POST" else 200
     return render(request, "reports/complaint.html", {"form": form}, status=status)
