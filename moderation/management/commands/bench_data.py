@@ -1,0 +1,488 @@
+"""Fill the database with a realistic mix at scale, for the benchmarks: accounts, targets, reports
+across every category, status and the last 90 days, sanctions, and their audit events.
+
+PostgreSQL gets the rows through COPY (a million reports in a few minutes on two cores); SQLite
+through bulk_create. The audit events continue the existing hash chain, so `audit_verify` passes
+afterwards. This bypasses the services on purpose (that is what makes it fast); it is for
+benchmark databases only and refuses to run on a database that already holds non-bench reports
+unless --force is given.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audit import services as audit
+from audit.models import AuditEvent
+from moderation.actions import ACTION_RULES, ActionKind
+from moderation.models import Sanction, SanctionStatus
+from moderation.services import staff_create
+from reports.categories import CATEGORY_RULES, Category, deadline_for
+from reports.models import Report, ReportStatus, Target, TargetKind
+
+CATEGORY_WEIGHTS = {
+    Category.HARASSMENT: 18,
+    Category.SPAM: 16,
+    Category.HATE_SPEECH: 10,
+    Category.FRAUD: 9,
+    Category.VIOLENCE: 6,
+    Category.IMPERSONATION: 6,
+    Category.NON_CONSENSUAL: 5,
+    Category.OTHER_TOS: 6,
+    Category.COPYRIGHT: 4,
+    Category.UNDERAGE_USER: 4,
+    Category.CHILD_SAFETY: 3,
+    Category.ILLEGAL_CONTENT: 4,
+    Category.HUMAN_TRAFFICKING: 2,
+    Category.SEX_TRAFFICKING: 2,
+}
+WORDS = [
+    "insults",
+    "spam",
+    "scam",
+    "threat",
+    "bot",
+    "link",
+    "photo",
+    "stream",
+    "lobby",
+    "gaming",
+    "music",
+    "night",
+    "harassment",
+    "repeated",
+    "account",
+    "fake",
+    "offer",
+    "crypto",
+    "message",
+    "video",
+    "story",
+    "profile",
+    "stop",
+    "again",
+    "please",
+    "report",
+]
+
+
+def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """COPY rows into a PostgreSQL table; returns how many."""
+    count = 0
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([json.dumps(v) if isinstance(v, dict | list) else v for v in row])
+            count += 1
+    return count
+
+
+def _insert(model, table: str, columns: Sequence[str], rows: list[Sequence]) -> None:
+    if connection.vendor == "postgresql":
+        _copy(table, columns, rows)
+        return
+    model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=2000)
+
+
+def _reset_sequence(table: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # The table name is one of ours, never input.
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608
+
+
+class Command(BaseCommand):
+    help = "Fill a benchmark database: N reports with their accounts, targets, sanctions and audit events."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reports", type=int, default=1_000_000)
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--force", action="store_true", help="Run even if non-bench reports exist.")
+
+    def handle(self, *args, **options):
+        total = options["reports"]
+        if total < 100:
+            raise CommandError("--reports must be at least 100")
+        if not options["force"] and Report.objects.exclude(target__external_id__startswith="bench-").exists():
+            raise CommandError("This database holds real reports; bench_data is for benchmark databases (--force).")
+        rng = random.Random(options["seed"])
+        started = time.perf_counter()
+        now = timezone.now()
+        moderators = [
+            staff_create(actor=audit.SYSTEM, username=f"bench_mod{n}", role=role)[0]
+            for n, role in enumerate(["moderator"] * 16 + ["compliance"] * 3 + ["admin"])
+        ]
+        user_ids = self._users(rng, max(total // 40, 200), now)
+        self.stdout.write(f"accounts: {len(user_ids)} ({time.perf_counter() - started:.0f}s)")
+        targets = self._targets(rng, user_ids, max(total // 3, 100), now)
+        self.stdout.write(f"targets: {len(targets)} ({time.perf_counter() - started:.0f}s)")
+        reports, decided = self._reports(rng, user_ids, targets, [m.pk for m in moderators], total, now)
+        self.stdout.write(f"reports: {reports} ({time.perf_counter() - started:.0f}s)")
+        sanctions = self._sanctions(rng, decided)
+        self.stdout.write(f"sanctions: {sanctions} ({time.perf_counter() - started:.0f}s)")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        self.stdout.write(self.style.SUCCESS(f"done in {time.perf_counter() - started:.0f}s"))
+
+    def _users(self, rng, count: int, now) -> list[int]:
+        User = get_user_model()  # noqa: N806
+        start = (User.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+        ids = list(range(start, start + count))
+        rows = [
+            (
+                pk,
+                "!unusable",
+                False,
+                f"bench_user{pk}",
+                "",
+                "",
+                f"bench_user{pk}@example.test",
+                False,
+                True,
+                now - timedelta(days=rng.randint(90, 900)),
+            )
+            for pk in ids
+        ]
+        with transaction.atomic():
+            _insert(
+                User,
+                "auth_user",
+                [
+                    "id",
+                    "password",
+                    "is_superuser",
+                    "username",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "is_staff",
+                    "is_active",
+                    "date_joined",
+                ],
+                rows,
+            )
+            _reset_sequence("auth_user")
+        return ids
+
+    def _targets(self, rng, user_ids, count: int, now) -> list[tuple[int, str, int]]:
+        start = (Target.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+        kinds = [
+            (TargetKind.MESSAGE, 60),
+            (TargetKind.USER, 10),
+            (TargetKind.PROFILE, 8),
+            (TargetKind.FILE, 8),
+            (TargetKind.VIDEO_SESSION, 8),
+            (TargetKind.VIDEO_STORY, 6),
+        ]
+        rows, targets = [], []
+        for pk in range(start, start + count):
+            kind = rng.choices([k for k, _ in kinds], [w for _, w in kinds])[0]
+            owner = rng.choice(user_ids)
+            created = now - timedelta(minutes=rng.randint(60, 95 * 24 * 60))
+            text = " ".join(rng.choices(WORDS, k=rng.randint(4, 14)))
+            metadata = {
+                "room": rng.choice(["lobby", "gaming", "music", "late-night"]),
+                "session_id": f"sess-{rng.randint(1, 10**6)}",
+            }
+            rows.append(
+                (
+                    pk,
+                    str(uuid.uuid4()),
+                    kind,
+                    f"bench-{pk}",
+                    owner,
+                    f"{kind} {pk}",
+                    text,
+                    "",
+                    "",
+                    "",
+                    None,
+                    metadata,
+                    "visible",
+                    created,
+                    created,
+                )
+            )
+            targets.append((pk, kind, owner))
+        with transaction.atomic():
+            _insert(
+                Target,
+                "reports_target",
+                [
+                    "id",
+                    "public_id",
+                    "kind",
+                    "external_id",
+                    "owner_id",
+                    "title",
+                    "snapshot_text",
+                    "snapshot_file",
+                    "snapshot_content_type",
+                    "snapshot_sha256",
+                    "snapshot_purged_at",
+                    "metadata",
+                    "state",
+                    "created_at",
+                    "updated_at",
+                ],
+                rows,
+            )
+            _reset_sequence("reports_target")
+        return targets
+
+    def _reports(self, rng, user_ids, targets, moderator_ids, total: int, now):
+        categories, weights = list(CATEGORY_WEIGHTS), list(CATEGORY_WEIGHTS.values())
+        columns = [
+            "id",
+            "report_type",
+            "target_id",
+            "reporter_id",
+            "reporter_name",
+            "reporter_email",
+            "channel",
+            "category",
+            "severity",
+            "reason",
+            "incident_at",
+            "is_pattern",
+            "status",
+            "due_at",
+            "assignee_id",
+            "reviewed_by_id",
+            "reviewed_at",
+            "first_reviewed_at",
+            "closed_at",
+            "admin_notes",
+            "escalated",
+            "escalation_reason",
+            "sla_alerted_at",
+            "from_trusted_flagger",
+            "manifestly_unfounded",
+            "legal_hold",
+            "evidence_purged_at",
+            "created_at",
+            "updated_at",
+        ]
+        audit_columns = [
+            "created_at",
+            "event_type",
+            "actor_id",
+            "actor_label",
+            "object_type",
+            "object_id",
+            "before",
+            "after",
+            "data",
+            "correlation_id",
+            "prev_hash",
+            "hash",
+        ]
+        chain = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or audit.GENESIS_HASH
+        open_pairs: set[tuple[int, int]] = set()
+        decided: list[tuple[uuid.UUID, int, int, object, str]] = []
+        batch = 50_000
+        written = 0
+        for offset in range(0, total, batch):
+            rows, events = [], []
+            for _ in range(min(batch, total - offset)):
+                target_id, kind, owner = rng.choice(targets)
+                reporter = rng.choice(user_ids)
+                while reporter == owner:
+                    reporter = rng.choice(user_ids)
+                category = rng.choices(categories, weights)[0]
+                rule = CATEGORY_RULES[category]
+                created = now - timedelta(seconds=rng.randint(60, 90 * 86400))
+                due = deadline_for(category=category, received_at=created)
+                age_h = (now - created).total_seconds() / 3600
+                roll = rng.random()
+                # Older reports are mostly closed; the last days hold the open backlog.
+                status = (
+                    (ReportStatus.PENDING if roll < 0.7 else ReportStatus.REVIEWED)
+                    if age_h < 48 or roll < 0.06
+                    else (ReportStatus.RESOLVED if roll < 0.68 else ReportStatus.DISMISSED)
+                )
+                if status in (ReportStatus.PENDING, ReportStatus.REVIEWED):
+                    if (reporter, target_id) in open_pairs:
+                        status = ReportStatus.DISMISSED
+                    else:
+                        open_pairs.add((reporter, target_id))
+                report_id = uuid.uuid4()
+                reviewer = first = closed = reviewed = None
+                if status != ReportStatus.PENDING:
+                    reviewer = rng.choice(moderator_ids)
+                    limit_h = max(min(age_h - 0.1, 200), 0.2)
+                    first = created + timedelta(hours=rng.uniform(0.1, limit_h))
+                    reviewed = first
+                    if status in (ReportStatus.RESOLVED, ReportStatus.DISMISSED):
+                        closed = first + timedelta(
+                            hours=rng.uniform(0, max(min((now - first).total_seconds() / 3600, 24), 0))
+                        )
+                        reviewed = closed
+                assignee = (
+                    reviewer
+                    if status == ReportStatus.REVIEWED
+                    else (rng.choice(moderator_ids) if status == ReportStatus.PENDING and rng.random() < 0.1 else None)
+                )
+                reason = " ".join(rng.choices(WORDS, k=rng.randint(6, 30)))
+                rows.append(
+                    (
+                        report_id,
+                        kind,
+                        target_id,
+                        reporter,
+                        "",
+                        "",
+                        "web",
+                        category,
+                        rule.severity,
+                        reason,
+                        None,
+                        rng.random() < 0.2,
+                        status,
+                        due,
+                        assignee,
+                        reviewer,
+                        reviewed,
+                        first,
+                        closed,
+                        "",
+                        rule.zero_tolerance or rng.random() < 0.02,
+                        "",
+                        None,
+                        False,
+                        False,
+                        False,
+                        None,
+                        created,
+                        reviewed or created,
+                    )
+                )
+                events.append(
+                    (
+                        created,
+                        "report.created",
+                        reporter,
+                        "report",
+                        report_id,
+                        {"status": "pending", "category": category},
+                    )
+                )
+                if closed:
+                    events.append((closed, "report.reviewed", reviewer, "report", report_id, {"status": status}))
+                    if status == ReportStatus.RESOLVED:
+                        decided.append((report_id, target_id, owner, closed, category))
+            events.sort(key=lambda e: e[0])
+            audit_rows = []
+            for at, event_type, actor_id, object_type, object_id, after in events:
+                fields = {
+                    "created_at": at,
+                    "event_type": event_type,
+                    "actor_id": actor_id,
+                    "actor_label": f"bench_{actor_id}",
+                    "object_type": object_type,
+                    "object_id": str(object_id),
+                    "before": None,
+                    "after": after,
+                    "data": {},
+                    "correlation_id": None,
+                }
+                digest = audit.compute_hash(prev_hash=chain, **fields)
+                audit_rows.append(
+                    (
+                        at,
+                        event_type,
+                        actor_id,
+                        fields["actor_label"],
+                        object_type,
+                        str(object_id),
+                        None,
+                        after,
+                        {},
+                        None,
+                        chain,
+                        digest,
+                    )
+                )
+                chain = digest
+            with transaction.atomic():
+                _insert(Report, "reports_report", columns, rows)
+                _insert(AuditEvent, "audit_auditevent", audit_columns, audit_rows)
+            written += len(rows)
+            self.stdout.write(f"  {written} reports")
+        return written, decided
+
+    def _sanctions(self, rng, decided) -> int:
+        chosen = rng.sample(decided, k=len(decided) // 4)
+        kinds = [ActionKind.REMOVE_CONTENT, ActionKind.WARNING, ActionKind.TIMEOUT, ActionKind.SUSPENSION]
+        moderator = get_user_model().objects.get(username="bench_mod0")
+        sanctions, links = [], []
+        for report_id, target_id, owner, decided_at, _category in chosen:
+            kind = rng.choice(kinds)
+            ends = decided_at + timedelta(days=1) if ACTION_RULES[kind].duration == "required" else None
+            status = SanctionStatus.ACTIVE if ACTION_RULES[kind].lasting else SanctionStatus.DONE
+            if ends and ends < timezone.now():
+                status = SanctionStatus.EXPIRED
+            sanction_id = uuid.uuid4()
+            sanctions.append(
+                (
+                    sanction_id,
+                    uuid.uuid4(),
+                    kind,
+                    owner,
+                    target_id,
+                    status,
+                    "terms",
+                    "Terms of service §4",
+                    "Confirmed in the logs.",
+                    False,
+                    decided_at,
+                    ends,
+                    "",
+                    moderator.pk,
+                    decided_at,
+                    None,
+                    None,
+                    "",
+                    None,
+                    None,
+                    "",
+                )
+            )
+            links.append((sanction_id, report_id))
+        columns = [
+            "id",
+            "decision_id",
+            "kind",
+            "account_id",
+            "target_id",
+            "status",
+            "ground_type",
+            "ground",
+            "facts",
+            "automated",
+            "starts_at",
+            "ends_at",
+            "ladder_override_reason",
+            "decided_by_id",
+            "decided_at",
+            "approved_by_id",
+            "approved_at",
+            "reference",
+            "lifted_by_id",
+            "lifted_at",
+            "lift_reason",
+        ]
+        with transaction.atomic():
+            _insert(Sanction, "moderation_sanction", columns, sanctions)
+            _insert(Sanction.reports.through, "moderation_sanction_reports", ["sanction_id", "report_id"], links)
+        return len(sanctions)
