@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from moderation.actions import ACTION_RULES
-from moderation.enforcement import sanctions_in_force, strikes
+from moderation.enforcement import misuse_count, sanctions_in_force, strikes
 from moderation.models import Appeal, AppealStatus, Notice, Sanction
-from reports.models import Report
+from moderation.roles import role_of
+from reports.models import AccountStanding, Report, ReportStatus
 
 
 def _get_or_404(queryset: QuerySet, pk: uuid.UUID | str):
@@ -84,3 +86,28 @@ def my_restrictions(*, user: AbstractBaseUser) -> list[Sanction]:
 
 def appealed_sanction_ids(*, user: AbstractBaseUser) -> set[uuid.UUID]:
     return set(Appeal.objects.filter(appellant=user, sanction__isnull=False).values_list("sanction_id", flat=True))
+
+
+def account_overview(*, user_id: int) -> dict:
+    """Everything a moderator needs about one account, in a fixed number of queries."""
+    account = _get_or_404(get_user_model().objects.all(), user_id)
+    filed = Report.objects.filter(reporter=account).aggregate(
+        total=Count("id"),
+        acted=Count("id", filter=Q(status=ReportStatus.RESOLVED)),
+        dismissed=Count("id", filter=Q(status=ReportStatus.DISMISSED)),
+        unfounded=Count("id", filter=Q(manifestly_unfounded=True)),
+    )
+    return {
+        "account": account,
+        "role": role_of(account),
+        "standing": AccountStanding.objects.filter(user=account).first() or AccountStanding(user=account),
+        "filed": filed,
+        "misuse_count": misuse_count(reporter=account),
+        "against": list(
+            Report.objects.filter(target__owner=account).select_related("target").order_by("-created_at")[:25]
+        ),
+        "against_count": Report.objects.filter(target__owner=account).count(),
+        "sanctions": list(Sanction.objects.filter(account=account).select_related("decided_by", "target")[:25]),
+        "strikes": strikes(account=account).count(),
+        "in_force": my_restrictions(user=account),
+    }

@@ -288,3 +288,44 @@ def report_appeal(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     else:
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
     return redirect("reports:detail", report.pk)
+
+
+@login_required
+@permission_required("reports.view_queue", raise_exception=True)
+def account_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    return render(
+        request,
+        "moderation/account_detail.html",
+        {
+            **selectors.account_overview(user_id=user_id),
+            "reason_form": ReasonForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def account_flag(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Set or clear an account's trusted-flagger mark or legal hold (rights checked by the services)."""
+    account = selectors.account_overview(user_id=user_id)["account"]
+    form = ReasonForm(request.POST)
+    flag, value = request.POST.get("flag"), request.POST.get("value") == "on"
+    if not form.is_valid():
+        messages.error(request, "Say why.")
+    else:
+        try:
+            if flag == "trusted_flagger":
+                enforcement.trusted_flagger_set(
+                    actor=request.user, account=account, trusted=value, reason=form.cleaned_data["reason"]
+                )
+            elif flag == "legal_hold":
+                enforcement.legal_hold_set(
+                    actor=request.user, account=account, hold=value, reason=form.cleaned_data["reason"]
+                )
+            else:
+                raise Http404("Unknown flag")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Saved.")
+    return redirect("enforcement:account", account.pk)
