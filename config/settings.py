@@ -48,7 +48,8 @@ if not SECRET_KEY:
     if not DEBUG and PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     # Only for local development and tests; production refuses to start without a key.
-    SECRET_KEY = "dev-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"  # noqa: S105
+    # bandit B105: development only; production refuses to start without SECRET_KEY
+    SECRET_KEY = "dev-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"  # noqa: S105  # nosec B105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

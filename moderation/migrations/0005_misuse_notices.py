@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('moderation', '0004_role_groups_enforcement'),
+        ("moderation", "0004_role_groups_enforcement"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notice',
-            name='kind',
-            field=models.CharField(choices=[('statement_of_reasons', 'Statement of reasons'), ('report_outcome', 'Outcome of your report'), ('appeal_decision', 'Decision on your appeal'), ('sanction_lifted', 'Restriction lifted'), ('misuse_warning', 'Warning about unfounded reports'), ('reports_paused', 'Your reports are paused')], max_length=24),
+            model_name="notice",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("statement_of_reasons", "Statement of reasons"),
+                    ("report_outcome", "Outcome of your report"),
+                    ("appeal_decision", "Decision on your appeal"),
+                    ("sanction_lifted", "Restriction lifted"),
+                    ("misuse_warning", "Warning about unfounded reports"),
+                    ("reports_paused", "Your reports are paused"),
+                ],
+                max_length=24,
+            ),
         ),
     ]

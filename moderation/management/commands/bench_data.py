@@ -97,7 +97,7 @@ def _reset_sequence(table: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # The table name is one of ours, never input.
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608  # nosec B608
 
 
 class Command(BaseCommand):
@@ -114,7 +114,8 @@ class Command(BaseCommand):
             raise CommandError("--reports must be at least 100")
         if not options["force"] and Report.objects.exclude(target__external_id__startswith="bench-").exists():
             raise CommandError("This database holds real reports; bench_data is for benchmark databases (--force).")
-        rng = random.Random(options["seed"])
+        # bandit B311: benchmark data, not security
+        rng = random.Random(options["seed"])  # nosec B311
         started = time.perf_counter()
         now = timezone.now()
         moderators = [
