@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from audit.filters import AuditEventFilterSet
@@ -48,6 +49,8 @@ def log(request: HttpRequest) -> HttpResponse:
     rows = list(events[: PAGE_SIZE + 1])
     has_older = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    for event in rows:
+        event.link = _object_link(event)
     query = request.GET.copy()
     query.pop("before", None)
     return render(
@@ -62,6 +65,25 @@ def log(request: HttpRequest) -> HttpResponse:
             "querystring": query.urlencode(),
         },
     )
+
+
+# Where an object's own page is. Names, not imports: the audit app depends on no other app.
+OBJECT_PAGES = {
+    "report": "moderation:report",
+    "sanction": "enforcement:sanction",
+    "appeal": "enforcement:appeal",
+    "user": "enforcement:account",
+}
+
+
+def _object_link(event: AuditEvent) -> str | None:
+    name = OBJECT_PAGES.get(event.object_type)
+    if name is None:
+        return None
+    try:
+        return reverse(name, args=[event.object_id])
+    except NoReverseMatch:
+        return None
 
 
 class _Echo:
