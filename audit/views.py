@@ -103,7 +103,7 @@ def _csv_rows(events) -> Iterator[str]:
                 event.actor_id or "",
                 _safe_cell(event.actor_label),
                 event.object_type,
-                event.object_id,
+                _safe_cell(event.object_id),
                 _safe_cell(json.dumps(event.before, ensure_ascii=False) if event.before is not None else ""),
                 _safe_cell(json.dumps(event.after, ensure_ascii=False) if event.after is not None else ""),
                 _safe_cell(json.dumps(event.data, ensure_ascii=False)),
