@@ -4,11 +4,13 @@ import io
 import os
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.db import connection
 from PIL import Image
 
 from audit import triggers
+from moderation.roles import sync_role_groups
 from tests.factories import UserFactory
 
 # Playwright's sync API runs an event loop in the main thread; Django must still allow DB access.
@@ -49,6 +51,10 @@ def _audit_triggers(request):
     transactional = _uses_transactions(request)
     request.getfixturevalue("transactional_db" if transactional else "db")
     triggers.install(connection)
+    if transactional:
+        # The flush after an earlier transactional test also emptied what migrations created:
+        # content types, permissions and the role groups. Put them back as the migrations would.
+        sync_role_groups(django_apps)
     yield
     if transactional:
         triggers.remove(connection)
