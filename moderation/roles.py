@@ -61,7 +61,7 @@ def sync_role_groups(apps: Any) -> None:
 
     for app_config in apps.get_app_configs():
         # A migration's app registry has no models_module, which create_permissions requires.
-        original = app_config.models_module
+        original = getattr(app_config, "models_module", None)
         app_config.models_module = original or True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = original
