@@ -1,3 +1,56 @@
-"""JSON API routes (see DESIGN.md, "Stable contracts"). Every path also accepts a trailing slash."""
+"""JSON API routes (see DESIGN.md, "Stable contracts"). Every path also accepts a trailing slash.
 
-urlpatterns: list = []
+Each route is registered twice, as the contract spells it and with a trailing slash; the schema
+lists the contract's spelling only (see `without_slash_duplicates`).
+"""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from moderation import api as moderation_api
+from reports import api as reports_api
+
+
+def both(route: str, view, name: str) -> list[URLPattern]:
+    """The route without and with a trailing slash (no redirect: a POST must not be bounced)."""
+    return [path(route, view, name=name), path(f"{route}/", view)]
+
+
+def without_slash_duplicates(endpoints: list[tuple], **kwargs) -> list[tuple]:
+    """drf-spectacular preprocessing hook: document "/api/reports", not also "/api/reports/"."""
+    paths = {endpoint[0] for endpoint in endpoints}
+    return [endpoint for endpoint in endpoints if not (endpoint[0].endswith("/") and endpoint[0][:-1] in paths)]
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI from drf-spectacular-sidecar's files (served by us, no CDN); its start-up script
+    is a separate URL and the page has no inline style, so the Content-Security-Policy holds."""
+
+    template_name = "api/swagger_ui.html"
+    title = "Report Desk API"
+
+
+app_name = "api"
+
+urlpatterns = [
+    *both("reports", reports_api.ReportFileView.as_view(), "reports"),
+    *both("reports/mine", reports_api.MyReportsView.as_view(), "reports-mine"),
+    *both("reports/<str:reportId>", reports_api.MyReportView.as_view(), "report"),
+    *both("targets", reports_api.TargetRegisterView.as_view(), "targets"),
+    *both("admin/reports", moderation_api.AdminReportListView.as_view(), "admin-reports"),
+    *both("admin/reports/<str:reportId>", moderation_api.AdminReportDetailView.as_view(), "admin-report"),
+    *both(
+        "admin/reports/<str:reportId>/review",
+        moderation_api.AdminReportReviewView.as_view(),
+        "admin-report-review",
+    ),
+    *both(
+        "accounts/<str:accountId>/restrictions",
+        moderation_api.AccountRestrictionsView.as_view(),
+        "account-restrictions",
+    ),
+    *both("schema", SpectacularAPIView.as_view(), "schema"),
+    *both("docs", DocsView.as_view(url_name="api:schema"), "docs"),
+]

@@ -18,7 +18,8 @@ VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
 
 def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    # Set but empty (DATABASE_URL= in an env file or a compose template) means "not set", as in env_int.
+    return os.environ.get(name) or default
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -45,13 +46,16 @@ PRODUCTION = DJANGO_ENV == "production"
 DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    # In production whatever DJANGO_DEBUG says: a known key would let anyone forge sessions.
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set in production")
     # Only for local development and tests; production refuses to start without a key.
     # bandit B105: development only; production refuses to start without SECRET_KEY
     SECRET_KEY = "dev-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"  # noqa: S105  # nosec B105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]")
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production (comma-separated host names)")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -68,6 +72,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "audit",
     "reports",
     "moderation",
@@ -219,18 +224,71 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # A personal token first, so that an anonymous caller gets 401 with WWW-Authenticate.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "reports.authentication.ApiTokenAuthentication",
+        "reports.authentication.PlatformKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["reports.authentication.CredentialRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["config.api_errors.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "config.api_errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Report Desk API",
-    "DESCRIPTION": "Filing and reviewing reports on a live chat and video-chat platform.",
+    "DESCRIPTION": (
+        "Filing and reviewing reports on a live chat and video-chat platform.\n\n"
+        "Authentication: a session (with CSRF), a personal token from the account page sent as "
+        "`Authorization: Token <key>`, or for the platform's servers a platform key sent as "
+        "`Authorization: Platform <key>`. Every path also accepts a trailing slash. Errors are JSON: "
+        '`{"detail": "...", "errors": {"<field>": ["..."]}}`.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "PREPROCESSING_HOOKS": ["config.api_urls.without_slash_duplicates"],
+    # Each operation names the credentials it takes (extend_schema(auth=...)); the schemes are here.
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "tokenAuth": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": 'A personal token from the account page, sent as "Token <key>".',
+            },
+            "platformKey": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": 'The platform\'s server key (manage.py create_platform_key), sent as "Platform <key>".',
+            },
+            "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
+        }
+    },
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ReportStatusEnum": "reports.models.ReportStatus",
+        "ReviewStatusEnum": "moderation.serializers.REVIEW_STATUSES",
+        "TargetKindEnum": "reports.models.TargetKind",
+        "TargetStateEnum": "reports.models.TargetState",
+        "SanctionKindEnum": "moderation.actions.ActionKind",
+    },
+    # Swagger UI's files come from drf-spectacular-sidecar, served by us (nothing from a CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+# Rate limits per credential ("<n>/second|minute|hour|day", or "off"). The per-person limit on
+# filing is REPORTS_PER_HOUR_LIMIT below, the same for the web form and the API.
+API_TOKEN_RATE = env("API_TOKEN_RATE", "120/minute")
+PLATFORM_KEY_RATE = env("PLATFORM_KEY_RATE", "1200/minute")
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 16 * 1024 * 1024)
+# Suspended or terminated accounts cannot use their tokens (the reports app does not import moderation).
+API_ACCOUNT_BLOCK_CHECK = "moderation.enforcement.sign_in_block"
 
 # --- The report system's own rules ------------------------------------------------------------
 # Hours to act, per severity. The category -> severity table is in reports/categories.py.

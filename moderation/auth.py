@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
 from config import throttle
@@ -72,6 +72,8 @@ class SanctionedSessionMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and sign_in_block(account=user) is not None:
             logout(request)
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": "This account is suspended."}, status=403)
             messages.error(request, "Your account is suspended. Sign in again to see why and how to appeal.")
             return redirect("login")
         return self.get_response(request)

@@ -6,6 +6,8 @@ app_name = "enforcement"
 
 urlpatterns = [
     path("moderation/reports/<uuid:report_id>/decide/", views.decide, name="decide"),
+    path("moderation/reports/<uuid:report_id>/unfounded/", views.mark_unfounded, name="mark_unfounded"),
+    path("moderation/reports/<uuid:report_id>/hold/", views.report_hold, name="report_hold"),
     path("moderation/sanctions/<uuid:sanction_id>/", views.sanction_detail, name="sanction"),
     path("moderation/sanctions/<uuid:sanction_id>/lift/", views.sanction_lift, name="lift"),
     path("moderation/sanctions/<uuid:sanction_id>/approve/", views.referral_approve, name="approve_referral"),

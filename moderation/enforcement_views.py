@@ -329,3 +329,38 @@ def account_flag(request: HttpRequest, user_id: int) -> HttpResponse:
         else:
             messages.success(request, "Saved.")
     return redirect("enforcement:account", account.pk)
+
+
+@login_required
+@require_POST
+def mark_unfounded(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
+    report = selectors.report_for_decision(report_id=report_id)
+    try:
+        enforcement.report_mark_unfounded(actor=request.user, report_id=report.pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Marked as manifestly unfounded.")
+    return redirect("moderation:report", report.pk)
+
+
+@login_required
+@require_POST
+def report_hold(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
+    report = selectors.report_for_decision(report_id=report_id)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why.")
+    else:
+        try:
+            enforcement.legal_hold_set(
+                actor=request.user,
+                report_id=report.pk,
+                hold=request.POST.get("value") == "on",
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Legal hold saved.")
+    return redirect("moderation:report", report.pk)

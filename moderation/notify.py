@@ -9,6 +9,7 @@ import logging
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 
 from reports.models import InfoRequest, Report, ReportStatus
@@ -42,7 +43,8 @@ def info_requested(*, info_request_id: int) -> bool:
 
 def sla_alert(*, report_id: uuid.UUID) -> bool:
     """Tell the moderators that a report passed its deadline (or half of it, when critical)."""
-    if not settings.MODERATION_ALERT_EMAILS:
+    recipients = settings.MODERATION_ALERT_EMAILS or _staff_emails()
+    if not recipients:
         return False
     report = Report.objects.get(pk=report_id)
     try:
@@ -51,9 +53,20 @@ def sla_alert(*, report_id: uuid.UUID) -> bool:
             f"Report {report.id} ({report.get_category_display()}) is due {report.due_at:%Y-%m-%d %H:%M} UTC "
             f"and has been escalated.\n",
             settings.DEFAULT_FROM_EMAIL,
-            settings.MODERATION_ALERT_EMAILS,
+            recipients,
         )
     except Exception:
         logger.exception("could not send the deadline alert for %s", report_id)
         return False
     return True
+
+
+def _staff_emails() -> list[str]:
+    """Without a configured alert list, the moderators and compliance officers themselves."""
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=["moderator", "compliance"])
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )

@@ -4,6 +4,7 @@ report row first so that two moderators acting at once can never both win."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -149,13 +150,23 @@ def report_reopen(*, actor: AbstractBaseUser, report_id: uuid.UUID | str, reason
     return report
 
 
+_UNCHECKED = object()
+
+
 def report_assign(
     *,
     actor: AbstractBaseUser,
     report_id: uuid.UUID | str,
     assignee: AbstractBaseUser | None,
     correlation_id: uuid.UUID | None = None,
+    expected_assignee_id: int | None | object = _UNCHECKED,
 ) -> Report:
+    """Assign (or, with `assignee=None`, unassign) a report.
+
+    `expected_assignee_id` is the assignee the moderator was looking at (None: unassigned): if
+    someone took or moved the report since, the change is refused instead of silently taking it
+    away from them.
+    """
     _require(actor, "reports.review_report")
     if assignee is not None and not assignee.has_perm("reports.review_report"):
         raise ValidationError({"assignee": "Reports can only be assigned to moderation staff."})
@@ -163,6 +174,11 @@ def report_assign(
         report = _locked(report_id)
         if report.assignee_id == (assignee.pk if assignee else None):
             return report
+        if expected_assignee_id is not _UNCHECKED and report.assignee_id != expected_assignee_id:
+            holder = report.assignee.get_username() if report.assignee_id else "nobody"
+            raise TransitionRefused(
+                f"This report was meanwhile assigned to {holder}. Reload to see the latest.", report=report
+            )
         before = report_audit_state(report)
         report.assignee = assignee
         report.save(update_fields=["assignee", "updated_at"])
@@ -339,13 +355,18 @@ def reports_bulk(
     action: str,
     note: str = "",
     assignee: AbstractBaseUser | None = None,
+    correlation_id: uuid.UUID | None = None,
 ) -> BulkResult:
     """Apply one action to many reports. Each report gets its own audit event, all sharing one
     correlation id; a report that cannot take the move (someone closed it) is skipped and said so."""
     _require(actor, "reports.review_report")
     if action not in BULK_ACTIONS:
         raise ValidationError({"action": "Choose an action."})
-    result = BulkResult(correlation_id=uuid.uuid4())
+    if action == "assign" and assignee is None:
+        raise ValidationError({"assignee": "Choose who to assign the reports to."})
+    if len(note) > ADMIN_NOTES_MAX:
+        raise ValidationError({"note": f"Keep notes to {ADMIN_NOTES_MAX:,} characters or fewer."})
+    result = BulkResult(correlation_id=correlation_id or uuid.uuid4())
     for report_id in report_ids:
         try:
             if action in ("assign_me", "assign", "unassign"):
@@ -364,7 +385,8 @@ def reports_bulk(
         except TransitionRefused as refused:
             result.skipped[refused.report.pk] = str(refused)
         except Report.DoesNotExist:
-            continue
+            with contextlib.suppress(ValueError):
+                result.skipped[uuid.UUID(str(report_id))] = "This report no longer exists."
         else:
             result.done.append(uuid.UUID(str(report_id)))
     return result
@@ -373,27 +395,34 @@ def reports_bulk(
 @dataclass
 class SweepResult:
     escalated: list[uuid.UUID] = field(default_factory=list)
+    overdue: list[uuid.UUID] = field(default_factory=list)
+    half_way: list[uuid.UUID] = field(default_factory=list)
 
 
-def sla_sweep(*, now: datetime | None = None) -> SweepResult:
+def _half_way(report: Report, now: datetime) -> bool:
+    # Half of the report's own window: a trusted flagger's critical report has a shorter one.
+    return report.created_at + (report.due_at - report.created_at) / 2 <= now
+
+
+def sla_sweep(*, now: datetime | None = None, limit: int = 1000) -> SweepResult:
     """Escalate open reports past their deadline, and critical ones past half of it; alert once.
 
     Safe on several hosts at once: each report is claimed with SKIP LOCKED (PostgreSQL) and marked
-    `sla_alerted_at` in the same transaction, so it is escalated and mailed exactly once.
+    `sla_alerted_at` in the same transaction, so it is escalated and mailed exactly once. SQLite
+    serialises writers, and the row is re-read inside the transaction, which gives the same.
     """
     now = now or timezone.now()
     result = SweepResult()
-    overdue = Q(due_at__lte=now)
-    # A critical report is half-way through its window when now >= created_at + (due_at - created_at)/2,
-    # i.e. when due_at - now <= half of the critical deadline.
-    half_critical = timedelta(hours=settings.REPORT_DEADLINE_HOURS[Severity.CRITICAL] / 2)
-    critical_half = Q(severity=Severity.CRITICAL, due_at__lte=now + half_critical)
-    due_ids = list(
+    # Candidates: overdue, or critical with at most half the longest critical window left; the
+    # exact half-way point of each report's own window is checked below.
+    widest_half = timedelta(hours=settings.REPORT_DEADLINE_HOURS[Severity.CRITICAL] / 2)
+    candidates = (
         Report.objects.filter(status__in=OPEN_STATUSES, sla_alerted_at__isnull=True)
-        .filter(overdue | critical_half)
+        .filter(Q(due_at__lte=now) | Q(severity=Severity.CRITICAL, due_at__lte=now + widest_half))
         .order_by("due_at")
-        .values_list("id", flat=True)[:1000]
+        .only("id", "due_at", "created_at", "severity")[:limit]
     )
+    due_ids = [r.id for r in candidates if r.due_at <= now or _half_way(r, now)]
     for report_id in due_ids:
         with transaction.atomic():
             rows = Report.objects.filter(pk=report_id, sla_alerted_at__isnull=True, status__in=OPEN_STATUSES)
@@ -422,6 +451,7 @@ def sla_sweep(*, now: datetime | None = None) -> SweepResult:
             )
             transaction.on_commit(lambda rid=report.id: notify.sla_alert(report_id=rid))
             result.escalated.append(report.id)
+            (result.overdue if past_deadline else result.half_way).append(report.id)
     return result
 
 

@@ -1,9 +1,488 @@
+"""The moderator's queue and report page. Thin: parse the request, call a selector or a service,
+render. Every write goes through moderation.services (one transaction with its audit event)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_POST
+
+from moderation import selectors, services, workflow
+from moderation.filters import SORT_CHOICES, STATUS_CHOICES, ReportQueueFilterSet
+from moderation.forms import (
+    PAGE_SIZES,
+    AssignForm,
+    BulkForm,
+    NoteForm,
+    QuestionForm,
+    QueueDisplayForm,
+    ReasonForm,
+    ReviewForm,
+)
+from reports.forms import add_service_errors
+from reports.models import OPEN_STATUSES, Report, ReportStatus
+
+PARTIAL_HEADER = "X-Queue-Partial"
+# The query-string keys that shape the queue (filters and display); everything else is dropped.
+_DISPLAY_KEYS = ("per_page", "group")
+_INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+# --- the queue ----------------------------------------------------------------------------------
+
+
+def _effective_query(filterset: ReportQueueFilterSet, display: QueryDict) -> QueryDict:
+    """The query string of what is shown, defaults included and empty values left out, so that
+    every link (status tabs, order, pages) keeps the view exactly as it is."""
+    query = QueryDict(mutable=True)
+    for name in filterset.base_filters:
+        for value in filterset.data.getlist(name) if hasattr(filterset.data, "getlist") else [filterset.data[name]]:
+            if value not in ("", None):
+                query.appendlist(name, value)
+    for name in _DISPLAY_KEYS:
+        if display.get(name):
+            query[name] = display[name]
+    return query
+
+
+def _with(query: QueryDict, **changes: str | None) -> str:
+    changed = query.copy()
+    for key, value in changes.items():
+        if value is None:
+            changed.pop(key, None)
+        else:
+            changed[key] = value
+    return changed.urlencode()
+
+
+def _queue_filterset(request: HttpRequest, data: QueryDict, staff: list, queryset=None) -> ReportQueueFilterSet:
+    return ReportQueueFilterSet(
+        data, queryset=queryset if queryset is not None else Report.objects.all(), request=request, staff=staff
+    )
 
 
 @login_required
 @permission_required("reports.view_queue", raise_exception=True)
 def queue(request: HttpRequest) -> HttpResponse:
-    return render(request, "moderation/queue.html", {})
+    staff = selectors.staff_members()
+    filterset = _queue_filterset(request, request.GET, staff, selectors.queue_reports())
+    display = QueueDisplayForm(request.GET)
+    per_page, grouped = display.values()
+    if grouped:
+        page = Paginator(selectors.group_by_target(filterset.qs, sort=filterset.current_sort), per_page).get_page(
+            request.GET.get("page")
+        )
+        page.object_list = selectors.grouped_rows(page.object_list)
+    else:
+        page = Paginator(filterset.qs, per_page).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_deadlines(page.object_list)
+
+    query = _effective_query(filterset, request.GET)
+    # The counts per status answer "how many under the other filters", so the status is lifted.
+    counts = selectors.status_counts(_queue_filterset(request, QueryDict(_with(query, status="all")), staff).qs)
+    context = {
+        "filterset": filterset,
+        "active_filters": sum(
+            1
+            for name in filterset.base_filters
+            if name not in ("status", "sort", "q") and filterset.data.get(name) not in (None, "")
+        ),
+        "display": display,
+        "page": page,
+        "grouped": grouped,
+        "per_page": per_page,
+        "page_sizes": PAGE_SIZES,
+        "counts": counts,
+        "query": query.urlencode(),
+        "status_tabs": [
+            (value, label, counts.get(value, 0), _with(query, status=value, page=None))
+            for value, label in STATUS_CHOICES
+        ],
+        "current_status": filterset.current_status,
+        "sort_links": [(value, label, _with(query, sort=value, page=None)) for value, label in SORT_CHOICES],
+        "current_sort": filterset.current_sort,
+        "group_toggle": _with(query, group=None if grouped else "1", page=None),
+        "page_size_links": [(size, _with(query, per_page=str(size), page=None)) for size in PAGE_SIZES],
+        "bulk_form": BulkForm(staff=staff, initial={"query": query.urlencode()}),
+        "staff": staff,
+    }
+    template = "moderation/_queue_results.html" if request.headers.get(PARTIAL_HEADER) else "moderation/queue.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, (PARTIAL_HEADER,))
+    return response
+
+
+def _queue_url(query: str) -> str:
+    # Parsed and encoded again: the posted string comes back in a Location header.
+    query = QueryDict(query).urlencode()
+    return reverse("moderation:queue") + (f"?{query}" if query else "")
+
+
+_BULK_DONE = {
+    "assign_me": "Assigned to you",
+    "assign": "Assigned",
+    "unassign": "Unassigned",
+    "reviewed": "Marked reviewed",
+    "resolved": "Resolved",
+    "dismissed": "Dismissed",
+}
+
+
+def _reports(count: int) -> str:
+    return f"{count} report{'' if count == 1 else 's'}"
+
+
+@login_required
+@permission_required("reports.review_report", raise_exception=True)
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    staff = selectors.staff_members()
+    form = BulkForm(request.POST, staff=staff)
+    query = request.POST.get("query", "")[:2000]
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(_queue_url(query))
+    ids = form.cleaned_data["ids"]
+    shown = QueryDict(query)
+    if QueueDisplayForm(shown).values()[1]:
+        # A grouped row stands for every report of its target that the queue's filters select.
+        ids = selectors.group_members(_queue_filterset(request, shown, staff).qs, lead_ids=ids)
+    try:
+        result = services.reports_bulk(
+            actor=request.user,
+            report_ids=ids,
+            action=form.cleaned_data["action"],
+            note=form.cleaned_data["note"],
+            assignee=form.chosen_assignee,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(_queue_url(query))
+    action = form.cleaned_data["action"]
+    if result.done:
+        messages.success(
+            request,
+            f"{_BULK_DONE[action]}: {_reports(len(result.done))} (batch {str(result.correlation_id)[:8]}, "
+            "one audit event each).",
+        )
+    if result.skipped:
+        reasons = sorted(set(result.skipped.values()))
+        messages.warning(request, f"Skipped {_reports(len(result.skipped))}: " + " ".join(reasons[:3]))
+    return redirect(_queue_url(query))
+
+
+@login_required
+@permission_required("reports.review_report", raise_exception=True)
+@require_POST
+def next_report(request: HttpRequest) -> HttpResponse:
+    """Pull the most urgent unassigned open report within the moderator's current view and take it."""
+    return _take_next(request, query=request.POST.get("query", "")[:2000])
+
+
+def _take_next(request: HttpRequest, *, query: str) -> HttpResponse:
+    shown = QueryDict(query, mutable=True)
+    # Whoever it is assigned to and whatever status tab is open, "next" means open and unassigned.
+    for key in ("assignee", "status", "page"):
+        shown.pop(key, None)
+    base = _queue_filterset(request, shown, selectors.staff_members()).qs
+    report = services.report_claim_next(actor=request.user, base=base)
+    if report is None:
+        messages.info(request, "No unassigned open report in this view. Clear the filters to look further.")
+        return redirect(_queue_url(query))
+    messages.success(request, f"Report {report.short_id} is yours: the most urgent unassigned report in your view.")
+    return redirect("moderation:report", report.pk)
+
+
+# --- one report ---------------------------------------------------------------------------------
+
+
+def _report_forms(report: Report, staff: list, others_open: int) -> dict[str, object]:
+    return {
+        "review_form": ReviewForm(current_status=report.status, others_open=others_open),
+        "assign_form": AssignForm(staff=staff, current=report.assignee_id),
+        "escalate_form": ReasonForm(
+            label="Why does it need compliance review?", placeholder="e.g. possible criminal offence"
+        ),
+        "deescalate_form": ReasonForm(label="Why is compliance review no longer needed?"),
+        "note_form": NoteForm(),
+        "question_form": QuestionForm(),
+        "reopen_form": ReasonForm(label="Why reopen it?"),
+    }
+
+
+def _render_report(
+    request: HttpRequest, report: Report, *, bound: dict[str, object] | None = None, status: int = 200
+) -> HttpResponse:
+    staff = selectors.staff_members()
+    context = selectors.report_page(report=report, user=request.user)
+    forms = _report_forms(report, staff, context["others_open_count"])
+    forms.update(bound or {})
+    return render(
+        request,
+        "moderation/report.html",
+        {
+            **context,
+            **forms,
+            "report": report,
+            "is_open": report.status in OPEN_STATUSES,
+            "assigned_to_me": report.assignee_id == request.user.pk,
+            "me_in_staff": any(member.pk == request.user.pk for member in staff),
+        },
+        status=status,
+    )
+
+
+def _staff_report(request: HttpRequest, report_id: uuid.UUID | str) -> Report:
+    return selectors.report_for_staff(user=request.user, report_id=report_id)
+
+
+def report_action(permission: str) -> Callable:
+    """A POST on one report: 404 for who may not see it, 403 for who may see but not do this."""
+
+    def decorator(view: Callable) -> Callable:
+        @login_required
+        @require_POST
+        @wraps(view)
+        def wrapper(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
+            report = _staff_report(request, report_id)
+            if not request.user.has_perm(permission):
+                raise PermissionDenied
+            return view(request, report)
+
+        return wrapper
+
+    return decorator
+
+
+@login_required
+def report_detail(request: HttpRequest, report_id: str) -> HttpResponse:
+    return _render_report(request, _staff_report(request, report_id))
+
+
+def _back(report: Report) -> HttpResponse:
+    return redirect("moderation:report", report.pk)
+
+
+def _refused(request: HttpRequest, report: Report, refused: services.TransitionRefused, **bound) -> HttpResponse:
+    """Someone else acted first: say who, and show the report as it is now (409, never a silent overwrite)."""
+    messages.error(request, str(refused))
+    return _render_report(request, _staff_report(request, report.pk), bound=bound, status=409)
+
+
+@report_action("reports.review_report")
+def report_review(request: HttpRequest, report: Report) -> HttpResponse:
+    # The choices offered are the ones the moderator saw, so that a report moved meanwhile is
+    # refused by the service with the name of who moved it, not by the form as "invalid choice".
+    seen = request.POST.get("expected_status")
+    seen = seen if seen in ReportStatus.values else report.status
+    others = selectors.open_reports_on_target(report)
+    form = ReviewForm(request.POST, current_status=seen, others_open=len(others))
+    if not form.is_valid():
+        return _render_report(request, report, bound={"review_form": form}, status=400)
+    status, notes = form.cleaned_data["status"], form.cleaned_data["admin_notes"]
+    batch = uuid.uuid4()
+    try:
+        services.report_review(
+            actor=request.user,
+            report_id=report.pk,
+            status=status,
+            admin_notes=notes,
+            expected_status=form.cleaned_data["expected_status"],
+            correlation_id=batch,
+        )
+    except services.TransitionRefused as refused:
+        fresh = _staff_report(request, report.pk)
+        # The typed words are never lost: back in the review form if it can still take a decision,
+        # else in the note form, ready to be kept as a note.
+        if workflow.next_statuses(fresh.status):
+            return _refused(
+                request,
+                fresh,
+                refused,
+                review_form=ReviewForm(current_status=fresh.status, initial={"admin_notes": notes}),
+            )
+        return _refused(request, fresh, refused, note_form=NoteForm(initial={"body": notes}))
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return _render_report(request, report, bound={"review_form": form}, status=400)
+    done = f"Report {ReportStatus(status).label.lower()}."
+    if form.cleaned_data.get("apply_to_target") and others:
+        result = services.reports_bulk(
+            actor=request.user, report_ids=others, action=status, note=notes, correlation_id=batch
+        )
+        done += f" Also {ReportStatus(status).label.lower()}: {_reports(len(result.done))} on the same target."
+        if result.skipped:
+            done += f" {_reports(len(result.skipped))} had moved meanwhile and were left as they are."
+    messages.success(request, done)
+    if request.POST.get("then") == "next":
+        return _take_next(request, query="")
+    return _back(report)
+
+
+@report_action("reports.review_report")
+def report_assign(request: HttpRequest, report: Report) -> HttpResponse:
+    staff = selectors.staff_members()
+    form = AssignForm(request.POST, staff=staff)
+    if not form.is_valid():
+        return _render_report(request, report, bound={"assign_form": form}, status=400)
+    assignee = form.chosen
+    try:
+        services.report_assign(
+            actor=request.user,
+            report_id=report.pk,
+            assignee=assignee,
+            expected_assignee_id=form.cleaned_data["expected_assignee"],
+        )
+    except services.TransitionRefused as refused:
+        return _refused(request, report, refused)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return _render_report(request, report, bound={"assign_form": form}, status=400)
+    if assignee is None:
+        messages.success(request, "Unassigned.")
+    elif assignee.pk == request.user.pk:
+        messages.success(request, "Assigned to you.")
+    else:
+        messages.success(request, f"Assigned to {assignee.get_username()}.")
+    return _back(report)
+
+
+def _reason_action(
+    request: HttpRequest, report: Report, *, form_name: str, label: str, call: Callable[[str], object], done: str
+) -> HttpResponse:
+    form = ReasonForm(request.POST, label=label)
+    if form.is_valid():
+        try:
+            call(form.cleaned_data["reason"])
+        except services.TransitionRefused as refused:
+            return _refused(request, report, refused)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, done)
+            return _back(report)
+    return _render_report(request, report, bound={form_name: form}, status=400)
+
+
+@report_action("reports.review_report")
+def report_escalate(request: HttpRequest, report: Report) -> HttpResponse:
+    return _reason_action(
+        request,
+        report,
+        form_name="escalate_form",
+        label="Why does it need compliance review?",
+        call=lambda reason: services.report_escalate(actor=request.user, report_id=report.pk, reason=reason),
+        done="Escalated to compliance review.",
+    )
+
+
+@report_action("reports.view_escalated")
+def report_deescalate(request: HttpRequest, report: Report) -> HttpResponse:
+    return _reason_action(
+        request,
+        report,
+        form_name="deescalate_form",
+        label="Why is compliance review no longer needed?",
+        call=lambda reason: services.report_deescalate(actor=request.user, report_id=report.pk, reason=reason),
+        done="Escalation cleared.",
+    )
+
+
+@report_action("reports.reopen_report")
+def report_reopen(request: HttpRequest, report: Report) -> HttpResponse:
+    return _reason_action(
+        request,
+        report,
+        form_name="reopen_form",
+        label="Why reopen it?",
+        call=lambda reason: services.report_reopen(actor=request.user, report_id=report.pk, reason=reason),
+        done="Reopened: the report is under review again.",
+    )
+
+
+@report_action("reports.review_report")
+def report_note(request: HttpRequest, report: Report) -> HttpResponse:
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.report_add_note(actor=request.user, report_id=report.pk, body=form.cleaned_data["body"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Note added.")
+            return _back(report)
+    return _render_report(request, report, bound={"note_form": form}, status=400)
+
+
+@report_action("reports.review_report")
+def report_ask(request: HttpRequest, report: Report) -> HttpResponse:
+    form = QuestionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.report_request_info(
+                actor=request.user, report_id=report.pk, question=form.cleaned_data["question"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Question sent. The answer will appear in the timeline.")
+            return _back(report)
+    return _render_report(request, report, bound={"question_form": form}, status=400)
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+def _file_response(file, *, content_type: str, filename: str, download: bool) -> FileResponse:
+    """A stored file, never sniffed or run by the browser: images inline (for the blurred
+    preview), everything else as a download, in a sandbox either way."""
+    try:
+        handle = file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("No such file") from None
+    inline = content_type in _INLINE_TYPES and not download
+    response = FileResponse(
+        handle,
+        content_type=content_type if inline else "application/octet-stream",
+        as_attachment=not inline,
+        filename=filename,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+@login_required
+def evidence_file(request: HttpRequest, evidence_id: uuid.UUID) -> FileResponse:
+    evidence = selectors.evidence_for_staff(user=request.user, evidence_id=evidence_id)
+    return _file_response(
+        evidence.file,
+        content_type=evidence.content_type,
+        filename=evidence.original_name or f"evidence{evidence.extension}",
+        download="download" in request.GET,
+    )
+
+
+@login_required
+def target_snapshot(request: HttpRequest, public_id: uuid.UUID) -> FileResponse:
+    target = selectors.snapshot_for_staff(user=request.user, public_id=public_id)
+    return _file_response(
+        target.snapshot_file,
+        content_type=target.snapshot_content_type,
+        filename=f"snapshot-{target.public_id}",
+        download="download" in request.GET,
+    )

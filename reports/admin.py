@@ -9,8 +9,19 @@ from reports.models import AccountStanding, Evidence, Report, Target
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    list_display = ["id", "status", "report_type", "category", "severity", "reporter", "target", "created_at",
-                    "due_at", "assignee", "escalated"]
+    list_display = [
+        "id",
+        "status",
+        "report_type",
+        "category",
+        "severity",
+        "reporter",
+        "target",
+        "created_at",
+        "due_at",
+        "assignee",
+        "escalated",
+    ]
     list_filter = ["status", "report_type", "category", "severity", "escalated", "created_at"]
     search_fields = ["reason", "target__public_id", "reporter__username", "target__owner__username"]
     list_select_related = ["reporter", "target", "assignee"]

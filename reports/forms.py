@@ -19,6 +19,18 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
+class LongTextField(forms.CharField):
+    """Free text from a textarea, with line breaks as "\n".
+
+    Browsers send each line break as CRLF but count it as one character, in maxlength and in our
+    live counter; without this, text that fitted in the box would be refused as too long.
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -45,7 +57,7 @@ class ReportForm(forms.Form):
         choices=[("", "Choose the closest match…"), *Category.choices],
         help_text="Pick the closest match; we look at every report whatever you choose.",
     )
-    reason = forms.CharField(
+    reason = LongTextField(
         label="What happened?",
         max_length=settings.REPORT_REASON_MAX_WEB,
         widget=forms.Textarea(
@@ -104,7 +116,7 @@ class ComplaintForm(forms.Form):
         help_text="A link, the room or channel name, or the username, and the time if you know it.",
     )
     category = forms.ChoiceField(label="What is wrong with it?", choices=[("", "Choose…"), *Category.choices])
-    description = forms.CharField(
+    description = LongTextField(
         label="Why should it be removed?",
         max_length=settings.REPORT_REASON_MAX_WEB,
         widget=forms.Textarea(
@@ -136,3 +148,27 @@ class ComplaintForm(forms.Form):
             "good_faith",
             Submit("submit", "Send complaint", css_class="btn btn-primary"),
         )
+
+
+class InfoAnswerForm(forms.Form):
+    """The reporter's answer to a moderator's question, on their report page."""
+
+    info_request = forms.IntegerField(widget=forms.HiddenInput)
+    # The length is checked after line breaks are normalised: browsers send CRLF but count one.
+    answer = forms.CharField(
+        label="Your answer",
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
+        help_text="Only the moderators see your answer; the person you reported never does.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # One counter per question when several are open on the page.
+        self.counter_id = f"answer-counter-{self['info_request'].value() or ''}"
+        self.fields["answer"].widget.attrs["data-counter"] = self.counter_id
+
+    def clean_answer(self) -> str:
+        answer = self.cleaned_data["answer"].replace("\r\n", "\n")
+        if len(answer) > 2000:
+            raise forms.ValidationError("Keep your answer to 2,000 characters or fewer.")
+        return answer

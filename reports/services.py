@@ -4,6 +4,7 @@ one transaction; mail goes out only after commit."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -23,7 +24,9 @@ from reports.categories import Category, deadline_for, rule_for, severity_for
 from reports.models import (
     OPEN_STATUSES,
     AccountStanding,
+    ApiToken,
     Evidence,
+    PlatformKey,
     Report,
     ReportChannel,
     ReportStatus,
@@ -64,6 +67,11 @@ def _check_not_paused(standing: AccountStanding | None) -> None:
         )
 
 
+def _already_reported() -> ValidationError:
+    # The code goes on the field's error: ValidationError(dict, code=...) would silently drop it.
+    return ValidationError({"target": ValidationError(ALREADY_REPORTED, code="duplicate")})
+
+
 def _reason_limit(channel: str) -> int:
     return settings.REPORT_REASON_MAX_API if channel == ReportChannel.API else settings.REPORT_REASON_MAX_WEB
 
@@ -91,7 +99,10 @@ def _clean_report_fields(*, category: str, reason: str, channel: str, incident_a
     if category not in Category.values:
         errors["category"] = "Choose one of the listed categories."
     limit = _reason_limit(channel)
-    if not reason.strip():
+    if "\x00" in reason:
+        # PostgreSQL cannot store NUL in text; say so instead of failing at the database.
+        errors["reason"] = "The text contains a character that cannot be stored (NUL). Please remove it."
+    elif not reason.strip():
         errors["reason"] = "Tell us what happened."
     elif len(reason) > limit:
         errors["reason"] = f"Keep the reason to {limit:,} characters or fewer (it has {len(reason):,})."
@@ -156,7 +167,7 @@ def report_file(
     if errors:
         raise ValidationError(errors)
     if Report.objects.filter(reporter=actor, target=target, status__in=OPEN_STATUSES).exists():
-        raise ValidationError({"target": ALREADY_REPORTED}, code="duplicate")
+        raise _already_reported()
     _check_rate_limit(reporter=actor)
     standing = AccountStanding.objects.filter(user=actor).first()
     _check_not_paused(standing)
@@ -200,7 +211,7 @@ def report_file(
         # Two submissions of the same report raced past the check above; the database's unique
         # constraint let exactly one in.
         _discard_files(stored)
-        raise ValidationError({"target": ALREADY_REPORTED}, code="duplicate") from exc
+        raise _already_reported() from exc
     except BaseException:
         _discard_files(stored)
         raise
@@ -336,3 +347,136 @@ def _target_state(target: Target) -> dict[str, Any]:
         "state": target.state,
         "snapshot_sha256": target.snapshot_sha256,
     }
+
+
+INFO_ANSWER_MAX = 2000
+
+
+def info_request_answer(*, actor: AbstractBaseUser, info_request_id: int, answer: str):
+    """The reporter answers a moderator's question on their own report page (once, while it is open).
+
+    Anyone else, or a question on someone else's report, is told it does not exist.
+    """
+    from reports.models import InfoRequest
+
+    answer = answer.replace("\r\n", "\n").strip()
+    if not answer:
+        raise ValidationError({"answer": "Write your answer first."})
+    if len(answer) > INFO_ANSWER_MAX:
+        raise ValidationError({"answer": f"Keep your answer to {INFO_ANSWER_MAX:,} characters or fewer."})
+    with transaction.atomic():
+        info = (
+            InfoRequest.objects.select_for_update()
+            .select_related("report")
+            .filter(pk=info_request_id, report__reporter_id=actor.pk)
+            .first()
+            if actor.is_authenticated
+            else None
+        )
+        if info is None:
+            raise InfoRequest.DoesNotExist("No such question")
+        if info.answered_at is not None:
+            raise ValidationError({"answer": "You already answered this question."})
+        if info.report.status not in OPEN_STATUSES:
+            raise ValidationError({"answer": "This report is closed; no answer is needed any more."})
+        info.answer = answer
+        info.answered_at = timezone.now()
+        info.save(update_fields=["answer", "answered_at"])
+        audit.record(
+            actor=actor,
+            event_type="report.info_answered",
+            object_type="report",
+            object_id=info.report_id,
+            data={"info_request_id": info.pk, "answer": answer},
+        )
+    return info
+
+
+# --- API credentials: personal tokens and platform keys -------------------------------------------
+# Keys are 32 random bytes; only their SHA-256 is stored, so a leaked database gives no usable key.
+# The readable prefix ("rdt_" for a person's token, "rdp_" for a platform key) says what a key is
+# when one turns up in a log or a repository, and finds the row without scanning.
+
+# bandit B105: a label that says what kind of key follows, not a secret
+API_TOKEN_PREFIX = "rdt_"  # noqa: S105  # nosec B105
+PLATFORM_KEY_PREFIX = "rdp_"
+KEY_LOOKUP_LENGTH = 12
+API_TOKENS_PER_USER = 10
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _new_key(kind_prefix: str) -> tuple[str, str, str]:
+    """(key, lookup prefix, hash) of a fresh random key."""
+    key = kind_prefix + secrets.token_urlsafe(32)
+    return key, key[:KEY_LOOKUP_LENGTH], hash_key(key)
+
+
+def api_token_create(*, actor: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+    """A new personal token for `actor`. Returns the row and the key, which is never shown again."""
+    if not actor.is_authenticated:
+        raise PermissionError("only signed-in users have API tokens")
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name, e.g. the app or script that uses it."})
+    if len(name) > 100:
+        raise ValidationError({"name": "Keep the name to 100 characters or fewer."})
+    with transaction.atomic():
+        active = ApiToken.objects.select_for_update().filter(user=actor, revoked_at__isnull=True)
+        if len(active) >= API_TOKENS_PER_USER:
+            raise ValidationError(
+                {"name": f"You already have {API_TOKENS_PER_USER} tokens; revoke one you no longer use first."}
+            )
+        key, prefix, digest = _new_key(API_TOKEN_PREFIX)
+        token = ApiToken.objects.create(user=actor, name=name, prefix=prefix, key_hash=digest)
+        audit.record(
+            actor=actor,
+            event_type="api_token.created",
+            object_type="api_token",
+            object_id=token.pk,
+            after={"name": token.name, "prefix": token.prefix, "user": actor.pk},
+        )
+    return token, key
+
+
+def api_token_revoke(*, actor: AbstractBaseUser, token_id: int) -> ApiToken:
+    """Revoke one of the actor's own tokens (someone else's token is "not found", like a missing one)."""
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(pk=token_id, user_id=actor.pk).first()
+        if token is None:
+            raise ApiToken.DoesNotExist(f"no token {token_id}")
+        if token.revoked_at is not None:
+            return token
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record(
+            actor=actor,
+            event_type="api_token.revoked",
+            object_type="api_token",
+            object_id=token.pk,
+            before={"revoked_at": None},
+            after={"revoked_at": token.revoked_at, "name": token.name, "prefix": token.prefix},
+        )
+    return token
+
+
+def platform_key_create(*, actor: audit.Actor, name: str) -> tuple[PlatformKey, str]:
+    """A new key for the platform's servers. Returns the row and the key, which is never shown again."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationError({"name": "Give the key a name of 1 to 100 characters."})
+    with transaction.atomic():
+        if PlatformKey.objects.filter(name=name).exists():
+            raise ValidationError({"name": f"A platform key named {name!r} already exists."})
+        key, prefix, digest = _new_key(PLATFORM_KEY_PREFIX)
+        platform_key = PlatformKey.objects.create(name=name, prefix=prefix, key_hash=digest)
+        audit.record(
+            actor=actor,
+            event_type="platform_key.created",
+            object_type="platform_key",
+            object_id=platform_key.pk,
+            after={"name": platform_key.name, "prefix": platform_key.prefix},
+        )
+    return platform_key, key

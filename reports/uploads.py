@@ -10,6 +10,7 @@ import hashlib
 import io
 import re
 import warnings
+import zlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,7 +23,12 @@ IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 # Markers of a polyglot: a file that is an image or PDF to one reader and a web page or script to
 # another. Real photos and documents have no reason to carry them.
 _EMBEDDED_MARKUP = re.compile(rb"<\s*(script|html|iframe|svg|\?php)\b", re.IGNORECASE)
-_PDF_ACTIVE_CONTENT = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia)\b")
+# /EmbeddedFiles is the catalog's attachment list; XFA forms carry their own scripts.
+_PDF_ACTIVE_CONTENT = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA)\b")
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_PDF_STREAM_START = re.compile(rb"\bstream\r?\n")
+# Object streams are inflated to be checked; more than this in all is refused rather than checked.
+_PDF_INFLATE_LIMIT = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -60,10 +66,47 @@ def clean_upload(upload: UploadedFile) -> CleanFile:
     return _clean_image(name, raw)
 
 
+def _unescape_pdf_name(match: re.Match[bytes]) -> bytes:
+    return bytes([int(match.group(1), 16)])
+
+
+def _pdf_declarations(name: str, raw: bytes) -> bytes:
+    """The parts of a PDF where actions are declared, as a reader would see them.
+
+    That is everything outside stream data, plus object streams (PDF 1.5+ keeps dictionaries
+    compressed in them) inflated, with #xx escapes in names decoded (/J#61vaScript is /JavaScript).
+    Other stream data (pixels, page drawing) is skipped: compressed bytes would now and then spell
+    "/JS" by chance and refuse an honest document.
+    """
+    parts: list[bytes] = []
+    budget, position = _PDF_INFLATE_LIMIT, 0
+    while match := _PDF_STREAM_START.search(raw, position):
+        head = raw[position : match.start()]
+        end = raw.find(b"endstream", match.end())
+        end = len(raw) if end < 0 else end
+        parts.append(head)
+        position = end
+        if b"/ObjStm" not in _PDF_NAME_ESCAPE.sub(_unescape_pdf_name, head[-1024:]):
+            continue
+        body = raw[match.end() : end]
+        try:
+            inflater = zlib.decompressobj()
+            body = inflater.decompress(body, budget)
+        except zlib.error:
+            pass  # not Flate-compressed: checked as it is
+        else:
+            if inflater.unconsumed_tail:  # a compression bomb, or simply too much to check
+                raise _refuse(name, "is too complex a PDF to check; please send a screenshot or a simpler PDF.")
+            budget -= len(body)
+        parts.append(body)
+    parts.append(raw[position:])
+    return _PDF_NAME_ESCAPE.sub(_unescape_pdf_name, b"\n".join(parts))
+
+
 def _clean_pdf(name: str, raw: bytes) -> CleanFile:
     if b"%%EOF" not in raw[-2048:]:
         raise _refuse(name, "is not a complete PDF file (it may be corrupt or cut short).")
-    if _PDF_ACTIVE_CONTENT.search(raw):
+    if _PDF_ACTIVE_CONTENT.search(_pdf_declarations(name, raw)):
         raise _refuse(name, "is a PDF with scripts or embedded files; please send a plain PDF or a screenshot.")
     return CleanFile(raw, "application/pdf", name, hashlib.sha256(raw).hexdigest())
 
@@ -92,7 +135,7 @@ def _clean_image(name: str, raw: bytes) -> CleanFile:
         raise _refuse(name, not_supported) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _refuse(name, "is too large an image to process.") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except Exception as exc:  # Pillow meets hostile files with many kinds of error (IndexError, struct.error…)
         raise _refuse(name, "is a damaged image that could not be read.") from exc
 
 
@@ -103,11 +146,15 @@ def _reencode(name: str, image: Image.Image, *, lossless: bool) -> CleanFile:
     """
     buffer = io.BytesIO()
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    pixels = image.convert("RGBA" if has_alpha else "RGB")
+    # Pillow writes some of the source's metadata back on save unless told otherwise: JPEG comments
+    # (which can hold a location or a name) and ICC profiles (which name the device). Pixels only.
+    pixels.info.clear()
     if lossless or has_alpha:
-        image.convert("RGBA" if has_alpha else "RGB").save(buffer, format="PNG", optimize=True)
+        pixels.save(buffer, format="PNG", optimize=True)
         content_type = "image/png"
     else:
-        image.convert("RGB").save(buffer, format="JPEG", quality=90)
+        pixels.save(buffer, format="JPEG", quality=90)
         content_type = "image/jpeg"
     content = buffer.getvalue()
     return CleanFile(content, content_type, name, hashlib.sha256(content).hexdigest())

@@ -7,15 +7,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from config import throttle
 from reports import selectors, services
 from reports.categories import CATEGORY_RULES, Category
-from reports.forms import ComplaintForm, ReportForm, add_service_errors
-from reports.models import TargetKind
+from reports.forms import ComplaintForm, InfoAnswerForm, ReportForm, add_service_errors
+from reports.models import InfoRequest, TargetKind
 
 REPORT_SUBMITTED = "Report submitted -- admins will review it."
 DEMO_SECTION_TITLES = {
@@ -89,9 +89,35 @@ def report_mine(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def report_detail(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     report = selectors.my_report(user=request.user, report_id=report_id)
-    return render(request, "reports/detail.html", {"report": report})
+    # A moderator's questions, each answerable here once (POST: the answer to one of them).
+    infos = list(report.info_requests.all())
+    posted = InfoAnswerForm(request.POST) if request.method == "POST" else None
+    if posted is not None and posted.is_valid():
+        if posted.cleaned_data["info_request"] not in {info.pk for info in infos}:
+            raise Http404("No such question")
+        try:
+            services.info_request_answer(
+                actor=request.user,
+                info_request_id=posted.cleaned_data["info_request"],
+                answer=posted.cleaned_data["answer"],
+            )
+        except InfoRequest.DoesNotExist:
+            raise Http404("No such question") from None
+        except ValidationError as error:
+            # Already answered, or the report closed meanwhile: the form is gone, so say it on top.
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Thank you: your answer was sent to the moderators.")
+            return redirect("reports:detail", report.pk)
+    questions = []
+    for info in infos:
+        mine = posted is not None and str(info.pk) == request.POST.get("info_request")
+        questions.append((info, posted if mine else InfoAnswerForm(initial={"info_request": info.pk})))
+    status = 400 if posted is not None else 200
+    return render(request, "reports/detail.html", {"report": report, "questions": questions}, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -88,3 +88,33 @@ def test_audit_verify_passes_then_names_the_tampered_event(capsys):
         triggers.install(connection)
     with pytest.raises(CommandError, match=f"event #{events[1].pk}"):
         call_command("audit_verify")
+
+
+@pytest.mark.django_db
+def test_postgresql_trigger_refuses_truncate_too():
+    if connection.vendor != "postgresql":
+        pytest.skip("TRUNCATE is PostgreSQL's; SQLite has none (its DELETE trigger covers emptying the table)")
+    event = _event()
+    with connection.cursor() as cursor:
+        # Run the deferred foreign-key checks of the insert now: PostgreSQL refuses TRUNCATE while
+        # any are pending, which would hide whether the trigger itself refuses it.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE audit_auditevent")
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_filed_reports_audit_event_cannot_be_changed_or_deleted(user):
+    from reports.services import report_file
+    from tests.factories import TargetFactory
+
+    report = report_file(actor=user, target=TargetFactory(), category="spam", reason="Bot posting links.")
+    event = AuditEvent.objects.for_object("report", report.id).get()
+    for statement in (
+        "UPDATE audit_auditevent SET after = NULL WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement, [event.pk])
+    assert AuditEvent.objects.get(pk=event.pk).after["status"] == "pending"

@@ -6,51 +6,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('reports', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("reports", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccountStanding',
+            name="AccountStanding",
             fields=[
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='standing', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('trusted_flagger', models.BooleanField(default=False)),
-                ('misuse_warned_at', models.DateTimeField(blank=True, null=True)),
-                ('reports_paused_until', models.DateTimeField(blank=True, null=True)),
-                ('legal_hold', models.BooleanField(default=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="standing",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("trusted_flagger", models.BooleanField(default=False)),
+                ("misuse_warned_at", models.DateTimeField(blank=True, null=True)),
+                ("reports_paused_until", models.DateTimeField(blank=True, null=True)),
+                ("legal_hold", models.BooleanField(default=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.AlterModelOptions(
-            name='report',
-            options={'ordering': ['due_at'], 'permissions': [('view_queue', 'Can work the moderation queue and see every report'), ('review_report', 'Can review, assign, note and escalate reports'), ('reopen_report', 'Can reopen a resolved or dismissed report'), ('view_escalated', 'Sees escalated reports in the default view (compliance)'), ('set_legal_hold', 'Can put a report or an account under legal hold'), ('mark_trusted_flagger', 'Can mark an account as a trusted flagger')]},
+            name="report",
+            options={
+                "ordering": ["due_at"],
+                "permissions": [
+                    ("view_queue", "Can work the moderation queue and see every report"),
+                    ("review_report", "Can review, assign, note and escalate reports"),
+                    ("reopen_report", "Can reopen a resolved or dismissed report"),
+                    ("view_escalated", "Sees escalated reports in the default view (compliance)"),
+                    ("set_legal_hold", "Can put a report or an account under legal hold"),
+                    ("mark_trusted_flagger", "Can mark an account as a trusted flagger"),
+                ],
+            },
         ),
         migrations.AddField(
-            model_name='report',
-            name='evidence_purged_at',
+            model_name="report",
+            name="evidence_purged_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='report',
-            name='from_trusted_flagger',
+            model_name="report",
+            name="from_trusted_flagger",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='report',
-            name='legal_hold',
+            model_name="report",
+            name="legal_hold",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='report',
-            name='manifestly_unfounded',
+            model_name="report",
+            name="manifestly_unfounded",
             field=models.BooleanField(default=False),
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(fields=['closed_at'], name='report_closed_idx'),
+            model_name="report",
+            index=models.Index(fields=["closed_at"], name="report_closed_idx"),
         ),
     ]

@@ -1,0 +1,214 @@
+"""The moderators' API (moderators and up: reports.view_queue) and account restrictions for the
+platform. The same services and visibility rule as the moderation pages."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import exceptions
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audit.models import AuditEvent
+from config.api_errors import Conflict, from_service_error
+from moderation import services
+from moderation.enforcement import sign_in_block
+from moderation.enforcement_selectors import my_restrictions
+from moderation.serializers import (
+    AccountRestrictionsSerializer,
+    AdminReportDetailSerializer,
+    AdminReportQuerySerializer,
+    AdminReportSerializer,
+    ReviewSerializer,
+)
+from reports.api import (
+    ANY_AUTH,
+    PERSON_AUTH,
+    REPORT_ID,
+    ApiPagination,
+    CanViewQueue,
+    IsPlatform,
+    error_responses,
+    parse_uuid,
+)
+from reports.models import OPEN_STATUSES, Report
+from reports.selectors import reports_visible_to
+
+HISTORY_LIMIT = 500
+
+
+def _visible_report(request: Request, report_id: uuid.UUID) -> Report:
+    report = (
+        reports_visible_to(request.user)
+        .select_related("target", "reviewed_by", "assignee")
+        .filter(pk=report_id)
+        .first()
+    )
+    if report is None:
+        raise exceptions.NotFound("No such report.")
+    return report
+
+
+def _history(report: Report) -> list[AuditEvent]:
+    events = AuditEvent.objects.for_object("report", report.id).order_by("-id")[:HISTORY_LIMIT]
+    return list(reversed(events))
+
+
+def _filtered(request: Request, reports: QuerySet[Report], filters: dict) -> QuerySet[Report]:
+    for name in ("status", "report_type", "category", "severity"):
+        if filters.get(name):
+            reports = reports.filter(**{name: filters[name]})
+    assignee = filters.get("assignee")
+    if assignee == "me":
+        reports = reports.filter(assignee=request.user)
+    elif assignee == "none":
+        reports = reports.filter(assignee__isnull=True)
+    elif assignee:
+        reports = reports.filter(assignee_id=int(assignee))
+    if filters.get("overdue") is True:
+        reports = reports.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
+    elif filters.get("overdue") is False:
+        reports = reports.exclude(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
+    return reports
+
+
+class AdminReportListView(APIView):
+    permission_classes = [CanViewQueue]
+    pagination_class = ApiPagination
+
+    @extend_schema(
+        operation_id="admin_reports_list",
+        auth=PERSON_AUTH,
+        summary="The report list (moderators and up)",
+        description=(
+            "Every report, most urgent first (earliest deadline, then severity), filtered and paginated. "
+            "Without a status filter, every status is listed."
+        ),
+        parameters=[AdminReportQuerySerializer],
+        responses={200: AdminReportSerializer(many=True), **error_responses(400, 401, 403, 404)},
+        tags=["admin"],
+    )
+    def get(self, request: Request) -> Response:
+        query = AdminReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        reports = _filtered(request, reports_visible_to(request.user), query.validated_data)
+        reports = reports.select_related("target").order_by(*services.queue_priority_order(), "pk")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(reports, request, view=self)
+        body = AdminReportSerializer(page, many=True, context={"now": timezone.now()}).data
+        return paginator.get_paginated_response(body)
+
+
+class AdminReportDetailView(APIView):
+    permission_classes = [CanViewQueue]
+
+    @extend_schema(
+        operation_id="admin_report_detail",
+        auth=PERSON_AUTH,
+        summary="One report with its history (moderators and up)",
+        parameters=[REPORT_ID],
+        responses={200: AdminReportDetailSerializer, **error_responses(401, 403, 404)},
+        tags=["admin"],
+    )
+    def get(self, request: Request, reportId: str) -> Response:
+        report = _visible_report(request, parse_uuid(reportId))
+        return Response(AdminReportDetailSerializer(report, context={"history": _history(report)}).data)
+
+
+class AdminReportReviewView(APIView):
+    permission_classes = [CanViewQueue]
+
+    @extend_schema(
+        operation_id="admin_report_review",
+        auth=PERSON_AUTH,
+        summary="Review a report (moderators and up)",
+        description=(
+            "Moves the report along the same table as the web page: pending -> reviewed, resolved or "
+            "dismissed; reviewed -> resolved or dismissed. A move the table refuses is a 409. Records "
+            "the reviewer and reviewed_at and writes a report.reviewed audit event."
+        ),
+        parameters=[REPORT_ID],
+        request=ReviewSerializer,
+        responses={200: AdminReportDetailSerializer, **error_responses(400, 401, 403, 404, 409, 413, 415, 429)},
+        examples=[
+            OpenApiExample(
+                "Resolve",
+                value={"status": "resolved", "admin_notes": "Message removed; warning sent."},
+                request_only=True,
+            )
+        ],
+        tags=["admin"],
+    )
+    def post(self, request: Request, reportId: str) -> Response:
+        report = _visible_report(request, parse_uuid(reportId))
+        data = ReviewSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            report = services.report_review(
+                actor=request.user,
+                report_id=report.id,
+                status=data.validated_data["status"],
+                admin_notes=data.validated_data["admin_notes"],
+            )
+        except services.TransitionRefused as refused:
+            raise Conflict(str(refused)) from None
+        except PermissionDenied:
+            raise exceptions.PermissionDenied("You may not review reports.") from None
+        except Report.DoesNotExist:
+            raise exceptions.NotFound("No such report.") from None
+        except ValidationError as error:
+            raise from_service_error(error) from None
+        report = _visible_report(request, report.id)
+        return Response(AdminReportDetailSerializer(report, context={"history": _history(report)}).data)
+
+
+class PlatformOrStaff(BasePermission):
+    message = "Only the platform's servers (a platform key) and moderation staff may read restrictions."
+
+    def has_permission(self, request: Request, view) -> bool:
+        return IsPlatform().has_permission(request, view) or CanViewQueue().has_permission(request, view)
+
+
+class AccountRestrictionsView(APIView):
+    permission_classes = [PlatformOrStaff]
+
+    @extend_schema(
+        operation_id="account_restrictions",
+        auth=ANY_AUTH,
+        summary="What limits an account now (platform key or moderators)",
+        description=(
+            "The sanctions in force on the account (timeouts, suspensions, termination, withheld "
+            "payments), so the platform can enforce them. Never who reported the account."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "accountId",
+                OpenApiTypes.INT,
+                OpenApiParameter.PATH,
+                description="The account's id (as in owner_id and reporter_id).",
+                examples=[OpenApiExample("An account", value=42)],
+            )
+        ],
+        responses={200: AccountRestrictionsSerializer, **error_responses(401, 403, 404, 429)},
+        tags=["accounts"],
+    )
+    def get(self, request: Request, accountId: str) -> Response:
+        account = None
+        if accountId.isascii() and accountId.isdigit() and len(accountId) < 19:
+            account = get_user_model().objects.filter(pk=int(accountId)).first()
+        if account is None:
+            raise exceptions.NotFound("No such account.")
+        body = {
+            "account_id": account.pk,
+            "sign_in_blocked": sign_in_block(account=account) is not None,
+            "restrictions": my_restrictions(user=account),
+        }
+        return Response(AccountRestrictionsSerializer(body).data)

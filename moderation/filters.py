@@ -1,0 +1,176 @@
+"""The queue's filters. Everything lives in the query string, so a filtered queue is a link that
+can be bookmarked and shared; the defaults (open reports, earliest deadline first, and escalated
+reports for compliance) apply only when the link says nothing else."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime, time, timedelta
+
+import django_filters
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+
+from moderation.services import queue_priority_order
+from reports.categories import Category, Severity
+from reports.models import CLOSED_STATUSES, OPEN_STATUSES, Report, ReportStatus, TargetKind
+
+OPEN, ALL = "open", "all"
+STATUS_CHOICES = [
+    (OPEN, "Open"),
+    *ReportStatus.choices,
+    ("closed", "Closed"),
+    (ALL, "Any status"),
+]
+STATUS_SETS: dict[str, tuple[str, ...]] = {
+    OPEN: tuple(OPEN_STATUSES),
+    "closed": tuple(CLOSED_STATUSES),
+    **{value: (value,) for value in ReportStatus.values},
+}
+SORT_CHOICES = [("deadline", "Deadline first"), ("newest", "Newest first"), ("oldest", "Oldest first")]
+ESCALATED_CHOICES = [("yes", "Escalated only"), ("no", "Not escalated")]
+ME, UNASSIGNED = "me", "none"
+_SHORT_ID = re.compile(r"[0-9a-f]{8}")
+
+
+def sort_order(sort: str) -> list:
+    if sort == "newest":
+        return ["-created_at", "-pk"]
+    if sort == "oldest":
+        return ["created_at", "pk"]
+    return [*queue_priority_order(), "pk"]
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class ReportQueueFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", empty_label=None)
+    report_type = django_filters.ChoiceFilter(choices=TargetKind.choices, label="Type", empty_label="Any type")
+    category = django_filters.ChoiceFilter(choices=Category.choices, empty_label="Any category")
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any severity")
+    assignee = django_filters.ChoiceFilter(method="filter_assignee", choices=[], empty_label="Anyone")
+    escalated = django_filters.ChoiceFilter(
+        choices=ESCALATED_CHOICES, method="filter_escalated", empty_label="Escalated or not"
+    )
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue only", widget=forms.CheckboxInput)
+    created_from = django_filters.DateFilter(
+        method="filter_created_from", label="Received from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = django_filters.DateFilter(
+        method="filter_created_to", label="Received until", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Reason, report or target id, @username", "autocomplete": "off"}
+        ),
+    )
+    sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="filter_sort", empty_label=None, label="Order")
+
+    class Meta:
+        model = Report
+        fields = ["status", "report_type", "category", "severity", "assignee", "escalated"]
+
+    def __init__(
+        self,
+        data: QueryDict | dict | None = None,
+        queryset: QuerySet[Report] | None = None,
+        *,
+        request=None,
+        staff: list[AbstractBaseUser] | None = None,
+        **kwargs,
+    ) -> None:
+        data = data.copy() if data is not None else QueryDict(mutable=True)
+        user = getattr(request, "user", None)
+        #: True when the query string chose nothing, so the role's default view is shown.
+        self.is_default_view = not any(name in data for name in self.base_filters)
+        # An unknown status or order (an old or hand-edited link) falls back to the default rather
+        # than silently dropping the filter and showing every report.
+        for name, choices, default in (("status", STATUS_CHOICES, OPEN), ("sort", SORT_CHOICES, "deadline")):
+            if data.get(name) not in dict(choices):
+                data[name] = default
+        # Compliance officers start on the escalated cases; any explicit filter replaces that.
+        self.escalated_by_default = bool(
+            self.is_default_view and user is not None and user.has_perm("reports.view_escalated")
+        )
+        if self.escalated_by_default:
+            data["escalated"] = "yes"
+        super().__init__(data, queryset, request=request, **kwargs)
+        staff = staff or []
+        self.filters["assignee"].extra["choices"] = [
+            (ME, "Me"),
+            (UNASSIGNED, "Unassigned"),
+            *((str(member.pk), member.get_username()) for member in staff),
+        ]
+
+    # Each method gets the queryset so far and returns it narrowed; django-filter skips empty values.
+
+    def filter_status(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        if value == ALL:
+            return queryset
+        return queryset.filter(status__in=STATUS_SETS[value])
+
+    def filter_assignee(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        if value == ME:
+            user = getattr(self.request, "user", None)
+            return queryset.filter(assignee=user) if user and user.is_authenticated else queryset.none()
+        if value == UNASSIGNED:
+            return queryset.filter(assignee__isnull=True)
+        return queryset.filter(assignee_id=int(value))
+
+    def filter_escalated(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        return queryset.filter(escalated=value == "yes")
+
+    def filter_overdue(self, queryset: QuerySet[Report], name: str, value: bool) -> QuerySet[Report]:
+        if not value:
+            return queryset
+        return queryset.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
+
+    # Dates are whole days in the site's time zone, compared as a datetime range so that the
+    # created_at index serves them (a __date lookup would not).
+    def filter_created_from(self, queryset: QuerySet[Report], name: str, value: date) -> QuerySet[Report]:
+        return queryset.filter(created_at__gte=_day_start(value))
+
+    def filter_created_to(self, queryset: QuerySet[Report], name: str, value: date) -> QuerySet[Report]:
+        return queryset.filter(created_at__lt=_day_start(value + timedelta(days=1)))
+
+    def filter_search(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        text = value.strip()
+        if not text:
+            return queryset
+        username = text.removeprefix("@")
+        terms = (
+            Q(reason__icontains=text)
+            | Q(reporter__username__istartswith=username)
+            | Q(target__owner__username__istartswith=username)
+            | Q(target__external_id=text)
+        )
+        try:
+            exact = uuid.UUID(text)
+        except ValueError:
+            if _SHORT_ID.fullmatch(text.lower()):
+                # The short id shown everywhere is the report UUID's first 8 hex digits.
+                low = uuid.UUID(text.lower() + "0" * 24)
+                high = uuid.UUID(text.lower() + "f" * 24)
+                terms |= Q(id__gte=low, id__lte=high)
+        else:
+            terms |= Q(id=exact) | Q(target__public_id=exact)
+        return queryset.filter(terms)
+
+    def filter_sort(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        return queryset.order_by(*sort_order(value))
+
+    @property
+    def current_sort(self) -> str:
+        return self.data.get("sort") or "deadline"
+
+    @property
+    def current_status(self) -> str:
+        return self.data.get("status") or OPEN

@@ -1,0 +1,393 @@
+"""Reads for the queue and the report page. Each page costs a fixed number of queries whatever its
+size: rows come with their relations joined (select_related) or computed in the same statement
+(window functions, aggregates), never one query per row.
+
+Visibility: the moderator's pages show reports to staff with reports.view_queue; anyone else gets
+a 404 for a report or a file, exactly as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import DenseRank, RowNumber
+from django.http import Http404
+from django.utils import timezone
+
+from audit.events import EVENT_TYPES
+from audit.models import AuditEvent
+from moderation.filters import sort_order
+from moderation.models import ReportNote, Sanction
+from moderation.roles import ROLES
+from moderation.services import queue_priority_order
+from reports.models import OPEN_STATUSES, Evidence, InfoRequest, Report, ReportStatus, Target, TargetState
+
+HISTORY_LIMIT = 500
+RELATED_LIMIT = 25
+ACCOUNT_LIMIT = 10
+
+
+def _not_found() -> Http404:
+    return Http404("No such report")
+
+
+def can_see_reports(user: AbstractBaseUser) -> bool:
+    return user.is_authenticated and user.has_perm("reports.view_queue")
+
+
+# --- the queue ----------------------------------------------------------------------------------
+
+
+def staff_members() -> list[AbstractBaseUser]:
+    """Accounts that can be assigned reports (moderation roles), for the filters and assign forms."""
+    user_model = get_user_model()
+    return list(
+        user_model.objects.filter(Q(groups__name__in=ROLES) | Q(is_superuser=True), is_active=True)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def queue_reports() -> QuerySet[Report]:
+    """Every report with what a queue row shows, joined in the same query."""
+    return Report.objects.select_related("target__owner", "reporter", "assignee")
+
+
+def group_by_target(reports: QuerySet[Report], *, sort: str) -> QuerySet:
+    """One row per target: its most urgent report among `reports`, with the group's size.
+
+    Window functions do it in one statement: the rank picks the lead report, a windowed count gives
+    the number of reports, and two dense ranks over reporter ids give the number of distinct
+    reporters (COUNT(DISTINCT ...) is not allowed as a window function). Complaints without an
+    account count as one reporter together.
+
+    Returns (pk, size, rank up, rank down) tuples, for the paginator: the windows run over the
+    report table alone, and only the page's rows are then fetched with their relations
+    (`grouped_rows`), which keeps a grouped page fast on a large open queue.
+    """
+    target = [F("target_id")]
+    return (
+        reports.order_by()
+        .annotate(
+            group_rank=Window(RowNumber(), partition_by=target, order_by=queue_priority_order()),
+            group_size=Window(Count("id"), partition_by=target),
+            reporter_rank_up=Window(DenseRank(), partition_by=target, order_by=F("reporter_id").asc()),
+            reporter_rank_down=Window(DenseRank(), partition_by=target, order_by=F("reporter_id").desc()),
+        )
+        .filter(group_rank=1)
+        .order_by(*sort_order(sort))
+        .values_list("pk", "group_size", "reporter_rank_up", "reporter_rank_down")
+    )
+
+
+def grouped_rows(leads: Iterable[tuple[uuid.UUID, int, int, int]]) -> list[Report]:
+    """The page's lead reports with what a row shows, in the page's order, carrying group counts."""
+    leads = list(leads)
+    found = queue_reports().in_bulk([pk for pk, *_ in leads])
+    rows = []
+    for pk, size, up, down in leads:
+        report = found.get(pk)
+        if report is not None:
+            report.group_size, report.group_reporters = size, up + down - 1
+            rows.append(report)
+    return rows
+
+
+def open_reports_on_target(report: Report) -> list[uuid.UUID]:
+    """The other open reports on the same target (a decision on one usually settles them all)."""
+    return list(
+        Report.objects.filter(target_id=report.target_id, status__in=OPEN_STATUSES)
+        .exclude(pk=report.pk)
+        .values_list("pk", flat=True)
+    )
+
+
+def group_members(reports: QuerySet[Report], *, lead_ids: Iterable[uuid.UUID | str]) -> list[uuid.UUID]:
+    """Acting on a group acts on every report of it: the filtered reports on the leads' targets."""
+    target_ids = Report.objects.filter(pk__in=list(lead_ids)).values_list("target_id", flat=True)
+    return list(reports.order_by().filter(target_id__in=target_ids).values_list("pk", flat=True))
+
+
+def status_counts(reports: QuerySet[Report]) -> dict[str, int]:
+    """Reports per status under the other filters, in one aggregate query."""
+    counts = reports.order_by().aggregate(
+        **{status: Count("pk", filter=Q(status=status)) for status in ReportStatus.values},
+        total=Count("pk"),
+    )
+    counts["open"] = sum(counts[status] for status in OPEN_STATUSES)
+    counts["closed"] = counts["total"] - counts["open"]
+    counts["all"] = counts.pop("total")
+    return counts
+
+
+# --- deadlines ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    label: str
+    # ok | soon (under a quarter of the window left) | overdue | met | missed
+    state: str
+    due_at: datetime
+    # For the countdown script: the start of the window, so it can recompute "soon" on its own.
+    window_start: datetime
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m"
+
+
+def deadline_of(report: Report, *, now: datetime | None = None) -> Deadline:
+    now = now or timezone.now()
+    start = report.created_at or now
+    if report.status not in OPEN_STATUSES:
+        closed = report.closed_at or report.reviewed_at or now
+        if closed <= report.due_at:
+            return Deadline("Closed in time", "met", report.due_at, start)
+        return Deadline(f"Closed {_span(closed - report.due_at)} late", "missed", report.due_at, start)
+    left = report.due_at - now
+    if left <= timedelta(0):
+        return Deadline(f"Overdue by {_span(left)}", "overdue", report.due_at, start)
+    window = report.due_at - start
+    state = "soon" if left * 4 < window else "ok"
+    return Deadline(f"{_span(left)} left", state, report.due_at, start)
+
+
+def with_deadlines(reports: Iterable[Report], *, now: datetime | None = None) -> list[Report]:
+    now = now or timezone.now()
+    rows = list(reports)
+    for report in rows:
+        report.deadline = deadline_of(report, now=now)
+    return rows
+
+
+# --- one report ---------------------------------------------------------------------------------
+
+
+def report_for_staff(*, user: AbstractBaseUser, report_id: uuid.UUID | str) -> Report:
+    """The report with everything its header shows, or 404 for anyone who may not see it."""
+    if not can_see_reports(user):
+        raise _not_found()
+    try:
+        report_id = uuid.UUID(str(report_id))
+    except ValueError:
+        raise _not_found() from None
+    report = (
+        Report.objects.select_related("target__owner__standing", "reporter__standing", "assignee", "reviewed_by")
+        .filter(pk=report_id)
+        .first()
+    )
+    if report is None:
+        raise _not_found()
+    return report
+
+
+def may_see_snapshot(*, user: AbstractBaseUser, target: Target) -> bool:
+    """Removed content and quarantined files are for compliance (moderation.view_removed_content)."""
+    if target.snapshot_purged_at:
+        return False
+    return target.state == TargetState.VISIBLE or user.has_perm("moderation.view_removed_content")
+
+
+@dataclass
+class TimelineItem:
+    at: datetime
+    kind: str  # note | question
+    note: ReportNote | None = None
+    question: InfoRequest | None = None
+
+
+@dataclass
+class HistoryEntry:
+    event: AuditEvent
+    label: str
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+    details: list[tuple[str, str]] = field(default_factory=list)
+
+
+_RELATED_FIELD_LABELS = {
+    "kind": "Action",
+    "state": "Content",
+    "ends_at": "Until",
+    "ground": "Ground",
+}
+_FIELD_LABELS = {
+    "status": "Status",
+    "assignee": "Assignee",
+    "escalated": "Escalated",
+    "category": "Category",
+    "severity": "Severity",
+    "report_type": "Type",
+    "due_at": "Deadline",
+}
+_DETAIL_LABELS = {
+    "admin_notes": "Admin notes",
+    "reason": "Reason",
+    "body": "Note",
+    "question": "Question",
+    "answer": "Answer",
+    "via": "Via",
+    "past_deadline": "Past the deadline",
+    "channel": "Channel",
+    "evidence_sha256": "Evidence SHA-256",
+}
+_HIDDEN_DETAILS = {"note_id", "info_request_id", "assignee", "target", "due_at", "reports", "decision_id", "account"}
+
+
+def _show(key: str, value: Any, usernames: dict[int, str]) -> str:
+    if value is None or value == "":
+        return "—"
+    if key == "assignee":
+        return usernames.get(value, f"#{value}") if isinstance(value, int) else str(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if key in ("due_at", "ends_at"):
+        try:
+            return timezone.localtime(datetime.fromisoformat(str(value))).strftime("%d %b %Y, %H:%M")
+        except ValueError:
+            return str(value)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "—"
+    readable = {"status", "category", "severity", "report_type", "kind", "state"}
+    return str(value).replace("_", " ") if key in readable else str(value)
+
+
+def history_entries(events: list[AuditEvent]) -> list[HistoryEntry]:
+    """The audit events of a report, readable: what changed from what to what, and the words given."""
+    user_ids = {
+        state.get("assignee")
+        for event in events
+        for state in (event.before or {}, event.after or {})
+        if isinstance(state.get("assignee"), int)
+    }
+    usernames = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username")) if user_ids else {}
+    entries = []
+    for event in events:
+        entry = HistoryEntry(event=event, label=EVENT_TYPES.get(event.event_type, event.event_type))
+        before, after = event.before or {}, event.after or {}
+        labels = _FIELD_LABELS if event.object_type == "report" else _RELATED_FIELD_LABELS
+        for key, label in labels.items():
+            changed = before.get(key) != after.get(key) if before else after.get(key) not in (None, False, "")
+            if key in after and changed:
+                entry.changes.append((label, _show(key, before.get(key), usernames), _show(key, after[key], usernames)))
+        for key, value in (event.data or {}).items():
+            if key in _HIDDEN_DETAILS or value in (None, "", [], {}):
+                continue
+            entry.details.append((_DETAIL_LABELS.get(key, key.replace("_", " ").capitalize()), _show(key, value, {})))
+        entries.append(entry)
+    return entries
+
+
+def report_page(*, report: Report, user: AbstractBaseUser) -> dict[str, Any]:
+    """Everything around one report, in a fixed number of queries (about a dozen), whatever the
+    number of notes, evidence files, other reports or events."""
+    owner, reporter = report.target.owner, report.reporter
+    on_target = Report.objects.filter(target_id=report.target_id).exclude(pk=report.pk)
+    others = list(on_target.select_related("reporter", "assignee").order_by("-created_at")[:RELATED_LIMIT])
+    on_target_counts = on_target.aggregate(total=Count("pk"), open=Count("pk", filter=Q(status__in=OPEN_STATUSES)))
+
+    account: dict[str, Any] = {}
+    if owner is not None:
+        about_owner = Report.objects.filter(target__owner=owner).exclude(target_id=report.target_id)
+        account = {
+            "user": owner,
+            "standing": getattr(owner, "standing", None),
+            "reports": list(
+                about_owner.select_related("target", "reviewed_by").order_by("-created_at")[:ACCOUNT_LIMIT]
+            ),
+            "counts": about_owner.aggregate(
+                total=Count("pk"),
+                open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+                resolved=Count("pk", filter=Q(status=ReportStatus.RESOLVED)),
+                dismissed=Count("pk", filter=Q(status=ReportStatus.DISMISSED)),
+            ),
+            "sanctions": list(
+                Sanction.objects.filter(account=owner)
+                .select_related("decided_by")
+                .order_by("-decided_at")[: ACCOUNT_LIMIT + 1]
+            ),
+        }
+
+    reporter_stats: dict[str, Any] = {}
+    if reporter is not None:
+        reporter_stats = (
+            Report.objects.filter(reporter=reporter)
+            .exclude(pk=report.pk)
+            .aggregate(
+                total=Count("pk"),
+                open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+                acted=Count("pk", filter=Q(status=ReportStatus.RESOLVED)),
+                dismissed=Count("pk", filter=Q(status=ReportStatus.DISMISSED)),
+                unfounded=Count("pk", filter=Q(manifestly_unfounded=True)),
+            )
+        )
+        decided = reporter_stats["acted"] + reporter_stats["dismissed"]
+        reporter_stats["acted_share"] = round(100 * reporter_stats["acted"] / decided) if decided else None
+        reporter_stats["standing"] = getattr(reporter, "standing", None)
+
+    notes = list(ReportNote.objects.filter(report=report).select_related("author"))
+    questions = list(InfoRequest.objects.filter(report=report).select_related("asked_by"))
+    timeline = sorted(
+        [TimelineItem(at=n.created_at, kind="note", note=n) for n in notes]
+        + [TimelineItem(at=q.asked_at, kind="question", question=q) for q in questions],
+        key=lambda item: item.at,
+    )
+    events = list(AuditEvent.objects.for_object("report", report.pk).order_by("id")[:HISTORY_LIMIT])
+    # A decision's other events (the sanctions, the content's removal) share its correlation id.
+    batches = {event.correlation_id for event in events if event.correlation_id}
+    if batches:
+        related = AuditEvent.objects.filter(correlation_id__in=batches).exclude(object_type="report")
+        events = sorted([*events, *related[:HISTORY_LIMIT]], key=lambda event: event.pk)
+    now = timezone.now()
+    for other in others:
+        other.deadline = deadline_of(other, now=now)
+    return {
+        "deadline": deadline_of(report, now=now),
+        "evidence": list(Evidence.objects.filter(report=report).order_by("created_at")),
+        "snapshot_visible": may_see_snapshot(user=user, target=report.target),
+        "others": others,
+        "others_count": on_target_counts["total"],
+        "others_open_count": on_target_counts["open"],
+        "account": account,
+        "reporter_stats": reporter_stats,
+        "decision": list(Sanction.objects.filter(reports=report).select_related("decided_by")),
+        "timeline": timeline,
+        "history": history_entries(events),
+        "history_truncated": len(events) >= HISTORY_LIMIT,
+    }
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+def evidence_for_staff(*, user: AbstractBaseUser, evidence_id: uuid.UUID) -> Evidence:
+    if not can_see_reports(user):
+        raise Http404("No such file")
+    evidence = Evidence.objects.filter(pk=evidence_id, purged_at__isnull=True).exclude(file="").first()
+    if evidence is None:
+        raise Http404("No such file")
+    return evidence
+
+
+def snapshot_for_staff(*, user: AbstractBaseUser, public_id: uuid.UUID) -> Target:
+    if not can_see_reports(user):
+        raise Http404("No such file")
+    target = Target.objects.filter(public_id=public_id).exclude(snapshot_file="").first()
+    # Only a reported target's snapshot is evidence for moderators; unreported content stays out.
+    if target is None or not may_see_snapshot(user=user, target=target) or not target.reports.exists():
+        raise Http404("No such file")
+    return target

@@ -1,0 +1,159 @@
+"""POST /api/targets: the platform's server registers or updates targets, idempotent on its own id."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+import pytest
+
+from audit.models import AuditEvent
+from reports.models import Target, TargetKind
+from tests.conftest import png_bytes
+from tests.factories import ReportFactory, api_token_key, platform_key
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/targets"
+
+
+@pytest.fixture
+def platform():
+    return {"Authorization": f"Platform {platform_key()}"}
+
+
+def register(client, body, headers, url=URL):
+    data = body if isinstance(body, str) else json.dumps(body)
+    return client.post(url, data=data, content_type="application/json", headers=headers)
+
+
+def message(**overrides):
+    body = {
+        "kind": "message",
+        "external_id": "msg-1001",
+        "title": "Message in #lobby",
+        "text": "you are pathetic, log off",
+        "metadata": {"room": "lobby", "sent_at": "2026-11-21T20:15:00Z"},
+    }
+    body.update(overrides)
+    return body
+
+
+def test_registering_a_target_returns_201_and_its_public_id(client, platform, other_user):
+    response = register(client, message(owner_id=other_user.pk), platform)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    target = Target.objects.get()
+    assert body["target_id"] == str(target.public_id)
+    assert body["created"] is True
+    assert (body["kind"], body["external_id"], body["owner_id"]) == ("message", "msg-1001", other_user.pk)
+    assert target.snapshot_text == "you are pathetic, log off"
+    assert target.metadata == {"room": "lobby", "sent_at": "2026-11-21T20:15:00Z"}
+    event = AuditEvent.objects.get(event_type="target.registered")
+    assert event.object_id == str(target.public_id)
+    assert event.actor is None and event.actor_label == "platform key chat-backend"
+
+
+def test_registration_is_idempotent_on_the_platforms_id(client, platform):
+    first = register(client, message(), platform).json()
+    again = register(client, message(title="Edited message", metadata={"room": "lobby", "edited": True}), platform)
+    assert again.status_code == 200
+    body = again.json()
+    assert body["target_id"] == first["target_id"] and body["created"] is False
+    assert Target.objects.count() == 1
+    target = Target.objects.get()
+    assert target.title == "Edited message" and target.metadata["edited"] is True
+    assert target.snapshot_text == "you are pathetic, log off"
+    assert AuditEvent.objects.filter(event_type="target.registered").count() == 2
+    # The same id for another kind is another target; the trailing slash works too.
+    other = register(client, message(kind="file"), platform, url=URL + "/")
+    assert other.status_code == 201 and other.json()["target_id"] != first["target_id"]
+
+
+def test_a_reported_targets_snapshot_is_evidence_and_is_kept(client, platform):
+    register(client, message(), platform)
+    ReportFactory(target=Target.objects.get())
+    register(client, message(text="(deleted by the author)"), platform)
+    assert Target.objects.get().snapshot_text == "you are pathetic, log off"
+
+
+def test_a_file_snapshot_is_checked_and_hashed(client, platform):
+    body = message(kind="file", external_id="file-7", file=base64.b64encode(png_bytes()).decode())
+    response = register(client, body, platform)
+    assert response.status_code == 201, response.content
+    target = Target.objects.get()
+    assert target.snapshot_content_type == "image/png"
+    with target.snapshot_file.open("rb") as stored:
+        assert hashlib.sha256(stored.read()).hexdigest() == target.snapshot_sha256 == response.json()["snapshot_sha256"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"kind": "comment"}, "kind"),
+        ({"kind": None}, "kind"),
+        ({"external_id": ""}, "external_id"),
+        ({"external_id": "   "}, "external_id"),
+        ({"external_id": 7}, "external_id"),
+        ({"external_id": "x" * 129}, "external_id"),
+        ({"owner_id": 999_999}, "owner_id"),
+        ({"owner_id": "5"}, "owner_id"),
+        ({"owner_id": 0}, "owner_id"),
+        ({"owner_id": 2**70}, "owner_id"),
+        ({"title": "t" * 201}, "title"),
+        ({"text": "t" * 20_001}, "text"),
+        ({"metadata": []}, "metadata"),
+        ({"metadata": "room=lobby"}, "metadata"),
+        ({"metadata": {"note": "nul \x00"}}, "metadata"),
+        ({"metadata": {"big": "x" * 20_000}}, "metadata"),
+        ({"file": "not base64!"}, "file"),
+        ({"file": base64.b64encode(b"<html><script>alert(1)</script></html>").decode()}, "file"),
+        ({"file": 12}, "file"),
+    ],
+)
+def test_bad_registrations_are_a_400_per_field_and_store_nothing(client, platform, change, field):
+    events = AuditEvent.objects.count()
+    response = register(client, message(**change), platform)
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][field]
+    assert Target.objects.count() == 0 and AuditEvent.objects.count() == events
+
+
+def test_missing_fields_and_non_objects(client, platform):
+    body = register(client, {}, platform).json()
+    assert set(body["errors"]) == {"kind", "external_id"}
+    for raw in ("[]", "null", "{"):
+        assert register(client, raw, platform).status_code == 400
+    assert Target.objects.count() == 0
+
+
+def test_only_a_platform_key_registers_targets(client, user):
+    assert register(client, message(), {}).status_code == 401
+    assert register(client, message(), {"Authorization": f"Token {api_token_key(user)}"}).status_code == 403
+    assert register(client, message(), {"Authorization": "Platform rdp_not-a-real-key"}).status_code == 401
+    client.force_login(user)
+    assert register(client, message(), {}).status_code == 403
+    assert Target.objects.count() == 0
+
+
+def test_per_key_rate_is_429_with_retry_after(client, settings, platform):
+    settings.PLATFORM_KEY_RATE = "2/minute"
+    assert register(client, message(external_id="a"), platform).status_code == 201
+    assert register(client, message(external_id="b"), platform).status_code == 201
+    response = register(client, message(external_id="c"), platform)
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert Target.objects.count() == 2
+
+
+def test_a_registered_target_can_then_be_reported(client, platform, user, other_user):
+    target_id = register(client, message(kind=TargetKind.PROFILE, owner_id=other_user.pk), platform).json()["target_id"]
+    response = client.post(
+        "/api/reports",
+        data=json.dumps({"report_type": "profile", "target_id": target_id, "reason": "Fake profile of me."}),
+        content_type="application/json",
+        headers={"Authorization": f"Token {api_token_key(user)}"},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["target_id"] == target_id

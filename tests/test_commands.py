@@ -1,0 +1,126 @@
+"""Ops commands of the foundation: seed_demo (idempotent, every kind/status, through the services)
+and create_staff (group membership and an audit event); the role groups come from a migration."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from audit import services as audit
+from audit.models import AuditEvent
+from moderation.models import Sanction
+from moderation.roles import ROLE_PERMISSIONS, ROLES, role_of
+from reports.models import Report, ReportStatus, Target, TargetKind
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in (User, Target, Report, AuditEvent, Sanction, Group)}
+
+
+# --- Roles -----------------------------------------------------------------------------------------
+
+
+def test_the_role_groups_exist_with_exactly_the_permissions_of_the_table():
+    for role in ROLES:
+        group = Group.objects.get(name=role)
+        granted = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+        assert granted == ROLE_PERMISSIONS[role], role
+
+
+# --- create_staff --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_create_staff_creates_the_account_in_the_role_group_with_an_audit_event(role):
+    output = run("create_staff", "dana", "--role", role, "--email", "dana@example.test", "--password", "s3cret-Pass!")
+    user = User.objects.get(username="dana")
+    assert list(user.groups.values_list("name", flat=True)) == [role]
+    assert role_of(user) == role and user.email == "dana@example.test"
+    assert user.check_password("s3cret-Pass!")
+    assert user.is_staff is (role == "admin")
+    assert f"Created dana as {role}." in output
+    event = AuditEvent.objects.get(event_type="staff.created")
+    assert (event.object_type, event.object_id) == ("user", str(user.pk))
+    assert event.actor is None and event.actor_label == "system"
+    assert event.after == {"username": "dana", "role": role} and event.data == {"created": True}
+
+
+def test_create_staff_prints_a_random_password_when_none_is_given():
+    output = run("create_staff", "eve", "--role", "moderator")
+    password = output.split("Password: ")[1].strip()
+    assert len(password) >= 12 and User.objects.get(username="eve").check_password(password)
+
+
+def test_create_staff_changes_the_role_of_an_existing_account():
+    user = UserFactory(username="frank", role="moderator")
+    output = run("create_staff", "frank", "--role", "compliance")
+    user.refresh_from_db()
+    assert list(user.groups.values_list("name", flat=True)) == ["compliance"]
+    assert user.check_password(PASSWORD) is False  # a new random password was set and printed
+    assert "Updated frank as compliance." in output
+    assert AuditEvent.objects.get(event_type="staff.created").data == {"created": False}
+
+
+def test_create_staff_refuses_an_unknown_role():
+    with pytest.raises(CommandError, match="invalid choice: 'superhero'"):
+        run("create_staff", "gina", "--role", "superhero")
+    assert not User.objects.filter(username="gina").exists() and not AuditEvent.objects.exists()
+
+
+def test_create_staff_refuses_a_blank_username():
+    with pytest.raises(CommandError, match="A username is required."):
+        run("create_staff", "  ", "--role", "admin")
+    assert not AuditEvent.objects.exists()
+
+
+# --- seed_demo ----------------------------------------------------------------------------------------
+
+
+def test_seed_demo_creates_accounts_targets_and_reports_through_the_services_once():
+    seeded = run("seed_demo", "--reports", "40")
+    assert "Seeded 300 targets" in seeded and "40 reports" in seeded
+    for username, role in [("mod", "moderator"), ("compliance", "compliance"), ("admin", "admin"), ("alice", None)]:
+        user = User.objects.get(username=username)
+        assert role_of(user) == role
+        assert user.check_password(f"{username}-demo")
+        assert f"{username}-demo" in seeded
+
+    assert Target.objects.count() == 300
+    assert set(Target.objects.values_list("kind", flat=True)) == set(TargetKind.values)
+    assert Report.objects.count() == 40
+    assert set(Report.objects.values_list("status", flat=True)) == set(ReportStatus.values)
+    assert len(set(Report.objects.values_list("category", flat=True))) >= 8
+    assert len(set(Report.objects.values_list("report_type", flat=True))) >= 4
+
+    # Spread over the last 30 days, and every report was audited by the service that filed it.
+    now = timezone.now()
+    times = sorted(Report.objects.values_list("created_at", flat=True))
+    assert now - timedelta(days=31) < times[0] and times[-1] <= now
+    assert times[-1] - times[0] > timedelta(days=3)
+    filed = AuditEvent.objects.filter(event_type="report.created")
+    reports = {str(pk) for pk in Report.objects.values_list("pk", flat=True)}
+    assert set(filed.values_list("object_id", flat=True)) == reports
+    assert AuditEvent.objects.filter(event_type="target.registered").count() == 300
+    assert audit.verify_chain().first_bad is None
+
+    # A second run adds nothing.
+    before = counts()
+    assert "Demo data already present; nothing to add." in run("seed_demo", "--reports", "40")
+    assert counts() == before

@@ -1,0 +1,65 @@
+"""The enforcement controls on the pages: decision form, unfounded mark, legal hold, the reporter's
+appeal of a dismissal, and who may use each."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from moderation.models import Appeal, Sanction
+from moderation.services import report_review
+from reports.models import Report
+from tests.factories import ReportFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_decision_page_applies_and_shows_errors(client, moderator):
+    report = ReportFactory()
+    url = reverse("enforcement:decide", args=[report.pk])
+    client.force_login(moderator)
+    page = client.get(url)
+    assert page.status_code == 200 and "Proposed" in page.content.decode()
+    bad = client.post(url, {"actions": ["warning"], "ground_type": "terms", "ground": "", "facts": ""})
+    assert bad.status_code == 400 and not Sanction.objects.exists()
+    ok = client.post(
+        url, {"actions": ["warning"], "ground_type": "terms", "ground": "ToS §4", "facts": "Insults.", "duration": "24"}
+    )
+    assert ok.status_code == 302 and Sanction.objects.get().kind == "warning"
+    # A moderator's form offers no termination; posting one anyway is refused.
+    assert "termination" not in client.get(reverse("enforcement:decide", args=[ReportFactory().pk])).content.decode()
+
+
+def test_decision_page_is_for_staff_only(client, user):
+    url = reverse("enforcement:decide", args=[ReportFactory().pk])
+    assert client.get(url).status_code == 302
+    client.force_login(user)
+    assert client.get(url).status_code == 403
+
+
+def test_mark_unfounded_and_legal_hold_buttons(client, moderator, compliance):
+    report = ReportFactory()
+    report_review(actor=moderator, report_id=report.pk, status="dismissed")
+    client.force_login(moderator)
+    assert "Mark manifestly unfounded" in client.get(reverse("moderation:report", args=[report.pk])).content.decode()
+    client.post(reverse("enforcement:mark_unfounded", args=[report.pk]))
+    assert Report.objects.get(pk=report.pk).manifestly_unfounded
+    # Moderators cannot set holds; compliance can.
+    client.post(reverse("enforcement:report_hold", args=[report.pk]), {"value": "on", "reason": "Police asked"})
+    assert not Report.objects.get(pk=report.pk).legal_hold
+    client.force_login(compliance)
+    client.post(reverse("enforcement:report_hold", args=[report.pk]), {"value": "on", "reason": "Police asked"})
+    assert Report.objects.get(pk=report.pk).legal_hold
+
+
+def test_reporter_appeals_a_dismissal_from_their_report_page(client, moderator, user, other_user):
+    report = ReportFactory(reporter=user)
+    report_review(actor=moderator, report_id=report.pk, status="dismissed")
+    client.force_login(user)
+    page = client.get(reverse("reports:detail", args=[report.pk])).content.decode()
+    assert "Disagree with this decision?" in page
+    client.post(reverse("enforcement:report_appeal", args=[report.pk]), {"text": "Look at the second message."})
+    assert Appeal.objects.get().report == report
+    assert "You appealed on" in client.get(reverse("reports:detail", args=[report.pk])).content.decode()
+    client.force_login(other_user)  # someone else's report: 404, as if it did not exist
+    assert client.post(reverse("enforcement:report_appeal", args=[report.pk]), {"text": "x"}).status_code == 404

@@ -1,0 +1,346 @@
+"""One report's page: what it shows (snapshot, evidence, other reports, both accounts' histories,
+timeline, history), every action through the page, conflicts, the reporter's answer, files, and a
+fixed number of queries."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from moderation import services
+from moderation.models import ReportNote
+from reports import services as report_services
+from reports.models import InfoRequest, Report, ReportStatus, TargetState
+from tests.conftest import png_bytes
+from tests.factories import (
+    EvidenceFactory,
+    InfoRequestFactory,
+    ReportFactory,
+    ReportNoteFactory,
+    SanctionFactory,
+    TargetFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def page_url(report) -> str:
+    return reverse("moderation:report", args=[report.pk])
+
+
+def action(name: str, report) -> str:
+    return reverse(f"moderation:{name}", args=[report.pk])
+
+
+@pytest.fixture
+def mod_client(client, moderator):
+    client.force_login(moderator)
+    return client
+
+
+def test_the_page_shows_the_case_and_its_context(mod_client, moderator):
+    owner, reporter = UserFactory(username="loud_owner"), UserFactory(username="kind_reporter")
+    target = TargetFactory(owner=owner, snapshot_text="you are pathetic, log off")
+    report = ReportFactory(target=target, reporter=reporter, reason="Insults every night in #lobby")
+    other = ReportFactory(target=target, reason="Same person again")
+    earlier = ReportFactory(target=TargetFactory(owner=owner), status=ReportStatus.RESOLVED)
+    SanctionFactory(account=owner, reports=[earlier])
+    ReportFactory(reporter=reporter, status=ReportStatus.RESOLVED)
+    ReportFactory(reporter=reporter, status=ReportStatus.DISMISSED)
+    ReportNoteFactory(report=report, author=moderator, body="Checked the room log at 21:00.")
+    InfoRequestFactory(report=report, question="Which evening was the worst?", asked_by=moderator)
+    services.report_escalate(actor=moderator, report_id=report.pk, reason="Might be a threat")
+
+    html = mod_client.get(page_url(report)).content.decode()
+    assert "Insults every night in #lobby" in html and "you are pathetic, log off" in html
+    assert reverse("moderation:report", args=[other.pk]) in html  # other reports on the target
+    assert reverse("moderation:report", args=[earlier.pk]) in html  # the account's earlier reports
+    assert "Warning" in html and "Sanctions" in html  # and its sanctions
+    assert re.search(r"<dt>Acted on</dt><dd>1</dd>.*?<dt>Dismissed</dt><dd>1</dd>", html, re.S)  # reporter
+    assert "Checked the room log at 21:00." in html and "Which evening was the worst?" in html
+    assert "Waiting for the reporter" in html
+    # The history from the audit log, with the change spelled out.
+    assert "A report was escalated to compliance review" in html and "Might be a threat" in html
+    assert 'class="badge badge-pending" data-status="pending"' in html
+
+
+def test_review_through_the_page_and_the_report_leaves_the_open_queue(mod_client, moderator):
+    report = ReportFactory()
+    response = mod_client.post(
+        action("review", report),
+        {"status": "resolved", "admin_notes": "Removed by the platform.", "expected_status": "pending"},
+    )
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == "resolved" and report.admin_notes == "Removed by the platform."
+    assert report.reviewed_by == moderator
+    queue = mod_client.get(reverse("moderation:queue"))
+    assert str(report.pk) not in queue.content.decode()
+
+
+def test_save_and_take_next(mod_client, moderator):
+    report, following = ReportFactory(), ReportFactory()
+    response = mod_client.post(
+        action("review", report), {"status": "dismissed", "expected_status": "pending", "then": "next"}
+    )
+    assert response["Location"] == page_url(following)
+    following.refresh_from_db()
+    assert following.assignee == moderator
+    response = mod_client.post(
+        action("review", following), {"status": "dismissed", "expected_status": "pending", "then": "next"}
+    )
+    assert response["Location"].startswith(reverse("moderation:queue"))
+
+
+def test_review_can_settle_the_other_open_reports_on_the_target(mod_client):
+    target = TargetFactory()
+    report, second, third = (ReportFactory(target=target) for _ in range(3))
+    closed = ReportFactory(target=target, status=ReportStatus.DISMISSED)
+    mod_client.post(
+        action("review", report),
+        {"status": "dismissed", "admin_notes": "Banter", "expected_status": "pending", "apply_to_target": "on"},
+    )
+    assert set(Report.objects.filter(target=target).values_list("status", flat=True)) == {"dismissed"}
+    events = AuditEvent.objects.filter(event_type="report.reviewed")
+    assert events.count() == 3 and len({e.correlation_id for e in events}) == 1
+    assert closed.pk not in {uuid for uuid in events.values_list("object_id", flat=True)}
+    assert second and third
+
+
+def test_a_stale_review_is_refused_with_who_decided_and_the_notes_kept(mod_client):
+    colleague = UserFactory(username="quick_colleague", role="moderator")
+    report = ReportFactory()
+    services.report_review(actor=colleague, report_id=report.pk, status="dismissed")
+    response = mod_client.post(
+        action("review", report),
+        {"status": "resolved", "admin_notes": "My careful notes", "expected_status": "pending"},
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "quick_colleague" in html and "already marked dismissed" in html
+    report.refresh_from_db()
+    assert report.status == "dismissed" and report.admin_notes == ""
+    assert AuditEvent.objects.filter(event_type="report.reviewed").count() == 1
+    # The words typed are offered back as a note, not lost.
+    assert re.search(r"<textarea[^>]*>\s*My careful notes</textarea>", html)
+
+
+def test_review_form_errors_keep_the_page(mod_client):
+    report = ReportFactory()
+    response = mod_client.post(action("review", report), {"status": "", "expected_status": "pending"})
+    assert response.status_code == 400 and "This field is required" in response.content.decode()
+    response = mod_client.post(
+        action("review", report), {"status": "resolved", "admin_notes": "x" * 5001, "expected_status": "pending"}
+    )
+    assert response.status_code == 400
+    # A note typed with Windows line breaks counts each break once, as the browser's counter did.
+    notes = "line\r\n" * 833 + "x"  # 4,999 characters once normalised
+    response = mod_client.post(
+        action("review", report), {"status": "resolved", "admin_notes": notes, "expected_status": "pending"}
+    )
+    assert response.status_code == 302
+
+
+def test_assign_to_me_someone_and_unassign(mod_client, moderator):
+    colleague = UserFactory(role="moderator")
+    report = ReportFactory()
+    mod_client.post(action("assign", report), {"assignee": moderator.pk, "expected_assignee": ""})
+    report.refresh_from_db()
+    assert report.assignee == moderator
+    mod_client.post(action("assign", report), {"assignee": colleague.pk, "expected_assignee": moderator.pk})
+    report.refresh_from_db()
+    assert report.assignee == colleague
+    mod_client.post(action("assign", report), {"assignee": "", "expected_assignee": colleague.pk})
+    report.refresh_from_db()
+    assert report.assignee is None
+    assert AuditEvent.objects.filter(event_type="report.assigned").count() == 3
+
+
+def test_assigning_a_report_someone_took_meanwhile_is_refused(mod_client, moderator):
+    colleague = UserFactory(username="fast_taker", role="moderator")
+    report = ReportFactory()
+    services.report_assign(actor=colleague, report_id=report.pk, assignee=colleague)
+    response = mod_client.post(action("assign", report), {"assignee": moderator.pk, "expected_assignee": ""})
+    assert response.status_code == 409 and "fast_taker" in response.content.decode()
+    report.refresh_from_db()
+    assert report.assignee == colleague
+
+
+def test_escalate_note_and_question_through_the_page(mod_client):
+    report = ReportFactory()
+    assert mod_client.post(action("escalate", report), {"reason": ""}).status_code == 400
+    mod_client.post(action("escalate", report), {"reason": "Credible threat"})
+    mod_client.post(action("note", report), {"body": "Asked the platform for the room log."})
+    mod_client.post(action("ask", report), {"question": "Did they contact you elsewhere too?"})
+    report.refresh_from_db()
+    assert report.escalated and report.escalation_reason == "Credible threat"
+    assert ReportNote.objects.get(report=report).body == "Asked the platform for the room log."
+    assert InfoRequest.objects.get(report=report).question == "Did they contact you elsewhere too?"
+    assert set(AuditEvent.objects.values_list("event_type", flat=True)) == {
+        "report.escalated",
+        "report.note_added",
+        "report.info_requested",
+    }
+
+
+def test_reopen_is_offered_to_admins_only(client, moderator, admin_user):
+    report = ReportFactory(status=ReportStatus.RESOLVED, reviewed_by=moderator, reviewed_at=timezone.now())
+    client.force_login(moderator)
+    assert "Reopen this report" not in client.get(page_url(report)).content.decode()
+    assert client.post(action("reopen", report), {"reason": "no"}).status_code == 403
+    client.force_login(admin_user)
+    assert "Reopen this report" in client.get(page_url(report)).content.decode()
+    assert client.post(action("reopen", report), {"reason": ""}).status_code == 400
+    client.post(action("reopen", report), {"reason": "The appeal brought new facts."})
+    report.refresh_from_db()
+    assert report.status == ReportStatus.REVIEWED
+
+
+def test_compliance_can_clear_an_escalation_a_moderator_cannot(client, moderator, compliance):
+    report = ReportFactory(escalated=True, escalation_reason="Check")
+    client.force_login(moderator)
+    assert client.post(action("deescalate", report), {"reason": "fine"}).status_code == 403
+    client.force_login(compliance)
+    client.post(action("deescalate", report), {"reason": "Not a legal matter"})
+    report.refresh_from_db()
+    assert not report.escalated
+
+
+def test_the_reporters_answer_appears_in_the_timeline(client, moderator):
+    reporter = UserFactory()
+    report = ReportFactory(reporter=reporter)
+    services.report_request_info(actor=moderator, report_id=report.pk, question="What time was it?")
+    info = InfoRequest.objects.get()
+    client.force_login(reporter)
+    mine = client.get(reverse("reports:detail", args=[report.pk])).content.decode()
+    assert "What time was it?" in mine and "Send answer" in mine
+    response = client.post(
+        reverse("reports:detail", args=[report.pk]), {"info_request": info.pk, "answer": "Around 9pm, Tuesday."}
+    )
+    assert response.status_code == 302
+    info.refresh_from_db()
+    assert info.answer == "Around 9pm, Tuesday." and info.answered_at is not None
+    event = AuditEvent.objects.get(event_type="report.info_answered")
+    assert event.actor == reporter and event.object_id == str(report.pk)
+    # Answered once only.
+    again = client.post(reverse("reports:detail", args=[report.pk]), {"info_request": info.pk, "answer": "More"})
+    assert again.status_code == 400 and "already answered" in again.content.decode()
+    client.force_login(moderator)
+    html = client.get(page_url(report)).content.decode()
+    assert "Reporter answered" in html and "Around 9pm, Tuesday." in html
+
+
+def test_nobody_else_can_answer_the_reporters_question(client, moderator, other_user):
+    report = ReportFactory()
+    info = services.report_request_info(actor=moderator, report_id=report.pk, question="Where?")
+    client.force_login(other_user)
+    response = client.post(reverse("reports:detail", args=[report.pk]), {"info_request": info.pk, "answer": "x"})
+    assert response.status_code == 404
+    with pytest.raises(InfoRequest.DoesNotExist):
+        report_services.info_request_answer(actor=other_user, info_request_id=info.pk, answer="x")
+    info.refresh_from_db()
+    assert info.answered_at is None
+
+
+def test_images_are_blurred_and_served_only_through_checked_views(mod_client, client, user):
+    report = ReportFactory()
+    evidence = EvidenceFactory(report=report, original_name="shot.png", content_type="image/png")
+    evidence.file.save("shot.png", ContentFile(png_bytes()), save=True)
+    pdf = EvidenceFactory(report=report, original_name='notes "final".pdf', content_type="application/pdf")
+    pdf.file.save("notes.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+    target = report.target
+    target.snapshot_file.save("snap", ContentFile(png_bytes()), save=False)
+    target.snapshot_content_type = "image/png"
+    target.save()
+
+    html = mod_client.get(page_url(report)).content.decode()
+    assert 'class="blurred"' in html and "data-reveal" in html
+    assert reverse("moderation:evidence", args=[evidence.pk]) in html
+    assert "/media" not in html  # never a public file URL
+
+    image = mod_client.get(reverse("moderation:evidence", args=[evidence.pk]))
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    assert image["X-Content-Type-Options"] == "nosniff" and image["Content-Disposition"].startswith("inline")
+    assert b"".join(image.streaming_content) == png_bytes()
+    document = mod_client.get(reverse("moderation:evidence", args=[pdf.pk]))
+    assert document["Content-Type"] == "application/octet-stream"
+    assert document["Content-Disposition"].startswith("attachment") and document["X-Content-Type-Options"] == "nosniff"
+    snapshot = mod_client.get(reverse("moderation:snapshot", args=[target.public_id]))
+    assert snapshot.status_code == 200 and snapshot["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Disposition" in snapshot
+
+    client.force_login(user)
+    assert client.get(reverse("moderation:evidence", args=[evidence.pk])).status_code == 404
+    assert client.get(reverse("moderation:snapshot", args=[target.public_id])).status_code == 404
+
+
+def test_removed_content_is_for_compliance_only(client, moderator, compliance):
+    report = ReportFactory(target=TargetFactory(state=TargetState.REMOVED, snapshot_text="the removed words"))
+    target = report.target
+    target.snapshot_file.save("snap", ContentFile(png_bytes()), save=False)
+    target.snapshot_content_type = "image/png"
+    target.save()
+    client.force_login(moderator)
+    html = client.get(page_url(report)).content.decode()
+    assert "the removed words" not in html and "Only compliance officers" in html
+    assert client.get(reverse("moderation:snapshot", args=[target.public_id])).status_code == 404
+    client.force_login(compliance)
+    assert "the removed words" in client.get(page_url(report)).content.decode()
+    assert client.get(reverse("moderation:snapshot", args=[target.public_id])).status_code == 200
+
+
+def test_purged_evidence_is_gone_but_its_hash_stays(mod_client):
+    report = ReportFactory()
+    evidence = EvidenceFactory(report=report, purged_at=timezone.now() - timedelta(days=1))
+    assert "deleted" in mod_client.get(page_url(report)).content.decode()
+    assert mod_client.get(reverse("moderation:evidence", args=[evidence.pk])).status_code == 404
+
+
+def _busy_report(size: int) -> Report:
+    owner = UserFactory()
+    target = TargetFactory(owner=owner)
+    report = ReportFactory(target=target)
+    staff = [UserFactory(role="moderator") for _ in range(3)]
+    for n in range(size):
+        ReportFactory(target=target, assignee=staff[n % 3])
+        earlier = ReportFactory(target=TargetFactory(owner=owner), status=ReportStatus.RESOLVED)
+        SanctionFactory(account=owner, reports=[earlier], decided_by=staff[n % 3])
+        EvidenceFactory(report=report)
+        ReportNoteFactory(report=report, author=staff[n % 3])
+        InfoRequestFactory(report=report, asked_by=staff[n % 3])
+        services.report_assign(actor=staff[n % 3], report_id=report.pk, assignee=staff[n % 3])
+    return report
+
+
+def test_the_page_costs_the_same_queries_however_busy_the_report(client, moderator, django_assert_max_num_queries):
+    quiet, busy = _busy_report(2), _busy_report(12)
+    client.force_login(moderator)
+    counts = []
+    for report in (quiet, busy):
+        client.get(page_url(report))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(page_url(report)).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    with django_assert_max_num_queries(20):
+        client.get(page_url(busy))
+
+
+def test_internal_notes_never_reach_the_reporter(client, moderator):
+    reporter = UserFactory()
+    report = ReportFactory(reporter=reporter)
+    services.report_add_note(actor=moderator, report_id=report.pk, body="Internal: owner is a repeat offender")
+    services.report_review(actor=moderator, report_id=report.pk, status="reviewed", admin_notes="Admin-only words")
+    client.force_login(reporter)
+    html = client.get(reverse("reports:detail", args=[report.pk])).content.decode()
+    assert "repeat offender" not in html and "Admin-only words" not in html
+    assert client.get(page_url(report)).status_code == 404

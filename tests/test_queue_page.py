@@ -1,0 +1,248 @@
+"""The queue page: rows, counts per status, the results partial, pagination that keeps the filters,
+grouping by target, bulk actions, "next report", and a fixed number of queries per page."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from reports.categories import Category
+from reports.models import Report, ReportStatus
+from tests.factories import ReportFactory, TargetFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+QUEUE = reverse("moderation:queue")
+
+
+@pytest.fixture
+def mod_client(client, moderator):
+    client.force_login(moderator)
+    return client
+
+
+def row_ids(response) -> list[str]:
+    return re.findall(r'name="ids" value="([0-9a-f-]{36})"', response.content.decode())
+
+
+def test_a_row_shows_everything_a_moderator_needs(mod_client, moderator):
+    report = ReportFactory(
+        category=Category.HARASSMENT,
+        reason="They keep insulting me in the lobby every single evening since Monday.",
+        escalated=True,
+        assignee=moderator,
+        due_at=timezone.now() - timedelta(hours=2),
+    )
+    html = mod_client.get(QUEUE).content.decode()
+    assert 'class="badge badge-pending" data-status="pending">Pending<' in html
+    assert "Harassment or bullying" in html and 'badge badge-high">High<' in html
+    assert "Chat message" in html and report.short_id in html
+    assert "They keep insulting me in the lobby" in html
+    assert f"@{report.reporter.username}" in html and f"by @{report.target.owner.username}" in html
+    assert "Overdue by 2h" in html and "deadline-overdue" in html
+    assert "▲ Escalated" in html and "<strong>You</strong>" in html
+    assert reverse("moderation:report", args=[report.pk]) in html
+
+
+def test_deadline_colours(mod_client):
+    now = timezone.now()
+    soon = ReportFactory(category=Category.VIOLENCE, due_at=now + timedelta(hours=5, minutes=30))
+    Report.objects.filter(pk=soon.pk).update(created_at=now - timedelta(hours=18, minutes=30))  # under 1/4 left
+    calm = ReportFactory(category=Category.SPAM, due_at=now + timedelta(days=6, hours=1))
+    Report.objects.filter(pk=calm.pk).update(created_at=now - timedelta(hours=23))
+    html = mod_client.get(QUEUE).content.decode()
+    assert re.search(r'class="deadline deadline-soon"[^>]*>(<[^>]+>)*5h 29m left<', html)
+    assert re.search(r'class="deadline deadline-ok"[^>]*>(<[^>]+>)*6d( 0h)? left<', html)
+
+
+def test_user_text_is_escaped(mod_client):
+    ReportFactory(reason="<script>alert(1)</script>", target=TargetFactory(title="<img src=x onerror=alert(2)>"))
+    html = mod_client.get(QUEUE).content.decode()
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    assert "<img src=x" not in html
+
+
+def test_counts_per_status_follow_the_other_filters(mod_client):
+    for status in ["pending", "pending", "reviewed", "resolved", "dismissed"]:
+        ReportFactory(status=status, category=Category.SPAM)
+    ReportFactory(status="pending", category=Category.FRAUD)
+    response = mod_client.get(QUEUE, {"category": "spam"})
+    assert response.context["counts"] == {
+        "pending": 2,
+        "reviewed": 1,
+        "resolved": 1,
+        "dismissed": 1,
+        "open": 3,
+        "closed": 2,
+        "all": 5,
+    }
+    assert len(row_ids(response)) == 3
+
+
+def test_partial_renders_only_the_results(mod_client):
+    ReportFactory()
+    full = mod_client.get(QUEUE)
+    partial = mod_client.get(QUEUE, HTTP_X_QUEUE_PARTIAL="1")
+    assert b'id="queue-filters"' in full.content and b"<html" in full.content
+    assert b"<html" not in partial.content and b'id="queue-filters"' not in partial.content
+    assert row_ids(partial) == row_ids(full)
+    assert "X-Queue-Partial" in partial["Vary"] and "X-Queue-Partial" in full["Vary"]
+
+
+def test_pages_keep_filters_and_page_size(mod_client):
+    for _ in range(30):
+        ReportFactory(category=Category.SPAM)
+    ReportFactory(category=Category.FRAUD)
+    first = mod_client.get(QUEUE, {"category": "spam", "per_page": "25"})
+    assert len(row_ids(first)) == 25
+    html = first.content.decode()
+    next_link = re.search(r'rel="next" href="\?([^"]+)"', html).group(1).replace("&amp;", "&")
+    params = parse_qs(next_link)
+    assert params["category"] == ["spam"] and params["per_page"] == ["25"] and params["page"] == ["2"]
+    second = mod_client.get(QUEUE + "?" + next_link)
+    assert len(row_ids(second)) == 5 and not set(row_ids(first)) & set(row_ids(second))
+    # The status tabs and page sizes keep the category too.
+    assert all("category=spam" in link for _, _, _, link in first.context["status_tabs"])
+    assert all("category=spam" in link for _, link in first.context["page_size_links"])
+    assert len(row_ids(mod_client.get(QUEUE, {"category": "spam", "per_page": "50"}))) == 30
+    assert len(row_ids(mod_client.get(QUEUE, {"per_page": "7"}))) == 25  # only 25/50/100
+
+
+def test_group_by_target_shows_each_target_once_with_counts(mod_client):
+    target = TargetFactory()
+    reporter = UserFactory()
+    lead = ReportFactory(target=target, category=Category.VIOLENCE)  # critical: the most urgent
+    ReportFactory(target=target, reporter=reporter)
+    ReportFactory(target=target, reporter=None, reporter_name="A", reporter_email="a@example.test")
+    ReportFactory(target=target, status=ReportStatus.RESOLVED)  # closed: not in the open group
+    alone = ReportFactory()
+    response = mod_client.get(QUEUE, {"group": "1"})
+    rows = {report.pk: report for report in response.context["page"].object_list}
+    assert set(rows) == {lead.pk, alone.pk}
+    assert rows[lead.pk].group_size == 3 and rows[lead.pk].group_reporters == 3
+    assert rows[alone.pk].group_size == 1
+    assert "3 reports · 3 reporters" in response.content.decode()
+    assert response.context["page"].paginator.count == 2
+
+
+def test_bulk_on_a_grouped_row_acts_on_every_report_of_the_group(mod_client, moderator):
+    target = TargetFactory()
+    group = [ReportFactory(target=target) for _ in range(3)]
+    other_category = ReportFactory(target=target, category=Category.SPAM)
+    untouched = ReportFactory()
+    response = mod_client.post(
+        reverse("moderation:bulk"),
+        {
+            "ids": [group[0].pk],
+            "action": "resolved",
+            "note": "Removed by the platform.",
+            "query": "status=open&category=harassment&group=1",
+        },
+    )
+    assert response.status_code == 302 and "category=harassment" in response["Location"]
+    assert set(Report.objects.filter(status="resolved").values_list("pk", flat=True)) == {r.pk for r in group}
+    assert Report.objects.get(pk=other_category.pk).status == "pending"  # not in the filtered group
+    assert Report.objects.get(pk=untouched.pk).status == "pending"
+    events = AuditEvent.objects.filter(event_type="report.reviewed")
+    assert events.count() == 3 and len({e.correlation_id for e in events}) == 1
+
+
+def test_bulk_assign_and_reporting_skips(mod_client, moderator):
+    colleague = UserFactory(role="moderator")
+    open_one, closed = ReportFactory(), ReportFactory(status=ReportStatus.DISMISSED)
+    response = mod_client.post(
+        reverse("moderation:bulk"),
+        {"ids": [open_one.pk, closed.pk], "action": "reviewed", "query": "status=all"},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "Marked reviewed: 1 report" in text and "Skipped 1 report" in text
+    mod_client.post(
+        reverse("moderation:bulk"),
+        {"ids": [open_one.pk], "action": "assign", "assignee": colleague.pk, "query": ""},
+    )
+    assert Report.objects.get(pk=open_one.pk).assignee == colleague
+    # "Assign to…" without a person is refused before anything changes.
+    response = mod_client.post(reverse("moderation:bulk"), {"ids": [open_one.pk], "action": "assign"}, follow=True)
+    assert "Choose who to assign" in response.content.decode()
+
+
+def test_next_report_assigns_the_most_urgent_in_my_view(mod_client, moderator):
+    urgent_spam = ReportFactory(category=Category.SPAM, due_at=timezone.now() + timedelta(hours=1))
+    urgent_threat = ReportFactory(category=Category.VIOLENCE, due_at=timezone.now() + timedelta(hours=2))
+    # Within a filtered view, "next" stays within it.
+    response = mod_client.post(reverse("moderation:next"), {"query": "category=violence&assignee=me"})
+    assert response["Location"] == reverse("moderation:report", args=[urgent_threat.pk])
+    response = mod_client.post(reverse("moderation:next"), {"query": ""})
+    assert response["Location"] == reverse("moderation:report", args=[urgent_spam.pk])
+    assert set(Report.objects.values_list("assignee", flat=True)) == {moderator.pk}
+    response = mod_client.post(reverse("moderation:next"), {"query": "category=fraud"}, follow=True)
+    assert "No unassigned open report in this view" in response.content.decode()
+    assert mod_client.get(reverse("moderation:next")).status_code == 405
+
+
+def test_next_report_within_a_search_and_a_safe_way_back(mod_client, moderator):
+    wanted = ReportFactory(target=TargetFactory(owner=UserFactory(username="serial_spammer")))
+    ReportFactory(due_at=timezone.now() - timedelta(hours=1))  # more urgent, but not in the search
+    response = mod_client.post(reverse("moderation:next"), {"query": "q=@serial_spammer"})
+    assert response["Location"] == reverse("moderation:report", args=[wanted.pk])
+    response = mod_client.post(reverse("moderation:next"), {"query": "q=nothing-matches\r\nX-Evil: 1"})
+    assert response.status_code == 302 and "\n" not in response["Location"]
+    assert response["Location"].startswith(QUEUE + "?q=nothing-matches")
+
+
+def test_compliance_default_view_is_escalated_with_a_way_out(client, compliance):
+    client.force_login(compliance)
+    escalated, plain = ReportFactory(escalated=True), ReportFactory()
+    response = client.get(QUEUE)
+    assert row_ids(response) == [str(escalated.pk)]
+    assert "Your default view" in response.content.decode() and 'href="?status=open"' in response.content.decode()
+    assert set(row_ids(client.get(QUEUE, {"status": "open"}))) == {str(escalated.pk), str(plain.pk)}
+
+
+def test_a_plain_user_gets_403_and_anonymous_the_login(client, user):
+    assert client.get(QUEUE)["Location"].startswith(reverse("login"))
+    client.force_login(user)
+    assert client.get(QUEUE).status_code == 403
+    assert client.post(reverse("moderation:next")).status_code == 403
+    assert client.post(reverse("moderation:bulk"), {"ids": [], "action": "resolved"}).status_code == 403
+
+
+def _fill(count: int) -> None:
+    """Worst case for queries: every row with its own reporter, owner, target and assignee."""
+    staff = [UserFactory(role="moderator") for _ in range(3)]
+    for n in range(count):
+        ReportFactory(assignee=staff[n % 3] if n % 2 else None, escalated=n % 5 == 0)
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_queue_costs_the_same_queries_at_25_and_100_rows(client, moderator, grouped, django_assert_max_num_queries):
+    _fill(100)
+    client.force_login(moderator)
+    counts = {}
+    for size in (25, 100):
+        params = {"per_page": str(size), "q": "insulting", **({"group": "1"} if grouped else {})}
+        client.get(QUEUE, params)  # warm the session
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(QUEUE, params)
+        assert len(response.context["page"].object_list) == size
+        counts[size] = len(queries)
+    assert counts[25] == counts[100]
+    with django_assert_max_num_queries(12):
+        client.get(QUEUE, {"per_page": "100", **({"group": "1"} if grouped else {})})
+
+
+def test_query_string_survives_as_a_shareable_link(mod_client):
+    ReportFactory(category=Category.FRAUD)
+    response = mod_client.get(QUEUE, {"category": "fraud", "sort": "newest", "per_page": "50"})
+    query = parse_qs(response.context["query"])
+    assert query == {"status": ["open"], "category": ["fraud"], "sort": ["newest"], "per_page": ["50"]}
+    assert urlsplit(reverse("moderation:queue") + "?" + response.context["query"]).path == QUEUE

@@ -1,0 +1,112 @@
+"""Settings come from the environment: production passes Django's deployment checks and refuses to
+start without a secret key. Each case runs manage.py in a fresh process with only that environment."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SHOW_SETTINGS = (
+    "from django.conf import settings; import json; print(json.dumps({name: getattr(settings, name) for name in "
+    "['DEBUG', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_SSL_REDIRECT', 'SECURE_HSTS_SECONDS', "
+    "'ALLOWED_HOSTS', 'EMAIL_BACKEND', 'REPORTS_PER_HOUR_LIMIT']}))"
+)
+
+
+def random_secret_key() -> str:
+    alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
+    return "".join(secrets.choice(alphabet) for _ in range(50))
+
+
+def manage(*args: str, tmp_path: Path, **environment: str) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "VAR_DIR": str(tmp_path), **environment}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_passes_check_deploy_without_warnings(tmp_path):
+    result = manage(
+        "check",
+        "--deploy",
+        tmp_path=tmp_path,
+        DJANGO_ENV="production",
+        SECRET_KEY=random_secret_key(),
+        ALLOWED_HOSTS="example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+    assert "WARNING" not in result.stderr and "security.W" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("debug", [None, "1"], ids=["debug-off", "debug-forced-on"])
+def test_production_refuses_to_start_without_a_secret_key(tmp_path, debug):
+    extra = {"DJANGO_DEBUG": debug} if debug else {}
+    result = manage("check", tmp_path=tmp_path, DJANGO_ENV="production", ALLOWED_HOSTS="example.com", **extra)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY must be set in production" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts(tmp_path):
+    result = manage("check", tmp_path=tmp_path, DJANGO_ENV="production", SECRET_KEY=random_secret_key())
+    assert result.returncode != 0 and "ALLOWED_HOSTS must be set in production" in result.stderr
+
+
+def test_an_unknown_environment_name_is_refused(tmp_path):
+    result = manage("check", tmp_path=tmp_path, DJANGO_ENV="staging")
+    assert result.returncode != 0 and "DJANGO_ENV must be 'development' or 'production'" in result.stderr
+
+
+def test_production_and_development_defaults(tmp_path):
+    production = manage(
+        "shell",
+        "-c",
+        SHOW_SETTINGS,
+        tmp_path=tmp_path,
+        DJANGO_ENV="production",
+        SECRET_KEY=random_secret_key(),
+        ALLOWED_HOSTS="example.com,www.example.com",
+        REPORTS_PER_HOUR_LIMIT="7",
+    )
+    assert production.returncode == 0, production.stderr
+    values = json.loads(production.stdout.strip().splitlines()[-1])
+    assert values["DEBUG"] is False
+    assert values["SESSION_COOKIE_SECURE"] and values["CSRF_COOKIE_SECURE"] and values["SECURE_SSL_REDIRECT"]
+    assert values["SECURE_HSTS_SECONDS"] >= 31_536_000
+    assert values["ALLOWED_HOSTS"] == ["example.com", "www.example.com"]
+    assert values["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert values["REPORTS_PER_HOUR_LIMIT"] == 7
+
+    development = manage("shell", "-c", SHOW_SETTINGS, tmp_path=tmp_path)
+    assert development.returncode == 0, development.stderr
+    values = json.loads(development.stdout.strip().splitlines()[-1])
+    assert values["DEBUG"] is True and values["SECURE_SSL_REDIRECT"] is False
+    assert "localhost" in values["ALLOWED_HOSTS"]
+    assert values["REPORTS_PER_HOUR_LIMIT"] == 20
+
+
+def test_an_empty_variable_counts_as_unset(tmp_path):
+    """DATABASE_URL= (as an env file or a compose template leaves it) falls back to SQLite under VAR_DIR."""
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['NAME'])",
+        tmp_path=tmp_path,
+        DATABASE_URL="",
+        TIME_ZONE="",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "db.sqlite3")
