@@ -73,6 +73,10 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
             "report": report,
             "form": form,
             "proposed_labels": [ActionKind(kind).label for kind in proposed],
+            # Proposals the user's role cannot take (termination for a moderator): say so, point to escalation.
+            "proposed_beyond_role": [
+                ActionKind(k).label for k in proposed if k not in dict(form.fields["actions"].choices)
+            ],
             "zero_tolerance": category_rule(report.category).zero_tolerance,
             "proposal": enforcement.proposal_for_decision(report=report),
             "record": selectors.account_record(account=report.target.owner),
