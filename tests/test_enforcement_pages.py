@@ -63,3 +63,19 @@ def test_reporter_appeals_a_dismissal_from_their_report_page(client, moderator, 
     assert "You appealed on" in client.get(reverse("reports:detail", args=[report.pk])).content.decode()
     client.force_login(other_user)  # someone else's report: 404, as if it did not exist
     assert client.post(reverse("enforcement:report_appeal", args=[report.pk]), {"text": "x"}).status_code == 404
+
+
+def test_the_account_page_shows_restrictions_with_their_end(client, moderator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.test_enforcement import decide
+
+    report = ReportFactory()
+    ends = timezone.now() + timedelta(hours=24)
+    decide(moderator, report, "timeout", ends_at=ends)
+    client.force_login(report.target.owner)
+    page = client.get(reverse("reports:account")).content.decode()
+    assert "Timeout (temporary restriction)" in page and ends.strftime("%Y") in page
+    assert "Notices about your account (1)" in page
