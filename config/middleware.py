@@ -1,10 +1,12 @@
 import logging
+import sys
 from collections.abc import Callable
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +42,24 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
-        logger.error("database unavailable: %s", exception)
-        message = "The service is briefly unavailable. Nothing was saved; please try again in a few seconds."
-        if request.path.startswith("/api/"):
-            response: HttpResponse = JsonResponse({"detail": message}, status=503)
-        else:
-            response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
-        response["Retry-After"] = self.RETRY_AFTER_SECONDS
-        return response
+        return database_unavailable(request, exception)
+
+
+def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
+    """handler500. A database error raised outside a view (a middleware that loads the session or
+    checks sanctions) never reaches process_exception above; it gets the same clean 503 here."""
+    exception = sys.exc_info()[1]
+    if isinstance(exception, OperationalError | InterfaceError):
+        return database_unavailable(request, exception)
+    return defaults.server_error(request, template_name)
+
+
+def database_unavailable(request: HttpRequest, exception: Exception) -> HttpResponse:
+    logger.error("database unavailable: %s", exception)
+    message = "The service is briefly unavailable. Nothing was saved; please try again in a few seconds."
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"detail": message}, status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
+    response["Retry-After"] = DatabaseUnavailableMiddleware.RETRY_AFTER_SECONDS
+    return response

@@ -77,6 +77,13 @@ INSTALLED_APPS = [
     "reports",
     "moderation",
 ]
+# The filing benchmark's baseline view (benchmarks/, see manage.py bench_filing): installed and
+# routed only on the benchmark server, never in production.
+BENCHMARKS = env_bool("BENCHMARKS", False)
+if BENCHMARKS:
+    if PRODUCTION:
+        raise ImproperlyConfigured("BENCHMARKS=1 is for the benchmark server only, not production")
+    INSTALLED_APPS.append("benchmarks")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -24,3 +25,9 @@ urlpatterns = [
     path("api/", include("config.api_urls")),
     path("django-admin/", admin.site.urls),
 ]
+
+# A database outage met in a middleware (session, sanction check) is a 503 too, not a 500.
+handler500 = "config.middleware.server_error"
+if settings.BENCHMARKS:
+    # The filing benchmark's baseline view (bench_filing starts its server with BENCHMARKS=1).
+    urlpatterns.append(path("bench/", include("benchmarks.urls")))

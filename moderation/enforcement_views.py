@@ -308,6 +308,7 @@ def account_detail(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @login_required
+@permission_required("reports.view_queue", raise_exception=True)  # 403 before any lookup: no existence oracle
 @require_POST
 def account_flag(request: HttpRequest, user_id: int) -> HttpResponse:
     """Set or clear an account's trusted-flagger mark or legal hold (rights checked by the services)."""
@@ -336,6 +337,7 @@ def account_flag(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @login_required
+@permission_required("reports.view_queue", raise_exception=True)  # 403 before any lookup: no existence oracle
 @require_POST
 def mark_unfounded(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     report = selectors.report_for_decision(report_id=report_id)
@@ -349,6 +351,7 @@ def mark_unfounded(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
 
 
 @login_required
+@permission_required("reports.view_queue", raise_exception=True)  # 403 before any lookup: no existence oracle
 @require_POST
 def report_hold(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     report = selectors.report_for_decision(report_id=report_id)

@@ -162,7 +162,7 @@ class Command(BaseCommand):
             self._print_accounts()
             return
         # Demo notices would flood the terminal; the real mail path is exercised by the tests.
-        if connection.vendor == "sqlite":
+        if connection.vendor == "sqlite" and not connection.in_atomic_block:
             # A demo database is rebuilt from scratch if seeding is interrupted, so skip the fsync
             # after each of the few thousand small transactions (minutes -> seconds).
             with connection.cursor() as cursor:
@@ -227,10 +227,21 @@ class Command(BaseCommand):
             moment, _, step = heapq.heappop(timeline)
             with seeded_clock(moment):
                 step()
+        self._ensure_under_review()
         expired = enforcement.expire_sanctions()
         self.counts["expired sanctions"] = len(expired)
         summary = ", ".join(f"{count} {what}" for what, count in sorted(self.counts.items()))
         self.stdout.write(f"Seeded {len(targets)} targets; {summary}.")
+
+    def _ensure_under_review(self) -> None:
+        """Every status shows in the demo, however few reports were asked for."""
+        if Report.objects.filter(status="reviewed").exists():
+            return
+        oldest = Report.objects.filter(status="pending").order_by("created_at").first()
+        if oldest is not None:
+            moderation.report_review(
+                actor=self.staff["mod"], report_id=oldest.pk, status="reviewed", admin_notes="Looking at the room logs."
+            )
 
     def _bump(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
@@ -274,6 +285,7 @@ class Command(BaseCommand):
         if report.status not in ("pending", "reviewed"):
             return  # a decision on another report of the same target closed it
         moderator = rng.choice([self.staff["mod"], self.staff["mia"]])
+        status_after_first_look = "reviewed" if 0.15 <= roll < 0.25 else "other"
         if roll < 0.15:
             moderation.report_assign(actor=moderator, report_id=report.pk, assignee=moderator)
         elif roll < 0.25:
@@ -300,7 +312,9 @@ class Command(BaseCommand):
         else:
             self._decide(report, moderator, at)
             return
-        if first_look and rng.random() < 0.85:
+        # Assigned and escalated reports get a second look that decides them; reviewed ones stay
+        # under investigation, so the queue shows every status.
+        if first_look and status_after_first_look != "reviewed" and rng.random() < 0.85:
             at(
                 timezone.now() + timedelta(hours=rng.uniform(1, 20)),
                 functools.partial(self._work_on, report.pk, at, first_look=False),

@@ -1,0 +1,74 @@
+"""The benchmarks' small version for CI, and the baseline view's absence outside the benchmark server.
+
+The real figures come from `manage.py bench_data --reports 1000000` then `bench_queue` and
+`bench_filing` on PostgreSQL (see the README). Here a few thousand reports are enough to catch a
+page that starts costing one query per row, a query that stops using its index badly enough to be
+slow even on small data, or a command that no longer runs.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from reports.models import Report
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the benchmarks measure PostgreSQL (COPY, its indexes and plans)"
+)
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_bench_queue_check_passes_on_a_small_dataset():
+    out = io.StringIO()
+    call_command("bench_data", "--reports", "3000", stdout=out)
+    assert Report.objects.count() == 3000
+
+    # CI machines are small and shared: generous times, but the query ceiling is exact whatever the
+    # machine, and the ratio to the admin only means something at scale (--min-ratio 0 here).
+    call_command(
+        "bench_queue",
+        "--check",
+        "--iterations",
+        "3",
+        "--warmup",
+        "1",
+        "--queue-ms",
+        "600",
+        "--report-ms",
+        "400",
+        "--dashboard-ms",
+        "1500",
+        "--min-ratio",
+        "0",
+        "--max-queries",
+        "25",
+        stdout=out,
+    )
+    text = out.getvalue()
+    assert "all targets met" in text
+    for page in ("queue: first page (open)", "+ pending", "queue: search", "queue: page", "report page", "dashboard"):
+        assert page in text, page
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_bench_queue_check_fails_when_a_target_is_missed():
+    call_command("bench_data", "--reports", "300", stdout=io.StringIO())
+    out = io.StringIO()
+    # No page renders in under a microsecond: --check must fail (manage.py then exits with 1).
+    with pytest.raises(CommandError, match="Targets missed"):
+        call_command("bench_queue", "--check", "--iterations", "1", "--warmup", "0", "--queue-ms", "0.001", stdout=out)
+    assert "MISSED <0.001 ms" in out.getvalue()
+
+
+def test_the_baseline_view_is_not_installed_or_routed_without_benchmarks(client):
+    assert not settings.BENCHMARKS
+    assert not apps.is_installed("benchmarks")
+    assert client.post("/bench/insert-one", b"{}", content_type="application/json").status_code == 404
