@@ -6,6 +6,7 @@ for one server and for tests.
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from django.core.cache import cache
@@ -20,7 +21,9 @@ def client_ip(request: HttpRequest) -> str:
 
 def _key(scope: str, subject: str, window: int) -> tuple[str, int]:
     bucket = int(time.time()) // window
-    return f"throttle:{scope}:{subject}:{bucket}", window - int(time.time()) % window
+    # Hashed: a username may hold characters no cache backend accepts in a key.
+    digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
+    return f"throttle:{scope}:{digest}:{bucket}", window - int(time.time()) % window
 
 
 def retry_after(*, scope: str, subject: str, limit: int, window: int) -> int | None:

@@ -28,7 +28,7 @@ CANNOT = ThrowawayCluster.unavailable_reason()
     reason="the drill makes its own PostgreSQL cluster, whatever the tests use: it runs once, in the PostgreSQL pass",
 )
 def test_the_outage_drill_passes():
-    args = ["--before", "1.5", "--outage", "2", "--after", "2", "--targets", "2000"]
+    args = ["--before", "1.5", "--outage", "2", "--after", "2", "--targets", "1500"]
     if os.environ.get("RELIABILITY_PG_DIR"):
         args += ["--data-dir", os.environ["RELIABILITY_PG_DIR"]]
     result = subprocess.run(

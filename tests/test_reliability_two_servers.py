@@ -35,7 +35,7 @@ from tests.factories import PASSWORD, ReportFactory, UserFactory, api_token_key
 # lock at BEGIN (IMMEDIATE transactions), which must give the same guarantee across processes.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-REPORTS = 80
+REPORTS = 60
 TIME_LIMIT = 60  # seconds for the whole run; every loop is also bounded by count
 REPORT_URL = re.compile(r"^/moderation/reports/([0-9a-f-]{36})/$")
 
