@@ -27,27 +27,12 @@ from django.utils import timezone
 from audit import services as audit
 from audit.models import AuditEvent
 from moderation.actions import ACTION_RULES, ActionKind
+from moderation.management.commands.seed_demo import CATEGORY_WEIGHTS  # one realistic mix for both
 from moderation.models import Sanction, SanctionStatus
 from moderation.services import staff_create
 from reports.categories import CATEGORY_RULES, Category, deadline_for
 from reports.models import Report, ReportStatus, Target, TargetKind
 
-CATEGORY_WEIGHTS = {
-    Category.HARASSMENT: 18,
-    Category.SPAM: 16,
-    Category.HATE_SPEECH: 10,
-    Category.FRAUD: 9,
-    Category.VIOLENCE: 6,
-    Category.IMPERSONATION: 6,
-    Category.NON_CONSENSUAL: 5,
-    Category.OTHER_TOS: 6,
-    Category.COPYRIGHT: 4,
-    Category.UNDERAGE_USER: 4,
-    Category.CHILD_SAFETY: 3,
-    Category.ILLEGAL_CONTENT: 4,
-    Category.HUMAN_TRAFFICKING: 2,
-    Category.SEX_TRAFFICKING: 2,
-}
 WORDS = [
     "insults",
     "spam",
