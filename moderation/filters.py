@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from moderation.services import queue_priority_order
 from reports.categories import Category, Severity
-from reports.models import CLOSED_STATUSES, OPEN_STATUSES, Report, ReportStatus, TargetKind
+from reports.models import CLOSED_STATUSES, OPEN_STATUSES, Report, ReportStatus, Target, TargetKind
 
 OPEN, ALL = "open", "all"
 STATUS_CHOICES = [
@@ -35,6 +36,9 @@ SORT_CHOICES = [("deadline", "Deadline first"), ("newest", "Newest first"), ("ol
 ESCALATED_CHOICES = [("yes", "Escalated only"), ("no", "Not escalated")]
 ME, UNASSIGNED = "me", "none"
 _SHORT_ID = re.compile(r"[0-9a-f]{8}")
+#: A name search looks at the first this many matching accounts (by name) and their content.
+SEARCH_ACCOUNTS = 50
+SEARCH_TARGETS = 2_000
 
 
 def sort_order(sort: str) -> list:
@@ -103,6 +107,7 @@ class ReportQueueFilterSet(django_filters.FilterSet):
         if self.escalated_by_default:
             data["escalated"] = "yes"
         super().__init__(data, queryset, request=request, **kwargs)
+        self._search_terms: dict[str, Q] = {}
         staff = staff or []
         self.filters["assignee"].extra["choices"] = [
             (ME, "Me"),
@@ -142,27 +147,55 @@ class ReportQueueFilterSet(django_filters.FilterSet):
         return queryset.filter(created_at__lt=_day_start(value + timedelta(days=1)))
 
     def filter_search(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        """The reason's words, a report or target id, the platform's id, or an account name prefix.
+
+        The accounts and targets are looked up first, each on its own index, so that the report
+        query is an OR of the report table's own indexed columns (a bitmap OR on PostgreSQL, with a
+        trigram index for the words) instead of an OR across joined tables, which reads every
+        report. A name matching many accounts searches the first SEARCH_ACCOUNTS of them.
+        """
         text = value.strip()
         if not text:
             return queryset
+        if text not in self._search_terms:
+            self._search_terms[text] = self._search_terms_for(text)
+        return queryset.filter(self._search_terms[text])
+
+    def _search_terms_for(self, text: str) -> Q:
         username = text.removeprefix("@")
-        terms = (
-            Q(reason__icontains=text)
-            | Q(reporter__username__istartswith=username)
-            | Q(target__owner__username__istartswith=username)
-            | Q(target__external_id=text)
-        )
         try:
             exact = uuid.UUID(text)
         except ValueError:
-            if _SHORT_ID.fullmatch(text.lower()):
-                # The short id shown everywhere is the report UUID's first 8 hex digits.
-                low = uuid.UUID(text.lower() + "0" * 24)
-                high = uuid.UUID(text.lower() + "f" * 24)
-                terms |= Q(id__gte=low, id__lte=high)
-        else:
-            terms |= Q(id=exact) | Q(target__public_id=exact)
-        return queryset.filter(terms)
+            exact = None
+        accounts = list(
+            get_user_model()
+            .objects.filter(username__istartswith=username)
+            .order_by("username")
+            .values_list("pk", flat=True)[:SEARCH_ACCOUNTS]
+        )
+        target_terms = Q(external_id=text) | Q(owner_id__in=accounts)
+        if exact is not None:
+            target_terms |= Q(public_id=exact)
+        targets = list(Target.objects.filter(target_terms).order_by().values_list("pk", flat=True)[:SEARCH_TARGETS])
+        terms = Q(reason__icontains=text) | Q(reporter_id__in=accounts) | Q(target_id__in=targets)
+        if exact is not None:
+            terms |= Q(id=exact)
+        elif _SHORT_ID.fullmatch(text.lower()):
+            # The short id shown everywhere is the report UUID's first 8 hex digits.
+            low = uuid.UUID(text.lower() + "0" * 24)
+            high = uuid.UUID(text.lower() + "f" * 24)
+            terms |= Q(id__gte=low, id__lte=high)
+        return terms
+
+    def queryset_without(self, name: str) -> QuerySet[Report]:
+        """The reports under every filter but `name` (the status tabs count under the other filters).
+        The search's account and target lookups are shared with `qs`."""
+        self.errors  # noqa: B018 -- validates the form, as `qs` does
+        queryset = self.queryset.all()
+        for field, value in self.form.cleaned_data.items():
+            if field != name:
+                queryset = self.filters[field].filter(queryset, value)
+        return queryset
 
     def filter_sort(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
         return queryset.order_by(*sort_order(value))

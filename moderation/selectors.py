@@ -9,17 +9,20 @@ a 404 for a report or a file, exactly as if it did not exist.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import DenseRank, RowNumber
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from audit.events import EVENT_TYPES
 from audit.models import AuditEvent
@@ -27,7 +30,16 @@ from moderation.filters import sort_order
 from moderation.models import ReportNote, Sanction
 from moderation.roles import ROLES
 from moderation.services import queue_priority_order
-from reports.models import OPEN_STATUSES, Evidence, InfoRequest, Report, ReportStatus, Target, TargetState
+from reports.models import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Evidence,
+    InfoRequest,
+    Report,
+    ReportStatus,
+    Target,
+    TargetState,
+)
 
 HISTORY_LIMIT = 500
 RELATED_LIMIT = 25
@@ -46,13 +58,13 @@ def can_see_reports(user: AbstractBaseUser) -> bool:
 
 
 def staff_members() -> list[AbstractBaseUser]:
-    """Accounts that can be assigned reports (moderation roles), for the filters and assign forms."""
-    user_model = get_user_model()
-    return list(
-        user_model.objects.filter(Q(groups__name__in=ROLES) | Q(is_superuser=True), is_active=True)
-        .distinct()
-        .order_by("username")
-    )
+    """Accounts that can be assigned reports (moderation roles), for the filters and assign forms.
+
+    A UNION of the role members and the superusers rather than one OR across the groups join: each
+    side then uses its own index instead of reading every account (12 ms at 25,000 accounts)."""
+    accounts = get_user_model().objects.filter(is_active=True)
+    in_roles = accounts.filter(groups__name__in=ROLES)
+    return list(in_roles.union(accounts.filter(is_superuser=True)).order_by("username"))
 
 
 def queue_reports() -> QuerySet[Report]:
@@ -115,16 +127,84 @@ def group_members(reports: QuerySet[Report], *, lead_ids: Iterable[uuid.UUID | s
     return list(reports.order_by().filter(target_id__in=target_ids).values_list("pk", flat=True))
 
 
-def status_counts(reports: QuerySet[Report]) -> dict[str, int]:
-    """Reports per status under the other filters, in one aggregate query."""
-    counts = reports.order_by().aggregate(
-        **{status: Count("pk", filter=Q(status=status)) for status in ReportStatus.values},
-        total=Count("pk"),
-    )
-    counts["open"] = sum(counts[status] for status in OPEN_STATUSES)
-    counts["closed"] = counts["total"] - counts["open"]
-    counts["all"] = counts.pop("total")
+#: The status tabs count at most this many reports each, then say "1,000+". An exact count would
+#: read every closed report (a million of them) on every queue page; a capped one stops early.
+TAB_COUNT_CAP = 1_000
+#: The page summary and the page links count at most this many reports (4,000 pages of 25).
+PAGE_COUNT_CAP = 100_000
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A count that may have stopped at its cap."""
+
+    count: int
+    more: bool = False  # counting stopped at the cap: there are more
+
+    def __str__(self) -> str:
+        return f"{self.count:,}+" if self.more else f"{self.count:,}"
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.count + other.count, self.more or other.more)
+
+
+def status_counts(reports: QuerySet[Report]) -> dict[str, Tally]:
+    """Reports per status under the other filters, each counted up to TAB_COUNT_CAP, in one query
+    of capped subqueries (COUNT over a LIMIT, so an index scan stops at the cap)."""
+    parts, params = [], []
+    for status in ReportStatus.values:
+        capped = reports.filter(status=status).order_by().values("pk")[: TAB_COUNT_CAP + 1]
+        sql, sql_params = capped.query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) capped)")  # noqa: S608 -- Django's SQL, bound values
+        params.extend(sql_params)
+    with connections[reports.db].cursor() as cursor:
+        # bandit B608: the SQL is Django's own compilation of the queryset; values are bound parameters
+        cursor.execute("SELECT " + ", ".join(parts), params)  # nosec B608
+        row = cursor.fetchone()
+    counts = {
+        status: Tally(min(n, TAB_COUNT_CAP), n > TAB_COUNT_CAP)
+        for status, n in zip(ReportStatus.values, row, strict=True)
+    }
+    counts["open"] = sum((counts[status] for status in OPEN_STATUSES), Tally(0))
+    counts["closed"] = sum((counts[status] for status in CLOSED_STATUSES), Tally(0))
+    counts["all"] = counts["open"] + counts["closed"]
     return counts
+
+
+class QueuePaginator(Paginator):
+    """Pages of the queue at a fixed cost however deep the page and however large the queue.
+
+    - The count stops at PAGE_COUNT_CAP (`more` tells the template to say "100,000+").
+    - A page is read in two steps: the page's keys first (report ids, from an index alone even a
+      thousand pages deep), then `fetch` turns those keys into rows with their relations. An OFFSET
+      over the joined rows would join every skipped row as well.
+    """
+
+    def __init__(self, keys: QuerySet, per_page: int, *, fetch: Callable[[list], list]) -> None:
+        super().__init__(keys, per_page)
+        self.fetch = fetch
+
+    @cached_property
+    def counted(self) -> int:
+        return self.object_list.order_by()[: PAGE_COUNT_CAP + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.counted, PAGE_COUNT_CAP)
+
+    @property
+    def more(self) -> bool:
+        return self.counted > PAGE_COUNT_CAP
+
+    def _get_page(self, keys, number, paginator) -> Page:
+        return Page(self.fetch(list(keys)), number, paginator)
+
+
+def queue_rows(report_ids: Iterable[uuid.UUID]) -> list[Report]:
+    """The page's reports with what a row shows, in the page's order."""
+    report_ids = list(report_ids)
+    found = queue_reports().in_bulk(report_ids)
+    return [found[pk] for pk in report_ids if pk in found]
 
 
 # --- deadlines ----------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -79,17 +78,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     display = QueueDisplayForm(request.GET)
     per_page, grouped = display.values()
     if grouped:
-        page = Paginator(selectors.group_by_target(filterset.qs, sort=filterset.current_sort), per_page).get_page(
-            request.GET.get("page")
-        )
-        page.object_list = selectors.grouped_rows(page.object_list)
+        keys, fetch = selectors.group_by_target(filterset.qs, sort=filterset.current_sort), selectors.grouped_rows
     else:
-        page = Paginator(filterset.qs, per_page).get_page(request.GET.get("page"))
+        keys, fetch = filterset.qs.values_list("pk", flat=True), selectors.queue_rows
+    page = selectors.QueuePaginator(keys, per_page, fetch=fetch).get_page(request.GET.get("page"))
     page.object_list = selectors.with_deadlines(page.object_list)
 
     query = _effective_query(filterset, request.GET)
     # The counts per status answer "how many under the other filters", so the status is lifted.
-    counts = selectors.status_counts(_queue_filterset(request, QueryDict(_with(query, status="all")), staff).qs)
+    counts = selectors.status_counts(filterset.queryset_without("status"))
     context = {
         "filterset": filterset,
         "active_filters": sum(
@@ -115,6 +112,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page_size_links": [(size, _with(query, per_page=str(size), page=None)) for size in PAGE_SIZES],
         "bulk_form": BulkForm(staff=staff, initial={"query": query.urlencode()}),
         "staff": staff,
+        # Once here rather than once per row in the template.
+        "can_review": request.user.has_perm("reports.review_report"),
     }
     template = "moderation/_queue_results.html" if request.headers.get(PARTIAL_HEADER) else "moderation/queue.html"
     response = render(request, template, context)

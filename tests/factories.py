@@ -228,4 +228,3 @@ def platform_key(name: str = "chat-backend") -> str:
     from reports.services import platform_key_create
 
     return platform_key_create(actor=audit_services.SYSTEM, name=name)[1]
-

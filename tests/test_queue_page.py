@@ -72,7 +72,7 @@ def test_counts_per_status_follow_the_other_filters(mod_client):
         ReportFactory(status=status, category=Category.SPAM)
     ReportFactory(status="pending", category=Category.FRAUD)
     response = mod_client.get(QUEUE, {"category": "spam"})
-    assert response.context["counts"] == {
+    assert {status: tally.count for status, tally in response.context["counts"].items()} == {
         "pending": 2,
         "reviewed": 1,
         "resolved": 1,
