@@ -52,10 +52,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     series = [(labels[c], [per_day.get(d, {}).get(c, 0) for d in days]) for c in used]
     actions = metrics.actions_by_kind(period)
     action_items = [(ActionKind(kind).label, actions.get(kind, 0)) for kind in ActionKind.values]
-    first_review = metrics.time_to_action(period, end_field="first_reviewed_at")
+    summary = metrics.received_summary(period)
+    first_review = metrics.timing_table(summary, end_field="first_reviewed_at")
+    decision = metrics.timing_table(summary, end_field="closed_at")
     backlog = metrics.open_backlog()
     buckets = [key for key, *_ in metrics.AGE_BUCKETS]
-    decision = metrics.time_to_action(period, end_field="closed_at")
     return render(
         request,
         "moderation/dashboard.html",
@@ -84,7 +85,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 for severity in decision
             ],
             "critical": decision[Severity.CRITICAL],
-            "totals": metrics.decisions(period),
+            "totals": metrics.decision_totals(summary),
             "actions_chart": charts.horizontal_bars(items=action_items, title="Actions taken by kind"),
             "action_items": action_items,
             "appeals": metrics.appeals(period),
