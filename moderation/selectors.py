@@ -196,8 +196,20 @@ class QueuePaginator(Paginator):
     def more(self) -> bool:
         return self.counted > PAGE_COUNT_CAP
 
+    def page(self, number) -> Page:
+        # Django's page() cuts the last page at the count, which may have stopped at the cap.
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+
     def _get_page(self, keys, number, paginator) -> Page:
-        return Page(self.fetch(list(keys)), number, paginator)
+        return QueuePage(self.fetch(list(keys)), number, paginator)
+
+
+class QueuePage(Page):
+    def end_index(self) -> int:
+        # The rows shown, not the (capped) count.
+        return self.start_index() + len(self) - 1 if len(self) else 0
 
 
 def queue_rows(report_ids: Iterable[uuid.UUID]) -> list[Report]:

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from moderation import selectors
 from reports.categories import Category
 from reports.models import Report, ReportStatus
 from tests.factories import ReportFactory, TargetFactory, UserFactory
@@ -84,6 +85,52 @@ def test_counts_per_status_follow_the_other_filters(mod_client):
     assert len(row_ids(response)) == 3
 
 
+def test_status_counts_stop_at_their_cap_and_say_so(mod_client, monkeypatch):
+    """Counting stops at the cap (a capped subquery), so a million closed reports cost what a
+    thousand do; the tab then reads "3+" rather than a wrong exact number."""
+    monkeypatch.setattr(selectors, "TAB_COUNT_CAP", 3)
+    for _ in range(5):
+        ReportFactory(status=ReportStatus.PENDING)
+    ReportFactory(status=ReportStatus.DISMISSED)
+    response = mod_client.get(QUEUE)
+    counts = response.context["counts"]
+    assert (counts["pending"].count, counts["pending"].more) == (3, True)
+    assert (counts["dismissed"].count, counts["dismissed"].more) == (1, False)
+    assert str(counts["open"]) == "3+" and str(counts["closed"]) == "1" and str(counts["all"]) == "4+"
+    html = response.content.decode()
+    assert re.search(r'status-tab-pending"[^>]*>.*?<span class="count">3\+</span>', html, re.S)
+    assert re.search(r'status-tab-dismissed"[^>]*>.*?<span class="count">1</span>', html, re.S)
+
+
+def test_pages_come_in_queue_order_however_deep_and_the_count_stops_at_its_cap(mod_client, monkeypatch):
+    """Two-step pages (the page's ids, then their rows) keep the queue's order on every page, and
+    past PAGE_COUNT_CAP the summary says "N+" and the last page is the cap's."""
+    made = [ReportFactory(due_at=timezone.now() + timedelta(hours=n + 1)) for n in range(30)]
+    expected = [str(report.pk) for report in made]  # earliest deadline first
+    pages = [row_ids(mod_client.get(QUEUE, {"per_page": "25", "page": n})) for n in (1, 2)]
+    assert pages[0] + pages[1] == expected
+    monkeypatch.setattr(selectors, "PAGE_COUNT_CAP", 26)
+    response = mod_client.get(QUEUE, {"per_page": "25", "page": "2"})
+    paginator = response.context["page"].paginator
+    assert paginator.count == 26 and paginator.more and paginator.num_pages == 2
+    assert "of <strong>26+</strong> reports" in response.content.decode()
+    assert row_ids(response) == expected[25:]  # a page past the count's cap still shows its rows
+
+
+def test_search_finds_reports_through_accounts_and_targets_looked_up_first(mod_client):
+    owner = UserFactory(username="crypto_king")
+    on_owned = ReportFactory(target=TargetFactory(owner=owner), reason="nothing to see")
+    by_reporter = ReportFactory(reporter=UserFactory(username="Crypto_fan"), reason="plain words")
+    by_word = ReportFactory(reason="Sells CRYPTO coins in the lobby")
+    ReportFactory(reason="unrelated")
+    assert set(row_ids(mod_client.get(QUEUE, {"q": "crypto"}))) == {
+        str(on_owned.pk),
+        str(by_reporter.pk),
+        str(by_word.pk),
+    }
+    assert row_ids(mod_client.get(QUEUE, {"q": "@crypto_k"})) == [str(on_owned.pk)]
+
+
 def test_partial_renders_only_the_results(mod_client):
     ReportFactory()
     full = mod_client.get(QUEUE)
@@ -108,6 +155,7 @@ def test_pages_keep_filters_and_page_size(mod_client):
     assert len(row_ids(second)) == 5 and not set(row_ids(first)) & set(row_ids(second))
     # The status tabs and page sizes keep the category too.
     assert all("category=spam" in link for _, _, _, link in first.context["status_tabs"])
+    assert '<option value="spam" selected>' in html  # the filter selects (built in Python) keep the choice
     assert all("category=spam" in link for _, link in first.context["page_size_links"])
     assert len(row_ids(mod_client.get(QUEUE, {"category": "spam", "per_page": "50"}))) == 30
     assert len(row_ids(mod_client.get(QUEUE, {"per_page": "7"}))) == 25  # only 25/50/100
