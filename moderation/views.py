@@ -87,6 +87,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     query = _effective_query(filterset, request.GET)
     # The counts per status answer "how many under the other filters", so the status is lifted.
     counts = selectors.status_counts(filterset.queryset_without("status"))
+    if not grouped:
+        # The tab being shown counts exactly what the page summary counts (up to its larger cap).
+        counts[filterset.current_status] = selectors.Tally(page.paginator.count, page.paginator.more)
     context = {
         "filterset": filterset,
         "active_filters": sum(
