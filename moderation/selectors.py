@@ -147,6 +147,11 @@ class Tally:
     def __add__(self, other: Tally) -> Tally:
         return Tally(self.count + other.count, self.more or other.more)
 
+    @classmethod
+    def capped(cls, counted: int, cap: int) -> Tally:
+        """From a count taken up to cap + 1 rows: the extra row says there are more."""
+        return cls(min(counted, cap), counted > cap)
+
 
 def status_counts(reports: QuerySet[Report]) -> dict[str, Tally]:
     """Reports per status under the other filters, each counted up to TAB_COUNT_CAP, in one query
@@ -161,10 +166,7 @@ def status_counts(reports: QuerySet[Report]) -> dict[str, Tally]:
     with connections[reports.db].cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)  # nosec B608 -- the parts above
         row = cursor.fetchone()
-    counts = {
-        status: Tally(min(n, TAB_COUNT_CAP), n > TAB_COUNT_CAP)
-        for status, n in zip(ReportStatus.values, row, strict=True)
-    }
+    counts = {status: Tally.capped(n, TAB_COUNT_CAP) for status, n in zip(ReportStatus.values, row, strict=True)}
     counts["open"] = sum((counts[status] for status in OPEN_STATUSES), Tally(0))
     counts["closed"] = sum((counts[status] for status in CLOSED_STATUSES), Tally(0))
     counts["all"] = counts["open"] + counts["closed"]
@@ -185,16 +187,16 @@ class QueuePaginator(Paginator):
         self.fetch = fetch
 
     @cached_property
-    def counted(self) -> int:
-        return self.object_list.order_by()[: PAGE_COUNT_CAP + 1].count()
+    def tally(self) -> Tally:
+        return Tally.capped(self.object_list.order_by()[: PAGE_COUNT_CAP + 1].count(), PAGE_COUNT_CAP)
 
-    @cached_property
+    @property
     def count(self) -> int:
-        return min(self.counted, PAGE_COUNT_CAP)
+        return self.tally.count
 
     @property
     def more(self) -> bool:
-        return self.counted > PAGE_COUNT_CAP
+        return self.tally.more
 
     def page(self, number) -> Page:
         # Django's page() cuts the last page at the count, which may have stopped at the cap.
@@ -230,6 +232,11 @@ class Deadline:
     due_at: datetime
     # For the countdown script: the start of the window, so it can recompute "soon" on its own.
     window_start: datetime
+
+    @property
+    def running(self) -> bool:
+        """Still counting down (the report is open), so the page's script keeps it current."""
+        return self.state in ("ok", "soon", "overdue")
 
 
 def _span(delta: timedelta) -> str:

@@ -89,7 +89,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     counts = selectors.status_counts(filterset.queryset_without("status"))
     if not grouped:
         # The tab being shown counts exactly what the page summary counts (up to its larger cap).
-        counts[filterset.current_status] = selectors.Tally(page.paginator.count, page.paginator.more)
+        counts[filterset.current_status] = page.paginator.tally
     context = {
         "filterset": filterset,
         "active_filters": sum(
