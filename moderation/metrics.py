@@ -90,6 +90,16 @@ def open_backlog(now: datetime | None = None) -> dict[str, dict[str, int]]:
 END_FIELDS = ("first_reviewed_at", "closed_at")
 
 
+def _add_received(entry: dict, *, status: str, count: int) -> None:
+    """Count reports of one status into a severity's summary: received, and resolved, dismissed or open."""
+    entry["received"] += count
+    entry["open" if status in OPEN_STATUSES else status] += count
+
+
+def _empty_entry(**extra: int) -> dict:
+    return {"received": 0, "resolved": 0, "dismissed": 0, "open": 0, **extra}
+
+
 def _summary_pg(period: Period) -> dict[str, dict]:
     """Two passes over the period's reports (a month of a million-report database is 320,000 rows;
     the covering index on created_at holds every column used, so both are index-only scans):
@@ -109,12 +119,8 @@ def _summary_pg(period: Period) -> dict[str, dict]:
         clocks[f"{end}_within"] = Count("pk", filter=Q(**{f"{end}__lte": F("due_at")}))
     summary: dict[str, dict] = {}
     for row in received.values("severity", "status").annotate(n=Count("pk"), **clocks).order_by():
-        entry = summary.setdefault(
-            row["severity"],
-            {"received": 0, "resolved": 0, "dismissed": 0, "open": 0, **dict.fromkeys(clocks, 0)},
-        )
-        entry["received"] += row["n"]
-        entry["open" if row["status"] in OPEN_STATUSES else row["status"]] += row["n"]
+        entry = summary.setdefault(row["severity"], _empty_entry(**dict.fromkeys(clocks, 0)))
+        _add_received(entry, status=row["status"], count=row["n"])
         for key in clocks:
             entry[key] += row[key]
 
@@ -157,12 +163,8 @@ def _summary_python(period: Period) -> dict[str, dict]:
     summary: dict[str, dict] = {}
     durations: dict[tuple[str, str], list[float]] = {}
     for severity, status, created, *ends, due in rows:
-        row = summary.setdefault(severity, {"received": 0, "resolved": 0, "dismissed": 0, "open": 0})
-        row["received"] += 1
-        if status in (ReportStatus.RESOLVED, ReportStatus.DISMISSED):
-            row[status] += 1
-        elif status in OPEN_STATUSES:
-            row["open"] += 1
+        row = summary.setdefault(severity, _empty_entry())
+        _add_received(row, status=status, count=1)
         for end, ended in zip(END_FIELDS, ends, strict=True):
             if ended is not None:
                 durations.setdefault((severity, end), []).append((ended - created).total_seconds())
@@ -203,14 +205,6 @@ def decision_totals(summary: dict[str, dict]) -> dict[str, int | float | None]:
     closed = counts["resolved"] + counts["dismissed"]
     counts["dismissal_rate"] = counts["dismissed"] / closed if closed else None
     return counts
-
-
-def time_to_action(period: Period, *, end_field: str) -> dict[str, dict]:
-    return timing_table(received_summary(period), end_field=end_field)
-
-
-def decisions(period: Period) -> dict[str, int | float | None]:
-    return decision_totals(received_summary(period))
 
 
 def actions_by_kind(period: Period) -> dict[str, int]:

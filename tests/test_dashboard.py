@@ -55,17 +55,18 @@ def fixture_reports(moderator):
 
 
 def test_time_to_decision_median_p90_and_share_in_time(fixture_reports):
-    row = metrics.time_to_action(metrics.Period.last(7), end_field="closed_at")["critical"]
+    summary = metrics.received_summary(metrics.Period.last(7))
+    row = metrics.timing_table(summary, end_field="closed_at")["critical"]
     assert row["count"] == 4
     assert row["median_hours"] == pytest.approx(7.0)  # between 4 and 10
     assert row["p90_hours"] == pytest.approx(10 + (30 - 10) * 0.7)  # percentile_cont, rank 2.7
     assert row["within_deadline"] == 3 and row["share_within_deadline"] == pytest.approx(0.75)
-    first = metrics.time_to_action(metrics.Period.last(7), end_field="first_reviewed_at")["critical"]
+    first = metrics.timing_table(summary, end_field="first_reviewed_at")["critical"]
     assert first["median_hours"] == pytest.approx(3.5)
 
 
 def test_totals_backlog_and_throughput(fixture_reports, moderator):
-    totals = metrics.decisions(metrics.Period.last(7))
+    totals = metrics.decision_totals(metrics.received_summary(metrics.Period.last(7)))
     assert totals == {"received": 6, "resolved": 4, "dismissed": 1, "open": 1, "dismissal_rate": pytest.approx(0.2)}
     backlog = metrics.open_backlog()
     assert backlog["critical"]["overdue"] == 1 and backlog["critical"]["age_1_3d"] == 1
