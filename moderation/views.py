@@ -210,17 +210,21 @@ def _take_next(request: HttpRequest, *, query: str) -> HttpResponse:
 # --- one report ---------------------------------------------------------------------------------
 
 
+# The report page's reason forms: the empty ones on the page and the bound ones sent back with errors.
+REASON_FORMS: dict[str, dict[str, str]] = {
+    "escalate_form": {"label": "Why does it need compliance review?", "placeholder": "e.g. possible criminal offence"},
+    "deescalate_form": {"label": "Why is compliance review no longer needed?"},
+    "reopen_form": {"label": "Why reopen it?"},
+}
+
+
 def _report_forms(report: Report, staff: list, others_open: int) -> dict[str, object]:
     return {
         "review_form": ReviewForm(current_status=report.status, others_open=others_open),
         "assign_form": AssignForm(staff=staff, current=report.assignee_id),
-        "escalate_form": ReasonForm(
-            label="Why does it need compliance review?", placeholder="e.g. possible criminal offence"
-        ),
-        "deescalate_form": ReasonForm(label="Why is compliance review no longer needed?"),
         "note_form": NoteForm(),
         "question_form": QuestionForm(),
-        "reopen_form": ReasonForm(label="Why reopen it?"),
+        **{name: ReasonForm(**options) for name, options in REASON_FORMS.items()},
     }
 
 
@@ -362,9 +366,9 @@ def report_assign(request: HttpRequest, report: Report) -> HttpResponse:
 
 
 def _reason_action(
-    request: HttpRequest, report: Report, *, form_name: str, label: str, call: Callable[[str], object], done: str
+    request: HttpRequest, report: Report, *, form_name: str, call: Callable[[str], object], done: str
 ) -> HttpResponse:
-    form = ReasonForm(request.POST, label=label)
+    form = ReasonForm(request.POST, **REASON_FORMS[form_name])
     if form.is_valid():
         try:
             call(form.cleaned_data["reason"])
@@ -384,7 +388,6 @@ def report_escalate(request: HttpRequest, report: Report) -> HttpResponse:
         request,
         report,
         form_name="escalate_form",
-        label="Why does it need compliance review?",
         call=lambda reason: services.report_escalate(actor=request.user, report_id=report.pk, reason=reason),
         done="Escalated to compliance review.",
     )
@@ -396,7 +399,6 @@ def report_deescalate(request: HttpRequest, report: Report) -> HttpResponse:
         request,
         report,
         form_name="deescalate_form",
-        label="Why is compliance review no longer needed?",
         call=lambda reason: services.report_deescalate(actor=request.user, report_id=report.pk, reason=reason),
         done="Escalation cleared.",
     )
@@ -408,7 +410,6 @@ def report_reopen(request: HttpRequest, report: Report) -> HttpResponse:
         request,
         report,
         form_name="reopen_form",
-        label="Why reopen it?",
         call=lambda reason: services.report_reopen(actor=request.user, report_id=report.pk, reason=reason),
         done="Reopened: the report is under review again.",
     )
