@@ -24,9 +24,14 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 class AuditEvent(models.Model):
     """One state change. Written only by `audit.services.record`, never changed afterwards.
 
-    `hash` covers every field below and `prev_hash` (the hash of the event before it), so an edit
-    made behind the application's back (trigger disabled, raw SQL) breaks the chain and
+    `hash` covers every field below and `prev_hash` (the hash of the event before it in the chain),
+    so an edit made behind the application's back (trigger disabled, raw SQL) breaks the chain and
     `manage.py audit_verify` names the first event that no longer matches.
+
+    The event is written in its change's transaction; it is linked into the chain just after commit
+    by `audit.services.seal_pending`, which fills `seq`, `prev_hash` and `hash` once, in commit order.
+    Linking inside the transaction would serialise every write of the system on one lock held
+    until the commit's disk flush. The database triggers allow exactly that one fill and nothing else.
     """
 
     created_at = models.DateTimeField(db_index=True)
@@ -42,8 +47,10 @@ class AuditEvent(models.Model):
     after = models.JSONField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
     correlation_id = models.UUIDField(null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # The chain: filled once by the sealer after commit (NULL until then), never changed afterwards.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, help_text="Position in the hash chain")
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -54,6 +61,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["event_type", "created_at"], name="audit_type_time_idx"),
             models.Index(fields=["actor", "created_at"], name="audit_actor_time_idx"),
             models.Index(fields=["correlation_id"], name="audit_correlation_idx"),
+            # The sealer's work list: tiny, whatever the size of the log.
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed_idx"),
         ]
 
     def __str__(self) -> str:

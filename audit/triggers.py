@@ -1,18 +1,49 @@
-"""Database triggers that refuse UPDATE and DELETE on the audit table, for each vendor.
+"""Database triggers that refuse DELETE and every UPDATE on the audit table, for each vendor, but
+the one the sealer makes: filling an unsealed event's chain columns (seq, prev_hash, hash) once.
 
-The same statements are used by the migration that installs them and by the test suite, which must
+The same statements are used by the migrations that install them and by the test suite, which must
 lift them for the moment Django empties tables between transactional tests.
 """
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 TABLE = "audit_auditevent"
+# Filled once, after commit, by audit.services.seal_pending.
+CHAIN_COLUMNS = ("seq", "prev_hash", "hash")
+# Everything else; no UPDATE may touch these (tests/test_audit_log.py checks the list is complete).
+CONTENT_COLUMNS = (
+    "id",
+    "created_at",
+    "event_type",
+    "actor_id",
+    "actor_label",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "data",
+    "correlation_id",
+)
+
+_REFUSED_UPDATE_SQLITE = " OR ".join(
+    [
+        "OLD.seq IS NOT NULL",
+        *(f"NEW.{column} IS NULL" for column in CHAIN_COLUMNS),
+        *(f"NEW.{column} IS NOT OLD.{column}" for column in CONTENT_COLUMNS),
+    ]
+)
+_CHAIN_KEYS = " - ".join(f"'{column}'" for column in CHAIN_COLUMNS)
 
 _INSTALL = {
     "postgresql": [
         f"""
         CREATE OR REPLACE FUNCTION {TABLE}_refuse_change() RETURNS trigger AS $$
         BEGIN
+            IF TG_OP = 'UPDATE' AND OLD.seq IS NULL
+               AND NEW.seq IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.hash IS NOT NULL
+               AND (to_jsonb(NEW) - {_CHAIN_KEYS}) = (to_jsonb(OLD) - {_CHAIN_KEYS}) THEN
+                RETURN NEW;  -- the sealer linking a committed event into the chain, once
+            END IF;
             RAISE EXCEPTION 'audit events are append-only: % refused', TG_OP
                 USING ERRCODE = 'insufficient_privilege';
         END;
@@ -32,6 +63,7 @@ _INSTALL = {
     "sqlite": [
         f"""
         CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE}
+        WHEN {_REFUSED_UPDATE_SQLITE}
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only: UPDATE refused'); END
         """,
         f"""

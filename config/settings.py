@@ -317,6 +317,9 @@ MISUSE_WINDOW_DAYS = env_int("MISUSE_WINDOW_DAYS", 90)
 MISUSE_WARN_AFTER = env_int("MISUSE_WARN_AFTER", 3)
 MISUSE_PAUSE_AFTER = env_int("MISUSE_PAUSE_AFTER", 5)
 MISUSE_PAUSE_DAYS = env_int("MISUSE_PAUSE_DAYS", 30)
+# The audit chain is linked after commit (audit.services.seal_pending): each app process seals at most
+# once per this many seconds after a write; `manage.py audit_seal` from cron covers quiet times.
+AUDIT_SEAL_INTERVAL = float(env("AUDIT_SEAL_INTERVAL", "1.0"))
 REPORT_REASON_MAX_WEB = 1000
 REPORT_REASON_MAX_API = 2000
 EVIDENCE_MAX_FILES = 5

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -26,8 +25,8 @@ def send_safely(*, subject: str, template: str, context: dict, recipient: str) -
     return True
 
 
-def report_received(*, report_id: uuid.UUID) -> bool:
-    report = Report.objects.select_related("reporter", "target").get(pk=report_id)
+def report_received(*, report: Report) -> bool:
+    """The confirmation, from the report as the filing service just committed it (no second read)."""
     recipient = report.reporter.email if report.reporter else report.reporter_email
     return send_safely(
         subject=f"We received your report {report.short_id}",

@@ -206,7 +206,7 @@ def report_file(
                     "evidence_sha256": [row.sha256 for row in rows],
                 },
             )
-            transaction.on_commit(lambda: notify.report_received(report_id=report.id), robust=True)
+            transaction.on_commit(lambda: notify.report_received(report=report), robust=True)
     except IntegrityError as exc:
         # Two submissions of the same report raced past the check above; the database's unique
         # constraint let exactly one in.
@@ -274,7 +274,7 @@ def complaint_file(
             },
         )
         if report.reporter_email:
-            transaction.on_commit(lambda: notify.report_received(report_id=report.id), robust=True)
+            transaction.on_commit(lambda: notify.report_received(report=report), robust=True)
     return report
 
 

@@ -22,6 +22,8 @@ def _fast_and_isolated(settings, tmp_path):
     cache.clear()  # throttle counters must not leak from one test into the next
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Seal the audit chain after every commit (production seals at most once a second per process).
+    settings.AUDIT_SEAL_INTERVAL = 0
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {
         **settings.STORAGES,

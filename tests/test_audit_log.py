@@ -22,14 +22,60 @@ def _event(actor=audit.SYSTEM, **kwargs) -> AuditEvent:
 
 
 @pytest.mark.django_db
-def test_record_writes_actor_object_data_and_chains_hashes(user):
+def test_record_writes_actor_object_data_and_the_sealer_chains_hashes(user):
     first = _event(actor=user, after={"status": "pending"})
     second = _event(object_id="r2", before={"status": "pending"}, after={"status": "resolved"})
     assert first.actor == user and first.actor_label == user.username
     assert second.actor is None and second.actor_label == "system"
-    assert second.prev_hash == first.hash
+    # Written unsealed (this test's transaction never commits, so no after-commit sealing ran).
+    assert (first.seq, first.hash, second.seq) == (None, None, None)
+    assert audit.verify_chain().unsealed == 2
+
+    assert audit.seal_pending() == 2
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.seq, second.seq) == (1, 2)
     assert first.prev_hash == audit.GENESIS_HASH
-    assert audit.verify_chain().checked == 2
+    assert second.prev_hash == first.hash
+    assert audit.verify_chain().checked == 2 and audit.verify_chain().unsealed == 0
+    assert audit.seal_pending() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_event_is_sealed_after_commit(settings):
+    event = _event()
+    event.refresh_from_db()
+    assert event.seq == 1 and event.prev_hash == audit.GENESIS_HASH and event.hash
+
+    # Within the interval the process leaves sealing to the next write (or to audit_seal's cron).
+    settings.AUDIT_SEAL_INTERVAL = 3600
+    later = _event(object_id="r2")
+    later.refresh_from_db()
+    assert later.seq is None
+    call_command("audit_seal")
+    later.refresh_from_db()
+    assert later.seq == 2 and later.prev_hash == event.hash
+
+
+@pytest.mark.django_db
+def test_the_trigger_lets_the_chain_be_filled_once_and_nothing_else():
+    event = _event()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        # Filling the chain and changing the content at once is refused, even before sealing.
+        cursor.execute(
+            "UPDATE audit_auditevent SET seq = 1, prev_hash = 'a', hash = 'b', object_id = 'forged' WHERE id = %s",
+            [event.pk],
+        )
+    audit.seal_pending()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET hash = 'b' WHERE id = %s", [event.pk])
+    event.refresh_from_db()
+    assert event.object_id == "r1" and event.seq == 1 and event.hash != "b"
+
+
+def test_the_trigger_names_every_column_of_the_event():
+    columns = {field.column for field in AuditEvent._meta.concrete_fields}
+    assert columns == set(triggers.CONTENT_COLUMNS) | set(triggers.CHAIN_COLUMNS)
 
 
 @pytest.mark.django_db
@@ -78,7 +124,7 @@ def test_database_trigger_refuses_raw_update_and_delete(statement):
 def test_audit_verify_passes_then_names_the_tampered_event(capsys):
     events = [_event(object_id=f"r{i}") for i in range(3)]
     call_command("audit_verify")
-    assert "3 events checked" in capsys.readouterr().out
+    assert "3 events checked (3 sealed first)" in capsys.readouterr().out
 
     # Tamper as an attacker with database access would: lift the trigger, edit, put it back.
     with transaction.atomic():

@@ -6,6 +6,7 @@ import factory
 import pytest
 from django.apps import apps
 
+from audit import services as audit_services
 from audit.models import AuditEvent
 from tests import factories
 
@@ -42,4 +43,7 @@ def test_each_factory_builds_a_valid_saved_row(model):
 
 def test_the_audit_event_factory_goes_through_the_hash_chain():
     first, second = factories.AuditEventFactory(), factories.AuditEventFactory(event_type="report.reviewed")
+    assert audit_services.seal_pending() == 2
+    first.refresh_from_db()
+    second.refresh_from_db()
     assert second.prev_hash == first.hash and second.event_type == "report.reviewed"

@@ -318,7 +318,9 @@ def test_the_reporter_gets_a_confirmation_after_commit(user, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         report = file(user, category=Category.VIOLENCE)
         assert mail.outbox == []  # nothing is sent before the report is committed
-    assert len(callbacks) == 1
+    # The confirmation, and the audit chain's sealer.
+    assert len(callbacks) == 2
+    assert AuditEvent.objects.for_object("report", report.id).get().seq is not None
     [message] = mail.outbox
     assert message.to == [user.email]
     assert message.subject == f"We received your report {report.short_id}"

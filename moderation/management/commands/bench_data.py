@@ -413,10 +413,14 @@ class Command(BaseCommand):
             "after",
             "data",
             "correlation_id",
+            "seq",
             "prev_hash",
             "hash",
         ]
-        chain = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or audit.GENESIS_HASH
+        # The events are written sealed, continuing the chain from its tip.
+        audit.seal_pending()
+        tip = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash").first()
+        seq, chain = tip or (0, audit.GENESIS_HASH)
         open_pairs: set[tuple[int, int]] = set()
         decided: list[tuple[uuid.UUID, int, int, object, str]] = []
         batch = 50_000
@@ -526,6 +530,7 @@ class Command(BaseCommand):
                     "correlation_id": None,
                 }
                 digest = audit.compute_hash(prev_hash=chain, **fields)
+                seq += 1
                 audit_rows.append(
                     (
                         at,
@@ -538,6 +543,7 @@ class Command(BaseCommand):
                         after,
                         {},
                         None,
+                        seq,
                         chain,
                         digest,
                     )

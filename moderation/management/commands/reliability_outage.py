@@ -447,7 +447,7 @@ class Command(BaseCommand):
 
     def _reconcile(self, path: str) -> None:
         from audit.models import AuditEvent
-        from audit.services import verify_chain
+        from audit.services import seal_pending, verify_chain
         from reports.models import Report
 
         self._refuse_other_databases()
@@ -458,6 +458,8 @@ class Command(BaseCommand):
                 "object_id", flat=True
             )
         )
+        # Events committed just before the outage may still wait for the sealer: seal, then walk.
+        seal_pending()
         chain = verify_chain()
         self.stdout.write(
             json.dumps(
@@ -468,6 +470,7 @@ class Command(BaseCommand):
                     "orphan_events": sorted(pk for pk in created if pk not in stored),
                     "stored_not_acknowledged": sorted(stored - acknowledged),
                     "chain_checked": chain.checked,
+                    "chain_unsealed": chain.unsealed,
                     "chain_problem": "" if chain.first_bad is None else f"#{chain.first_bad.pk}: {chain.problem}",
                 }
             )
@@ -698,6 +701,8 @@ class Command(BaseCommand):
             failures.append(f"{len(found['orphan_events'])} report.created events have no report")
         if found["chain_problem"]:
             failures.append(f"audit chain broken at {found['chain_problem']}")
+        if found["chain_unsealed"]:
+            failures.append(f"{found['chain_unsealed']} audit events left out of the chain after sealing")
         if len(set(outcome.acknowledged)) != len(outcome.acknowledged):
             failures.append("one report id was acknowledged twice")
         return failures
