@@ -83,7 +83,7 @@ def _key_from_header(request: Request, keyword: bytes) -> str | None:
         raise exceptions.AuthenticationFailed("Invalid key.") from None
 
 
-def _find(model: type[ApiToken] | type[PlatformKey], key: str, **related: Any):
+def _find(model: type[ApiToken] | type[PlatformKey], key: str, *related: str):
     digest = hash_key(key)
     candidates = model.objects.filter(prefix=key[:KEY_LOOKUP_LENGTH], revoked_at__isnull=True)
     if related:
@@ -111,7 +111,7 @@ class ApiTokenAuthentication(BaseAuthentication):
         key = _key_from_header(request, self.keyword)
         if key is None:
             return None
-        token = _find(ApiToken, key, user="user")
+        token = _find(ApiToken, key, "user")
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         user = token.user

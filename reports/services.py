@@ -166,8 +166,8 @@ def report_file(
         errors["target"] = OWN_CONTENT
     if errors:
         raise ValidationError(errors)
-    if Report.objects.filter(reporter=actor, target=target, status__in=OPEN_STATUSES).exists():
-        raise _already_reported()
+    # A second open report on the same target is refused by the database's unique constraint
+    # (report_one_open_per_reporter_target) below, race or not; no query first.
     _check_rate_limit(reporter=actor)
     standing = AccountStanding.objects.filter(user=actor).first()
     _check_not_paused(standing)
@@ -208,8 +208,8 @@ def report_file(
             )
             transaction.on_commit(lambda: notify.report_received(report=report), robust=True)
     except IntegrityError as exc:
-        # Two submissions of the same report raced past the check above; the database's unique
-        # constraint let exactly one in.
+        # The person already has an open report on this target (or two submissions raced): the
+        # database's unique constraint let exactly one in.
         _discard_files(stored)
         raise _already_reported() from exc
     except BaseException:
