@@ -130,8 +130,9 @@ def group_members(reports: QuerySet[Report], *, lead_ids: Iterable[uuid.UUID | s
 #: The status tabs count at most this many reports each, then say "1,000+". An exact count would
 #: read every closed report (a million of them) on every queue page; a capped one stops early.
 TAB_COUNT_CAP = 1_000
-#: The page summary and the page links count at most this many reports (4,000 pages of 25).
-PAGE_COUNT_CAP = 100_000
+#: The page summary counts at least this many reports (400 pages of 25), and as deep as the page
+#: asked for: counting the whole open backlog (80,000 reports) on every page cost more than the page.
+PAGE_COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,8 @@ def status_counts(reports: QuerySet[Report]) -> dict[str, Tally]:
 class QueuePaginator(Paginator):
     """Pages of the queue at a fixed cost however deep the page and however large the queue.
 
-    - The count stops at PAGE_COUNT_CAP (`more` tells the template to say "100,000+").
+    - The count stops at PAGE_COUNT_CAP, or at the page asked for if that is deeper, so the page
+      always validates (`more` tells the template to say "10,000+" and keep a Next link).
     - A page is read in two steps: the page's keys first (report ids, from an index alone even a
       thousand pages deep), then `fetch` turns those keys into rows with their relations. An OFFSET
       over the joined rows would join every skipped row as well.
@@ -185,10 +187,21 @@ class QueuePaginator(Paginator):
     def __init__(self, keys: QuerySet, per_page: int, *, fetch: Callable[[list], list]) -> None:
         super().__init__(keys, per_page)
         self.fetch = fetch
+        self.count_cap = PAGE_COUNT_CAP
+
+    def get_page(self, number) -> Page:
+        try:
+            asked = int(number)
+        except (TypeError, ValueError):
+            asked = 1
+        # Bounded, so a page number in the billions cannot make the count read the whole table.
+        self.count_cap = max(PAGE_COUNT_CAP, min(asked, PAGE_NUMBER_MAX) * self.per_page)
+        return super().get_page(number)
 
     @cached_property
     def tally(self) -> Tally:
-        return Tally.capped(self.object_list.order_by()[: PAGE_COUNT_CAP + 1].count(), PAGE_COUNT_CAP)
+        cap = self.count_cap
+        return Tally.capped(self.object_list.order_by()[: cap + 1].count(), cap)
 
     @property
     def count(self) -> int:
@@ -208,10 +221,21 @@ class QueuePaginator(Paginator):
         return QueuePage(self.fetch(list(keys)), number, paginator)
 
 
+#: The deepest page the queue counts to (100,000 reports at 25 a page).
+PAGE_NUMBER_MAX = 4_000
+
+
 class QueuePage(Page):
     def end_index(self) -> int:
         # The rows shown, not the (capped) count.
         return self.start_index() + len(self) - 1 if len(self) else 0
+
+    def has_next(self) -> bool:
+        # The count stopped at its cap: a full page there may well have more after it.
+        return super().has_next() or (self.paginator.more and len(self) == self.paginator.per_page)
+
+    def next_page_number(self) -> int:
+        return self.number + 1
 
 
 def queue_rows(report_ids: Iterable[uuid.UUID]) -> list[Report]:

@@ -105,17 +105,30 @@ def test_status_counts_stop_at_their_cap_and_say_so(mod_client, monkeypatch):
 
 def test_pages_come_in_queue_order_however_deep_and_the_count_stops_at_its_cap(mod_client, monkeypatch):
     """Two-step pages (the page's ids, then their rows) keep the queue's order on every page, and
-    past PAGE_COUNT_CAP the summary says "N+" and the last page is the cap's."""
-    made = [ReportFactory(due_at=timezone.now() + timedelta(hours=n + 1)) for n in range(30)]
+    past PAGE_COUNT_CAP the summary says "N+", with a Next link and no Last link; a deeper page
+    counts as deep as itself."""
+    made = [ReportFactory(due_at=timezone.now() + timedelta(hours=n + 1)) for n in range(60)]
     expected = [str(report.pk) for report in made]  # earliest deadline first
-    pages = [row_ids(mod_client.get(QUEUE, {"per_page": "25", "page": n})) for n in (1, 2)]
-    assert pages[0] + pages[1] == expected
-    monkeypatch.setattr(selectors, "PAGE_COUNT_CAP", 26)
-    response = mod_client.get(QUEUE, {"per_page": "25", "page": "2"})
+    pages = [row_ids(mod_client.get(QUEUE, {"per_page": "25", "page": n})) for n in (1, 2, 3)]
+    assert pages[0] + pages[1] + pages[2] == expected
+
+    monkeypatch.setattr(selectors, "PAGE_COUNT_CAP", 25)
+    response = mod_client.get(QUEUE, {"per_page": "25"})
     paginator = response.context["page"].paginator
-    assert paginator.count == 26 and paginator.more and paginator.num_pages == 2
-    assert "of <strong>26+</strong> reports" in response.content.decode()
-    assert row_ids(response) == expected[25:]  # a page past the count's cap still shows its rows
+    assert paginator.count == 25 and paginator.more and paginator.num_pages == 1
+    html = response.content.decode()
+    assert "of <strong>25+</strong> reports" in html and "Page 1 of 1+" in html
+    assert 'rel="next" href="?status=open&amp;sort=deadline&amp;per_page=25&amp;page=2"' in html
+    assert "Last »" not in html
+
+    response = mod_client.get(QUEUE, {"per_page": "25", "page": "2"})
+    assert response.context["page"].paginator.count == 50
+    assert "of <strong>50+</strong> reports" in response.content.decode()
+    assert row_ids(response) == expected[25:50]
+    response = mod_client.get(QUEUE, {"per_page": "25", "page": "3"})
+    paginator = response.context["page"].paginator
+    assert (paginator.count, paginator.more, row_ids(response)) == (60, False, expected[50:])
+    assert 'rel="next"' not in response.content.decode()
 
 
 def test_search_finds_reports_through_accounts_and_targets_looked_up_first(mod_client):
