@@ -47,9 +47,13 @@ def role_of(user: AbstractBaseUser) -> str | None:
     if not user.is_authenticated:
         return None
     if not hasattr(user, "_role_cache"):
-        names = set(user.groups.values_list("name", flat=True))
-        user._role_cache = next((role for role in _ROLE_ORDER if role in names), None)
+        # moderation.auth.RoleAwareBackend fills this with the permissions; this is the fallback.
+        user._role_cache = role_from_groups(set(user.groups.values_list("name", flat=True)))
     return user._role_cache
+
+
+def role_from_groups(names: set[str]) -> str | None:
+    return next((role for role in _ROLE_ORDER if role in names), None)
 
 
 def sync_role_groups(apps: Any) -> None:
