@@ -43,3 +43,27 @@ def _bound_with_errors(form):
 def test_form_field_matches_crispy(expression, form):
     ours, crispy = _both(expression, form=form)
     assert ours == crispy
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"q": '"><script>alert(1)</script>', "created_from": "2026-11-01", "created_to": "nonsense", "overdue": "on"}],
+)
+@pytest.mark.parametrize("name", ["q", "created_from", "created_to", "overdue"])
+def test_input_control_matches_django_widget_rendering(rf, db, data, name):
+    from django.http import QueryDict
+
+    from moderation.filters import ReportQueueFilterSet
+    from reports.models import Report
+
+    query = QueryDict(mutable=True)
+    query.update(data)
+    form = ReportQueueFilterSet(query, queryset=Report.objects.none(), request=rf.get("/"), staff=[]).form
+    form.is_valid()
+    ours = Template("{% load queue_tags %}{% input_control field %}").render(Context({"field": form[name]}))
+    django = Template("{{ field }}").render(Context({"field": form[name]}))
+    if form[name].errors:  # Django marks an invalid field with aria-invalid too
+        assert 'aria-invalid="true"' in ours
+        ours = ours.replace(' aria-invalid="true"', "")
+        django = django.replace(' aria-invalid="true"', "")
+    assert parse_html(ours) == parse_html(django)

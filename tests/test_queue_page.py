@@ -62,10 +62,24 @@ def test_deadline_colours(mod_client):
 
 
 def test_user_text_is_escaped(mod_client):
-    ReportFactory(reason="<script>alert(1)</script>", target=TargetFactory(title="<img src=x onerror=alert(2)>"))
+    """Every text a row shows that users or staff wrote: reason, target title, owner and reporter
+    names, a complainant's name, the escalation reason, the assignee's name."""
+    ReportFactory(
+        reason="<script>alert(1)</script>",
+        target=TargetFactory(title="<img src=x onerror=alert(2)>", owner=UserFactory(username="o<b>wner")),
+        reporter=UserFactory(username="r<i>eporter"),
+        escalated=True,
+        escalation_reason='"><svg onload=alert(3)>',
+        assignee=UserFactory(username="a<u>ssignee", role="moderator"),
+    )
+    ReportFactory(reporter=None, reporter_name="<marquee>complainant", reporter_email="c@example.com")
     html = mod_client.get(QUEUE).content.decode()
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
-    assert "<img src=x" not in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(2)&gt;" in html
+    assert "<svg" not in html and 'title="&quot;&gt;&lt;svg onload=alert(3)&gt;"' in html
+    for name in ("o&lt;b&gt;wner", "r&lt;i&gt;eporter", "a&lt;u&gt;ssignee", "&lt;marquee&gt;complainant"):
+        assert name in html
+    assert not re.search(r"<(b|i|u|marquee)>", html)
 
 
 def test_counts_per_status_follow_the_other_filters(mod_client):
