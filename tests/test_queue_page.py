@@ -312,7 +312,7 @@ def test_queue_costs_the_same_queries_at_25_and_100_rows(client, moderator, grou
         assert len(response.context["page"].object_list) == size
         counts[size] = len(queries)
     assert counts[25] == counts[100]
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         client.get(QUEUE, {"per_page": "100", **({"group": "1"} if grouped else {})})
 
 

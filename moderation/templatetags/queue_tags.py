@@ -14,17 +14,28 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from reports.models import Report
 from reports.templatetags.badges import status_badge
 
 register = template.Library()
 # The report page's URL with a placeholder id: one reverse() per page rather than one per row.
 _PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
+# Labels of the choices a row shows. Model.get_FOO_display() rebuilds a dict of every choice on each
+# call (a hundred calls a page).
+_LABELS = {
+    name: {str(value): str(label) for value, label in Report._meta.get_field(name).flatchoices}
+    for name in ("category", "severity", "report_type")
+}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _day_month(moment) -> str:
     """Django's date format "j M" (a day and a month's abbreviation), without the format machinery."""
     return f"{moment.day} {_MONTHS[moment.month - 1]}"
+
+
+def _label(field: str, value: str) -> str:
+    return _LABELS[field].get(value, value)
 
 
 def _truncated(text: str, length: int) -> str:
@@ -85,9 +96,9 @@ def queue_row(context, report) -> SafeString:
         f'<td class="col-check">{check}</td>'
         f'<td data-label="Status" class="col-status">{status_badge(report)}{escalated}</td>'
         f'<td data-label="Report" class="col-report"><a class="row-link" href="{e(url)}">'
-        f"{e(report.get_category_display())}</a> "
-        f'<span class="badge badge-{e(report.severity)}">{e(report.get_severity_display())}</span>'
-        f'<div class="row-meta">{e(report.get_report_type_display())} · <span class="mono">{short_id}</span>'
+        f"{e(_label('category', report.category))}</a> "
+        f'<span class="badge badge-{e(report.severity)}">{e(_label("severity", report.severity))}</span>'
+        f'<div class="row-meta">{e(_label("report_type", report.report_type))} · <span class="mono">{short_id}</span>'
         f"{trusted}</div>"
         f'<div class="excerpt">{e(_truncated(report.reason, 110))}</div></td>'
         f'<td data-label="Target" class="col-target"><span class="target-title">{e(_truncated(target.title, 48))}'
@@ -112,6 +123,12 @@ def deadline_badge(deadline) -> SafeString:
         f'data-start="{start.isoformat()}"{live} title="Due {_day_month(due)} {due:%Y, %H:%M}">{warning}'
         f'<span class="deadline-label">{e(deadline.label)}</span></span>'
     )
+
+
+@register.simple_tag
+def option_list(choices) -> SafeString:
+    """The <option>s of a select whose markup the template writes itself (the bulk bar's)."""
+    return format_html_join("", '<option value="{}">{}</option>', choices)
 
 
 @register.simple_tag

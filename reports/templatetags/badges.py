@@ -6,7 +6,11 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from reports.models import ReportStatus
+
 register = template.Library()
+# Report.get_status_display() rebuilds a dict of the choices on every call; this is one per process.
+_STATUS_LABELS = {str(value): str(label) for value, label in ReportStatus.choices}
 
 
 @register.simple_tag
@@ -16,5 +20,5 @@ def status_badge(report) -> SafeString:
         '<span class="badge badge-{}" data-status="{}">{}</span>',
         report.status,
         report.status,
-        report.get_status_display(),
+        _STATUS_LABELS.get(report.status, report.status),
     )
