@@ -182,11 +182,15 @@ class Tally:
         return cls(min(counted, cap), counted > cap)
 
 
-def status_counts(reports: QuerySet[Report]) -> dict[str, Tally]:
+def status_counts(reports: QuerySet[Report], *, statuses: Iterable[str] = ReportStatus.values) -> dict[str, Tally]:
     """Reports per status under the other filters, each counted up to TAB_COUNT_CAP, in one query
-    of capped subqueries (COUNT over a LIMIT, so an index scan stops at the cap)."""
+    of capped subqueries (COUNT over a LIMIT, so an index scan stops at the cap).
+
+    Only `statuses` are counted; a group ("open", "closed", "all") has a count when all its
+    statuses have one."""
+    statuses = list(statuses)
     parts, params = [], []
-    for status in ReportStatus.values:
+    for status in statuses:
         capped = reports.filter(status=status).order_by().values("pk")[: TAB_COUNT_CAP + 1]
         sql, sql_params = capped.query.sql_with_params()
         # bandit B608: the SQL is Django's own compilation of the queryset; values are bound parameters
@@ -195,10 +199,11 @@ def status_counts(reports: QuerySet[Report]) -> dict[str, Tally]:
     with connections[reports.db].cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)  # nosec B608 -- the parts above
         row = cursor.fetchone()
-    counts = {status: Tally.capped(n, TAB_COUNT_CAP) for status, n in zip(ReportStatus.values, row, strict=True)}
-    counts["open"] = sum((counts[status] for status in OPEN_STATUSES), Tally(0))
-    counts["closed"] = sum((counts[status] for status in CLOSED_STATUSES), Tally(0))
-    counts["all"] = counts["open"] + counts["closed"]
+    counts = {status: Tally.capped(n, TAB_COUNT_CAP) for status, n in zip(statuses, row, strict=True)}
+    groups = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES, "all": ReportStatus.values}
+    for group, members in groups.items():
+        if all(status in counts for status in members):
+            counts[group] = sum((counts[status] for status in members), Tally(0))
     return counts
 
 

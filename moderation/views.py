@@ -86,7 +86,12 @@ def queue(request: HttpRequest) -> HttpResponse:
 
     query = _effective_query(filterset, request.GET)
     # The counts per status answer "how many under the other filters", so the status is lifted.
-    counts = selectors.status_counts(filterset.queryset_without("status"))
+    # Under a text search the closed statuses are not counted: their trigram matches are the whole
+    # history (45 ms of a 110 ms page at a million reports); their tab counts when it is opened.
+    searching = bool(filterset.form.cleaned_data.get("q")) if filterset.form.is_valid() else False
+    counts = selectors.status_counts(
+        filterset.queryset_without("status"), statuses=OPEN_STATUSES if searching else ReportStatus.values
+    )
     if not grouped:
         # The tab being shown counts exactly what the page summary counts (up to its larger cap).
         counts[filterset.current_status] = page.paginator.tally
@@ -105,7 +110,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "counts": counts,
         "query": query.urlencode(),
         "status_tabs": [
-            (value, label, counts.get(value, 0), _with(query, status=value, page=None))
+            (value, label, counts.get(value), _with(query, status=value, page=None))
             for value, label in STATUS_CHOICES
         ],
         "current_status": filterset.current_status,

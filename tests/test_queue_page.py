@@ -99,6 +99,22 @@ def test_counts_per_status_follow_the_other_filters(mod_client):
     assert len(row_ids(response)) == 3
 
 
+def test_a_text_search_counts_the_open_tabs_and_the_tab_shown(mod_client):
+    for status in ["pending", "reviewed", "resolved", "dismissed", "dismissed"]:
+        ReportFactory(status=status, reason="sells crypto coins")
+    ReportFactory(status="resolved", reason="unrelated")
+    response = mod_client.get(QUEUE, {"q": "crypto"})
+    counts = {status: tally.count for status, tally in response.context["counts"].items()}
+    assert counts == {"pending": 1, "reviewed": 1, "open": 2}
+    html = response.content.decode()
+    assert re.search(r'status-tab-pending"[^>]*>.*?<span class="count">1</span>', html, re.S)
+    dismissed_tab = re.search(r'status-tab-dismissed".*?</a>', html, re.S).group(0)
+    assert "Dismissed" in dismissed_tab and 'class="count"' not in dismissed_tab
+    # Opened, a closed tab counts what it shows.
+    response = mod_client.get(QUEUE, {"q": "crypto", "status": "dismissed"})
+    assert response.context["counts"]["dismissed"].count == 2 and len(row_ids(response)) == 2
+
+
 def test_status_counts_stop_at_their_cap_and_say_so(mod_client, monkeypatch):
     """Counting stops at the cap (a capped subquery), so a million closed reports cost what a
     thousand do; the tab then reads "3+" rather than a wrong exact number."""
