@@ -28,6 +28,7 @@ CSV_COLUMNS = [
     "after",
     "data",
     "correlation_id",
+    "seq",
     "prev_hash",
     "hash",
 ]
@@ -108,8 +109,10 @@ def _csv_rows(events) -> Iterator[str]:
                 _safe_cell(json.dumps(event.after, ensure_ascii=False) if event.after is not None else ""),
                 _safe_cell(json.dumps(event.data, ensure_ascii=False)),
                 event.correlation_id or "",
-                event.prev_hash,
-                event.hash,
+                # Empty for an event not yet sealed into the chain (at most a second or so).
+                event.seq or "",
+                event.prev_hash or "",
+                event.hash or "",
             ]
         )
 

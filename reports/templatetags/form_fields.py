@@ -114,7 +114,7 @@ def form_field(field: BoundField) -> SafeString:
             wrapper,
             described,
             _label(field, "legend"),
-            SafeString("".join(radios)),
+            format_html_join("", "{}", ((radio,) for radio in radios)),
             _help(field),
         )
     if isinstance(widget, forms.Select) and not widget.allow_multiple_selected:
