@@ -47,6 +47,42 @@ def mod_client(client, moderator):
     return client
 
 
+def test_the_three_panels_count_what_each_one_says(mod_client):
+    """This target's other reports, the reported account's reports on other content, the
+    reporter's other reports: counted in one query, each over its own reports only."""
+    owner, reporter = UserFactory(), UserFactory()
+    target = TargetFactory(owner=owner)
+    report = ReportFactory(target=target, reporter=reporter)
+    ReportFactory(target=target, status=ReportStatus.PENDING)
+    ReportFactory(target=target, status=ReportStatus.DISMISSED, reporter=reporter)
+    elsewhere = TargetFactory(owner=owner)
+    for status in (ReportStatus.PENDING, ReportStatus.RESOLVED, ReportStatus.RESOLVED, ReportStatus.DISMISSED):
+        ReportFactory(target=elsewhere, status=status)
+    ReportFactory(reporter=reporter, status=ReportStatus.RESOLVED)
+    ReportFactory(reporter=reporter, status=ReportStatus.DISMISSED, manifestly_unfounded=True)
+    ReportFactory()  # nobody's business here
+
+    context = mod_client.get(page_url(report)).context
+    assert (context["others_count"], context["others_open_count"]) == (2, 1)
+    assert context["account"]["counts"] == {"total": 4, "open": 1, "resolved": 2, "dismissed": 1}
+    stats = context["reporter_stats"]
+    assert {key: stats[key] for key in ("total", "open", "acted", "dismissed", "unfounded")} == {
+        "total": 3,
+        "open": 0,
+        "acted": 1,
+        "dismissed": 2,
+        "unfounded": 1,
+    }
+    assert stats["acted_share"] == 33
+
+
+def test_a_report_without_owner_or_reporter_counts_its_target_only(mod_client):
+    report = ReportFactory(target=TargetFactory(owner=None), reporter=None, reporter_name="Anon", reporter_email="")
+    context = mod_client.get(page_url(report)).context
+    assert (context["others_count"], context["others_open_count"], context["account"]) == (0, 0, {})
+    assert context["reporter_stats"] == {}
+
+
 def test_the_page_shows_the_case_and_its_context(mod_client, moderator):
     owner, reporter = UserFactory(username="loud_owner"), UserFactory(username="kind_reporter")
     target = TargetFactory(owner=owner, snapshot_text="you are pathetic, log off")
