@@ -62,7 +62,8 @@ def staff_members() -> list[AbstractBaseUser]:
 
     A UNION of the role members and the superusers rather than one OR across the groups join: each
     side then uses its own index instead of reading every account (12 ms at 25,000 accounts)."""
-    accounts = get_user_model().objects.filter(is_active=True)
+    # Only what the choices show: the account rows of a UNION are read whole otherwise.
+    accounts = get_user_model().objects.filter(is_active=True).only("id", "username")
     in_roles = accounts.filter(groups__name__in=ROLES)
     return list(in_roles.union(accounts.filter(is_superuser=True)).order_by("username"))
 
