@@ -338,3 +338,17 @@ def test_query_string_survives_as_a_shareable_link(mod_client):
     query = parse_qs(response.context["query"])
     assert query == {"status": ["open"], "category": ["fraud"], "sort": ["newest"], "per_page": ["50"]}
     assert urlsplit(reverse("moderation:queue") + "?" + response.context["query"]).path == QUEUE
+
+
+@pytest.mark.parametrize("month", range(1, 13))
+def test_the_rows_dates_read_as_djangos_date_formats(month):
+    from datetime import datetime
+    from datetime import timezone as tz
+
+    from django.utils.dateformat import format as django_format
+
+    from moderation.templatetags.queue_tags import _day_month, _day_month_year_time
+
+    moment = datetime(2026, month, month + 3, month + 8, month * 4, tzinfo=tz.utc)
+    assert _day_month_year_time(moment) == django_format(moment, "j M Y, H:i")
+    assert f"{_day_month(moment)}, {moment:%H:%M}" == django_format(moment, "j M, H:i")

@@ -34,6 +34,11 @@ def _day_month(moment) -> str:
     return f"{moment.day} {_MONTHS[moment.month - 1]}"
 
 
+def _day_month_year_time(moment) -> str:
+    """Django's date format "j M Y, H:i"."""
+    return f"{_day_month(moment)} {moment:%Y, %H:%M}"
+
+
 def _label(field: str, value: str) -> str:
     return _LABELS[field].get(value, value)
 
@@ -106,7 +111,7 @@ def queue_row(context, report) -> SafeString:
         f"</span>{by_owner}{group}</td>"
         f'<td data-label="Reporter" class="col-reporter">{reporter}</td>'
         f'<td data-label="Received" class="col-created"><time datetime="{created.isoformat()}" '
-        f'title="{_day_month(created)} {created:%Y, %H:%M}">{_day_month(created)}, {created:%H:%M}</time></td>'
+        f'title="{_day_month_year_time(created)}">{_day_month(created)}, {created:%H:%M}</time></td>'
         f'<td data-label="Deadline" class="col-deadline">{deadline_badge(report.deadline)}</td>'
         f'<td data-label="Assignee" class="col-assignee">{assignee}</td></tr>'
     )
@@ -122,7 +127,7 @@ def deadline_badge(deadline) -> SafeString:
     # bandit B703: the label and state are escaped with e(); the rest are dates and literal markup
     return SafeString(  # nosec B703
         f'<span class="deadline deadline-{e(deadline.state)}" data-due="{due.isoformat()}" '
-        f'data-start="{start.isoformat()}"{live} title="Due {_day_month(due)} {due:%Y, %H:%M}">{warning}'
+        f'data-start="{start.isoformat()}"{live} title="Due {_day_month_year_time(due)}">{warning}'
         f'<span class="deadline-label">{e(deadline.label)}</span></span>'
     )
 
