@@ -4,7 +4,7 @@ grouping by target, bulk actions, "next report", and a fixed number of queries p
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -343,12 +343,11 @@ def test_query_string_survives_as_a_shareable_link(mod_client):
 @pytest.mark.parametrize("month", range(1, 13))
 def test_the_rows_dates_read_as_djangos_date_formats(month):
     from datetime import datetime
-    from datetime import timezone as tz
 
     from django.utils.dateformat import format as django_format
 
     from moderation.templatetags.queue_tags import _day_month, _day_month_year_time
 
-    moment = datetime(2026, month, month + 3, month + 8, month * 4, tzinfo=tz.utc)
+    moment = datetime(2026, month, month + 3, month + 8, month * 4, tzinfo=UTC)
     assert _day_month_year_time(moment) == django_format(moment, "j M Y, H:i")
     assert f"{_day_month(moment)}, {moment:%H:%M}" == django_format(moment, "j M, H:i")
