@@ -175,6 +175,12 @@ def _locked_for_sealing(*, wait: bool) -> bool:
         return bool(cursor.fetchone()[0])
 
 
+def chain_tip() -> tuple[int, str]:
+    """The last sealed event's position and hash, or (0, GENESIS_HASH) for an empty chain."""
+    tip = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash").first()
+    return tip or (0, GENESIS_HASH)
+
+
 def _seal_batch(*, batch_size: int, wait: bool) -> int | None:
     """Link up to batch_size committed, unsealed events. None when another sealer holds the chain."""
     with transaction.atomic():
@@ -183,8 +189,7 @@ def _seal_batch(*, batch_size: int, wait: bool) -> int | None:
         pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:batch_size])
         if not pending:
             return 0
-        tip = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash").first()
-        seq, prev_hash = tip or (0, GENESIS_HASH)
+        seq, prev_hash = chain_tip()
         links = []
         for event in pending:
             seq += 1

@@ -351,3 +351,13 @@ def test_the_rows_dates_read_as_djangos_date_formats(month):
     moment = datetime(2026, month, month + 3, month + 8, month * 4, tzinfo=UTC)
     assert _day_month_year_time(moment) == django_format(moment, "j M Y, H:i")
     assert f"{_day_month(moment)}, {moment:%H:%M}" == django_format(moment, "j M, H:i")
+
+
+@pytest.mark.parametrize("field", ["status", "category", "severity", "report_type"])
+def test_choice_labels_read_as_get_display(field):
+    from reports.models import Report
+    from reports.templatetags.badges import choice_label
+
+    for value, _label in Report._meta.get_field(field).flatchoices:
+        report = Report(**{field: value})
+        assert choice_label(field, value) == getattr(report, f"get_{field}_display")()

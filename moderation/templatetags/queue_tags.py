@@ -14,18 +14,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from reports.models import Report
-from reports.templatetags.badges import status_badge
+from reports.templatetags.badges import choice_label, status_badge
 
 register = template.Library()
 # The report page's URL with a placeholder id: one reverse() per page rather than one per row.
 _PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
-# Labels of the choices a row shows. Model.get_FOO_display() rebuilds a dict of every choice on each
-# call (a hundred calls a page).
-_LABELS = {
-    name: {str(value): str(label) for value, label in Report._meta.get_field(name).flatchoices}
-    for name in ("category", "severity", "report_type")
-}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -37,10 +30,6 @@ def _day_month(moment) -> str:
 def _day_month_year_time(moment) -> str:
     """Django's date format "j M Y, H:i"."""
     return f"{_day_month(moment)} {moment:%Y, %H:%M}"
-
-
-def _label(field: str, value: str) -> str:
-    return _LABELS[field].get(value, value)
 
 
 def _truncated(text: str, length: int) -> str:
@@ -102,10 +91,10 @@ def queue_row(context, report) -> SafeString:
         f'<td class="col-check">{check}</td>'
         f'<td data-label="Status" class="col-status">{status_badge(report)}{escalated}</td>'
         f'<td data-label="Report" class="col-report"><a class="row-link" href="{e(url)}">'
-        f"{e(_label('category', report.category))}</a> "
-        f'<span class="badge badge-{e(report.severity)}">{e(_label("severity", report.severity))}</span>'
-        f'<div class="row-meta">{e(_label("report_type", report.report_type))} · <span class="mono">{short_id}</span>'
-        f"{trusted}</div>"
+        f"{e(choice_label('category', report.category))}</a> "
+        f'<span class="badge badge-{e(report.severity)}">{e(choice_label("severity", report.severity))}</span>'
+        f'<div class="row-meta">{e(choice_label("report_type", report.report_type))} · '
+        f'<span class="mono">{short_id}</span>{trusted}</div>'
         f'<div class="excerpt">{e(_truncated(report.reason, 110))}</div></td>'
         f'<td data-label="Target" class="col-target"><span class="target-title">{e(_truncated(target.title, 48))}'
         f"</span>{by_owner}{group}</td>"

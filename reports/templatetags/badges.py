@@ -6,11 +6,20 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from reports.models import ReportStatus
+from reports.models import Report
 
 register = template.Library()
-# Report.get_status_display() rebuilds a dict of the choices on every call; this is one per process.
-_STATUS_LABELS = {str(value): str(label) for value, label in ReportStatus.choices}
+# Report.get_FOO_display() rebuilds a dict of every choice on each call (a hundred calls a queue
+# page); these are made once per process.
+_CHOICE_LABELS = {
+    name: {str(value): str(label) for value, label in Report._meta.get_field(name).flatchoices}
+    for name in ("status", "category", "severity", "report_type")
+}
+
+
+def choice_label(field: str, value: str) -> str:
+    """What Report.get_<field>_display() answers, for status, category, severity and report_type."""
+    return _CHOICE_LABELS[field].get(value, value)
 
 
 @register.simple_tag
@@ -20,5 +29,5 @@ def status_badge(report) -> SafeString:
         '<span class="badge badge-{}" data-status="{}">{}</span>',
         report.status,
         report.status,
-        _STATUS_LABELS.get(report.status, report.status),
+        choice_label("status", report.status),
     )

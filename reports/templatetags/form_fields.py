@@ -21,7 +21,7 @@ register = template.Library()
 _EMPTY = SafeString("")
 
 
-def _attrs(field: BoundField, css: str, *, described: bool = True) -> dict[str, object]:
+def _attrs(field: BoundField, css: str) -> dict[str, object]:
     attrs = field.build_widget_attrs(dict(field.field.widget.attrs))
     attrs.setdefault("id", field.auto_id)
     attrs["class"] = f"{css} is-invalid" if field.errors else css
@@ -30,7 +30,7 @@ def _attrs(field: BoundField, css: str, *, described: bool = True) -> dict[str, 
     ids = [f"{field.auto_id}_helptext"] if field.help_text else []
     if field.errors:
         ids.append(f"{field.auto_id}_error")
-    if described and ids:
+    if ids:
         attrs["aria-describedby"] = " ".join(ids)
     return attrs
 

@@ -419,8 +419,7 @@ class Command(BaseCommand):
         ]
         # The events are written sealed, continuing the chain from its tip.
         audit.seal_pending()
-        tip = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash").first()
-        seq, chain = tip or (0, audit.GENESIS_HASH)
+        seq, chain = audit.chain_tip()
         open_pairs: set[tuple[int, int]] = set()
         decided: list[tuple[uuid.UUID, int, int, object, str]] = []
         batch = 50_000
