@@ -6,17 +6,17 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, Value
+from django.db.models import CharField, OuterRef, Value
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
 from config import throttle
-from moderation.enforcement import sign_in_block
+from moderation.enforcement import sign_in_block, sign_in_blocked
 from moderation.notices import appeal_token
 from moderation.roles import role_from_groups
 
@@ -24,7 +24,13 @@ from moderation.roles import role_from_groups
 class RoleAwareBackend(ModelBackend):
     """Django's ModelBackend, reading an account's permissions and role groups in one query (a
     UNION ALL) instead of three per request: its own permissions, its groups' permissions, and its
-    group names for `moderation.roles.role_of`, which every page's navigation asks."""
+    group names for `moderation.roles.role_of`, which every page's navigation asks. The session's
+    account is loaded with whether a sanction keeps it out (for SanctionedSessionMiddleware)."""
+
+    def get_user(self, user_id):
+        accounts = get_user_model()._default_manager.annotate(_sign_in_blocked=sign_in_blocked(OuterRef("pk")))
+        user = accounts.filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj, obj=None):
         wanted = user_obj.is_active and not user_obj.is_anonymous and obj is None and not user_obj.is_superuser
@@ -109,6 +115,12 @@ class SanctionAwareAuthenticationForm(AuthenticationForm):
             raise ValidationError(f"This account is {block.get_kind_display().lower()} {until}.", code="sanctioned")
 
 
+def _blocked(user) -> bool:
+    # RoleAwareBackend.get_user loaded the answer with the account; another backend's user is asked.
+    blocked = getattr(user, "_sign_in_blocked", None)
+    return sign_in_block(account=user) is not None if blocked is None else blocked
+
+
 class SanctionedSessionMiddleware:
     """Ends the session of an account suspended while it was signed in."""
 
@@ -117,7 +129,7 @@ class SanctionedSessionMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and sign_in_block(account=user) is not None:
+        if user is not None and user.is_authenticated and _blocked(user):
             logout(request)
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": "This account is suspended."}, status=403)

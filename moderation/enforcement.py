@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from audit import services as audit
@@ -86,10 +86,24 @@ def sanctions_in_force(*, account: AbstractBaseUser, at: datetime | None = None)
     )
 
 
+_SIGN_IN_BLOCKING = [kind for kind, rule in ACTION_RULES.items() if rule.blocks_sign_in]
+
+
 def sign_in_block(*, account: AbstractBaseUser) -> Sanction | None:
     """The suspension or termination that keeps this account out, if any (checked on access)."""
-    blocking = [k for k, rule in ACTION_RULES.items() if rule.blocks_sign_in]
-    return sanctions_in_force(account=account).filter(kind__in=blocking).order_by("ends_at").last()
+    return sanctions_in_force(account=account).filter(kind__in=_SIGN_IN_BLOCKING).order_by("ends_at").last()
+
+
+def sign_in_blocked(account: OuterRef | AbstractBaseUser) -> Exists:
+    """Whether a sanction in force keeps the account out, as an expression: the query that loads
+    the account (a session's user, an API token's owner) answers it too, with no query of its own.
+    Same rule as sign_in_block."""
+    now = timezone.now()
+    return Exists(
+        Sanction.objects.filter(account=account, status=SanctionStatus.ACTIVE, kind__in=_SIGN_IN_BLOCKING).filter(
+            Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+        )
+    )
 
 
 def strikes(*, account: AbstractBaseUser, at: datetime | None = None) -> QuerySet[Sanction]:

@@ -561,7 +561,11 @@ def report_page(*, report: Report, user: AbstractBaseUser) -> dict[str, Any]:
         "others_open_count": on_target_counts["open"],
         "account": account,
         "reporter_stats": reporter_stats,
-        "decision": list(Sanction.objects.filter(reports=report).select_related("decided_by")),
+        # The actions of the decision are shown on a closed report only (an open one's review card
+        # has the review form instead), so an open report does not ask for them.
+        "decision": []
+        if report.status in OPEN_STATUSES
+        else list(Sanction.objects.filter(reports=report).select_related("decided_by")),
         "timeline": timeline,
         "history": history_entries(events),
         "history_truncated": len(events) >= HISTORY_LIMIT,

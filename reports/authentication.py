@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import OuterRef, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -65,9 +65,9 @@ class PlatformClient:
 
 
 @cache
-def _account_block_check():
+def _account_blocked():
     # The reports app does not import moderation; the check is wired in settings instead.
-    path = getattr(settings, "API_ACCOUNT_BLOCK_CHECK", "")
+    path = getattr(settings, "API_ACCOUNT_BLOCKED", "")
     return import_string(path) if path else None
 
 
@@ -83,11 +83,13 @@ def _key_from_header(request: Request, keyword: bytes) -> str | None:
         raise exceptions.AuthenticationFailed("Invalid key.") from None
 
 
-def _find(model: type[ApiToken] | type[PlatformKey], key: str, *related: str):
+def _find(model: type[ApiToken] | type[PlatformKey], key: str, *related: str, **annotations: Any):
     digest = hash_key(key)
     candidates = model.objects.filter(prefix=key[:KEY_LOOKUP_LENGTH], revoked_at__isnull=True)
     if related:
         candidates = candidates.select_related(*related)
+    if annotations:
+        candidates = candidates.annotate(**annotations)
     for row in candidates:
         if hmac.compare_digest(row.key_hash, digest):
             return row
@@ -111,14 +113,17 @@ class ApiTokenAuthentication(BaseAuthentication):
         key = _key_from_header(request, self.keyword)
         if key is None:
             return None
-        token = _find(ApiToken, key, "user")
+        # One query: the token, its account with the account's standing (which filing reads), and
+        # whether a sanction keeps the account out.
+        blocked = _account_blocked()
+        annotations = {"user_blocked": blocked(OuterRef("user"))} if blocked is not None else {}
+        token = _find(ApiToken, key, "user__standing", **annotations)
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         user = token.user
         if not user.is_active:
             raise exceptions.AuthenticationFailed("This account is deactivated.")
-        check = _account_block_check()
-        if check is not None and check(account=user) is not None:
+        if getattr(token, "user_blocked", False):
             raise exceptions.PermissionDenied("This account is suspended; it cannot use the API.")
         _touch(token)
         return user, token

@@ -76,6 +76,15 @@ def _reason_limit(channel: str) -> int:
     return settings.REPORT_REASON_MAX_API if channel == ReportChannel.API else settings.REPORT_REASON_MAX_WEB
 
 
+def _standing_of(account: AbstractBaseUser) -> AccountStanding | None:
+    """The account's standing: joined already when the API token loaded the account this request,
+    else read now (never from an older cache on a long-lived account object)."""
+    standing = AccountStanding._meta.get_field("user").remote_field  # account.standing
+    if standing.is_cached(account):
+        return standing.get_cached_value(account)
+    return AccountStanding.objects.filter(user=account).first()
+
+
 def _check_rate_limit(*, reporter: AbstractBaseUser) -> None:
     limit = settings.REPORTS_PER_HOUR_LIMIT
     window_start = timezone.now() - timedelta(hours=1)
@@ -169,7 +178,7 @@ def report_file(
     # A second open report on the same target is refused by the database's unique constraint
     # (report_one_open_per_reporter_target) below, race or not; no query first.
     _check_rate_limit(reporter=actor)
-    standing = AccountStanding.objects.filter(user=actor).first()
+    standing = _standing_of(actor)
     _check_not_paused(standing)
     trusted = bool(standing and standing.trusted_flagger)
     files = _clean_evidence(evidence)

@@ -389,3 +389,15 @@ def test_a_moderator_files_and_lists_like_anyone(client, other_user):
     headers = {"Authorization": f"Token {api_token_key(moderator)}"}
     assert post(client, valid(TargetFactory(owner=other_user)), headers).status_code == 201
     assert client.get(URL + "/mine", headers=headers).json()["count"] == 1
+
+
+def test_filing_costs_a_fixed_number_of_queries(client, user, auth, django_assert_num_queries):
+    """Token, account, standing and sign-in block in one query; then the target, the hourly limit,
+    and the report with its audit event in one transaction (savepoint, two inserts, release)."""
+    first, second = TargetFactory(), TargetFactory()
+    assert post(client, valid(first), auth).status_code == 201  # the token's last_used_at is written once
+    with django_assert_num_queries(7) as captured:
+        assert post(client, valid(second), auth).status_code == 201
+    token_query = captured.captured_queries[0]["sql"]
+    assert "reports_apitoken" in token_query
+    assert "moderation_sanction" in token_query and "reports_accountstanding" in token_query

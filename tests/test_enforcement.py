@@ -6,21 +6,24 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.db.models import OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from moderation import enforcement
 from moderation.actions import ActionKind
+from moderation.auth import RoleAwareBackend
 from moderation.enforcement import ActionRequest, decision_apply
 from moderation.models import Notice, OutboxEvent, Sanction, SanctionStatus
 from moderation.services import TransitionRefused
 from reports.categories import Category
 from reports.models import ReportStatus, TargetState
-from tests.factories import PASSWORD, ReportFactory, TargetFactory, UserFactory
+from tests.factories import PASSWORD, ReportFactory, SanctionFactory, TargetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +127,41 @@ def test_a_signed_in_session_ends_when_the_account_is_suspended(client, moderato
     response = client.get(reverse("reports:mine"))
     assert response.status_code == 302 and response.url == reverse("login")
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "ends_in_hours", "blocked"),
+    [
+        (ActionKind.SUSPENSION, SanctionStatus.ACTIVE, 24, True),
+        (ActionKind.SUSPENSION, SanctionStatus.ACTIVE, -1, False),  # over
+        (ActionKind.SUSPENSION, SanctionStatus.REVERSED, 24, False),
+        (ActionKind.TERMINATION, SanctionStatus.ACTIVE, None, True),
+        (ActionKind.WARNING, SanctionStatus.DONE, None, False),
+        (ActionKind.TIMEOUT, SanctionStatus.ACTIVE, 24, False),  # a timeout mutes; it does not sign out
+    ],
+)
+def test_the_sign_in_block_expression_agrees_with_sign_in_block(kind, status, ends_in_hours, blocked):
+    """The session's account and an API token's owner are loaded with `sign_in_blocked` (no query of
+    its own); it must say what `sign_in_block`, used at sign-in, says."""
+    ends_at = None if ends_in_hours is None else timezone.now() + timedelta(hours=ends_in_hours)
+    account = SanctionFactory(kind=kind, status=status, ends_at=ends_at).account
+    UserFactory()  # an account without sanctions beside it
+    accounts = get_user_model().objects.annotate(blocked=enforcement.sign_in_blocked(OuterRef("pk")))
+    answers = dict(accounts.values_list("pk", "blocked"))
+    assert (enforcement.sign_in_block(account=account) is not None) is blocked
+    assert answers[account.pk] is blocked
+    assert sum(answers.values()) == int(blocked)
+
+
+def test_the_session_account_is_loaded_with_its_block_in_one_query(django_assert_num_queries, moderator, report):
+    owner = report.target.owner
+    backend = RoleAwareBackend()
+    with django_assert_num_queries(1):
+        loaded = backend.get_user(owner.pk)
+        assert loaded._sign_in_blocked is False
+    decide(moderator, report, ActionKind.SUSPENSION, ends_at=in_a_day())
+    with django_assert_num_queries(1):
+        assert backend.get_user(owner.pk)._sign_in_blocked is True
 
 
 def test_moderator_cannot_terminate_withhold_or_refer(moderator, report):

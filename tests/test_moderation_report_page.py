@@ -380,3 +380,41 @@ def test_internal_notes_never_reach_the_reporter(client, moderator):
     html = client.get(reverse("reports:detail", args=[report.pk])).content.decode()
     assert "repeat offender" not in html and "Admin-only words" not in html
     assert client.get(page_url(report)).status_code == 404
+
+
+def test_the_side_lists_escape_user_text_and_read_like_the_template_filters(mod_client):
+    """The other reports, the account's earlier reports and its sanctions are built in Python
+    (moderation/templatetags/queue_tags.py): every name and title escaped, the dates as Django's
+    date filter writes them, a deadline only on the open ones."""
+    from django.template.defaultfilters import date as date_filter
+    from django.utils.html import escape
+
+    payload = '<script>alert("x")</script>'
+    owner = UserFactory(username="owner_x")
+    target = TargetFactory(owner=owner)
+    report = ReportFactory(target=target)
+    hostile = UserFactory(username="u" + payload[:20].replace("<", "").replace(">", "").replace("/", ""))
+    other_open = ReportFactory(target=target, reporter=hostile, status=ReportStatus.PENDING)
+    other_closed = ReportFactory(target=target, reporter=None, status=ReportStatus.DISMISSED)
+    earlier = ReportFactory(target=TargetFactory(owner=owner, title=payload + " and a long title after it"))
+    decider = UserFactory(username="decider")
+    sanction = SanctionFactory(account=owner, decided_by=decider, ends_at=timezone.now() + timedelta(days=3))
+
+    html = mod_client.get(page_url(report)).content.decode()
+    # truncated to 40 characters like the truncatechars filter, then escaped
+    assert payload not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; and a long …" in html
+    assert f"@{escape(hostile.username)}" in html and "no account" in html
+    local = timezone.localtime
+    assert date_filter(local(other_open.created_at), "j M, H:i") in html
+    assert date_filter(local(earlier.created_at), "j M Y") in html
+    assert f"{date_filter(local(sanction.decided_at), 'j M Y')} by decider" in html
+    assert f"until {date_filter(local(sanction.ends_at), 'j M Y')}" in html
+    sanction_link = reverse("enforcement:sanction", args=[sanction.pk])
+    assert f'<a href="{sanction_link}">{sanction.get_kind_display()}</a>' in html
+    assert f'badge-sanction-{sanction.status}">{sanction.get_status_display()}</span>' in html
+    items = {
+        pk: re.search(rf'<li>[^\n]*?{reverse("moderation:report", args=[pk])}.*?</li>', html).group(0)
+        for pk in (other_open.pk, other_closed.pk, earlier.pk)
+    }
+    assert "deadline" in items[other_open.pk] and "deadline" not in items[other_closed.pk]
+    assert f">{other_open.get_category_display()}</a>" in items[other_open.pk]

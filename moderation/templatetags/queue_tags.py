@@ -14,9 +14,15 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from moderation.models import Sanction
 from reports.templatetags.badges import choice_label, status_badge
 
 register = template.Library()
+# Sanction.get_FOO_display() rebuilds a dict of every choice on each call; made once per process.
+_SANCTION_LABELS = {
+    name: {str(value): str(label) for value, label in Sanction._meta.get_field(name).flatchoices}
+    for name in ("kind", "status")
+}
 # The report page's URL with a placeholder id: one reverse() per page rather than one per row.
 _PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -103,6 +109,72 @@ def queue_row(context, report) -> SafeString:
         f'title="{_day_month_year_time(created)}">{_day_month(created)}, {created:%H:%M}</time></td>'
         f'<td data-label="Deadline" class="col-deadline">{deadline_badge(report.deadline)}</td>'
         f'<td data-label="Assignee" class="col-assignee">{assignee}</td></tr>'
+    )
+
+
+def sanction_label(field: str, value: str) -> str:
+    """What Sanction.get_<field>_display() answers, for kind and status."""
+    return _SANCTION_LABELS[field].get(value, value)
+
+
+def _url(context, name: str, pk) -> str:
+    """reverse(name, args=[pk]), with one reverse() per URL name and page."""
+    cache = context.render_context
+    key = f"url:{name}"
+    if key not in cache:
+        cache[key] = reverse(name, args=[_PLACEHOLDER_ID])
+    return cache[key].replace(_PLACEHOLDER_ID, str(pk))
+
+
+def _local_day_month_time(moment) -> str:
+    """Django's date filter "j M, H:i", in the current time zone."""
+    local = timezone.localtime(moment)
+    return f"{_day_month(local)}, {local:%H:%M}"
+
+
+def _local_day_month_year(moment) -> str:
+    """Django's date filter "j M Y", in the current time zone."""
+    local = timezone.localtime(moment)
+    return f"{_day_month(local)} {local.year}"
+
+
+@register.simple_tag(takes_context=True)
+def other_report_item(context, other) -> SafeString:
+    """One line of the report page's "Other reports on this target" (relations joined, `deadline` set)."""
+    reporter = f"@{e(other.reporter.get_username())}" if other.reporter_id else "no account"
+    deadline = f" · {deadline_badge(other.deadline)}" if other.deadline.running else ""
+    # bandit B703: every value interpolated below is escaped with e() or is markup built the same way
+    return SafeString(  # nosec B703
+        f"<li>{status_badge(other)} "
+        f'<a href="{e(_url(context, "moderation:report", other.pk))}">{e(choice_label("category", other.category))}</a>'
+        f'<span class="small muted block">{reporter} · {_local_day_month_time(other.created_at)}{deadline}</span></li>'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def account_report_item(context, earlier) -> SafeString:
+    """One line of the report page's "Earlier reports and outcomes" of the reported account (target joined)."""
+    url = _url(context, "moderation:report", earlier.pk)
+    # bandit B703: every value interpolated below is escaped with e() or is markup built the same way
+    return SafeString(  # nosec B703
+        f"<li>{status_badge(earlier)} "
+        f'<a href="{e(url)}">{e(choice_label("category", earlier.category))}</a>'
+        f'<span class="small muted block">{e(_truncated(earlier.target.title, 40))} · '
+        f"{_local_day_month_year(earlier.created_at)}</span></li>"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sanction_item(context, sanction) -> SafeString:
+    """One line of the report page's sanctions of the reported account (decided_by joined)."""
+    until = f" · until {_local_day_month_year(sanction.ends_at)}" if sanction.ends_at else ""
+    # bandit B703: every value interpolated below is escaped with e() or is markup built the same way
+    return SafeString(  # nosec B703
+        f'<li><a href="{e(_url(context, "enforcement:sanction", sanction.pk))}">'
+        f"{e(sanction_label('kind', sanction.kind))}</a> "
+        f'<span class="badge badge-sanction-{e(sanction.status)}">{e(sanction_label("status", sanction.status))}</span>'
+        f'<span class="small muted block">{_local_day_month_year(sanction.decided_at)} by '
+        f"{e(sanction.decided_by.get_username())}{until}</span></li>"
     )
 
 
