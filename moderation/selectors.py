@@ -479,12 +479,23 @@ def counts_together(groups: dict[str, tuple[QuerySet, dict[str, Q | None]]], *, 
     return found
 
 
+#: The columns the report page's side lists show (moderation/templatetags/queue_tags.py:
+#: other_report_item, account_report_item, sanction_item), and what deadline_of needs: reading
+#: whole rows of three tables for them cost more than the queries.
+_DEADLINE_FIELDS = ("status", "created_at", "due_at", "closed_at", "reviewed_at")
+OTHER_REPORT_FIELDS = ("id", "category", *_DEADLINE_FIELDS, "reporter_id", "reporter__username")
+ACCOUNT_REPORT_FIELDS = ("id", "status", "category", "created_at", "target__title")
+ACCOUNT_SANCTION_FIELDS = ("id", "kind", "status", "decided_at", "ends_at", "decided_by__username")
+
+
 def report_page(*, report: Report, user: AbstractBaseUser) -> dict[str, Any]:
     """Everything around one report, in a fixed number of queries (about a dozen), whatever the
     number of notes, evidence files, other reports or events."""
     owner, reporter = report.target.owner, report.reporter
     on_target = Report.objects.filter(target_id=report.target_id).exclude(pk=report.pk)
-    others = list(on_target.select_related("reporter", "assignee").order_by("-created_at")[:RELATED_LIMIT])
+    others = list(
+        on_target.select_related("reporter").only(*OTHER_REPORT_FIELDS).order_by("-created_at")[:RELATED_LIMIT]
+    )
     is_open = Q(status__in=OPEN_STATUSES)
     # The counts of the three panels (this target, the reported account, the reporter) in one query.
     groups: dict[str, tuple[QuerySet, dict[str, Q | None]]] = {"target": (on_target, {"total": None, "open": is_open})}
@@ -519,12 +530,13 @@ def report_page(*, report: Report, user: AbstractBaseUser) -> dict[str, Any]:
             "user": owner,
             "standing": getattr(owner, "standing", None),
             "reports": list(
-                about_owner.select_related("target", "reviewed_by").order_by("-created_at")[:ACCOUNT_LIMIT]
+                about_owner.select_related("target").only(*ACCOUNT_REPORT_FIELDS).order_by("-created_at")[:ACCOUNT_LIMIT]
             ),
             "counts": counts["owner"],
             "sanctions": list(
                 Sanction.objects.filter(account=owner)
                 .select_related("decided_by")
+                .only(*ACCOUNT_SANCTION_FIELDS)
                 .order_by("-decided_at")[: ACCOUNT_LIMIT + 1]
             ),
         }
