@@ -361,3 +361,24 @@ def test_choice_labels_read_as_get_display(field):
     for value, _label in Report._meta.get_field(field).flatchoices:
         report = Report(**{field: value})
         assert choice_label(field, value) == getattr(report, f"get_{field}_display")()
+
+
+def test_the_staff_list_is_cached_and_forgotten_when_roles_change(django_assert_num_queries):
+    """Every queue and report page shows the staff (filters, assign form): one query a minute, and
+    a new moderator, a renamed or a removed one shows at once (on this server)."""
+    from django.contrib.auth.models import Group
+
+    staff_members = selectors.staff_members
+    first = UserFactory(username="mod_a", role="moderator")
+    assert [member.username for member in staff_members()] == ["mod_a"]
+    with django_assert_num_queries(0):
+        assert [member.pk for member in staff_members()] == [first.pk]
+    second = UserFactory(username="mod_b", role="moderator")
+    assert [member.username for member in staff_members()] == ["mod_a", "mod_b"]
+    first.groups.clear()
+    assert [member.username for member in staff_members()] == ["mod_b"]
+    second.username = "mod_c"
+    second.save()
+    assert [member.username for member in staff_members()] == ["mod_c"]
+    Group.objects.get(name="moderator").user_set.add(first)
+    assert [member.username for member in staff_members()] == ["mod_a", "mod_c"]
