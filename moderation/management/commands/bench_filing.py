@@ -21,8 +21,8 @@ What it does, in order, and always stopping its server at the end (even on error
 
 Worker class: gthread (default 4 workers x 4 threads). Threads keep connections alive (sync
 workers close each connection after one response) and let a worker take the next request while a
-thread waits on PostgreSQL: every filing appends to the hash-chained audit log under one advisory
-lock, so a sync worker would sit idle on that lock. Compare with --worker-class sync.
+thread waits on PostgreSQL (a filing makes eight round trips, the baseline two). Compare with
+--worker-class sync.
 """
 
 from __future__ import annotations
