@@ -49,6 +49,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from audit.models import AuditEvent
+from moderation.management.commands import _host_speed as host_speed
 from reports.categories import Category
 from reports.models import Report, ReportChannel, Target, TargetKind
 from reports.services import api_token_create
@@ -206,6 +207,7 @@ class Command(BaseCommand):
                 if warm.errors:
                     raise CommandError(f"warm-up of {path} failed: {warm.errors[:3]}")
             measure = {"concurrency": options["concurrency"], "max_seconds": options["max_seconds"]}
+            probe_before = host_speed.loop_seconds()
             api = _load(
                 port=port, phase=Phase("POST /api/reports", API_PATH), requests=api_requests[warmup:], **measure
             )
@@ -216,6 +218,7 @@ class Command(BaseCommand):
                 **measure,
             )
             workers = [(pid, *_memory_kib(pid)) for pid in _children(server.pid)]
+            self.stdout.write(host_speed.describe(probe_before, host_speed.loop_seconds()))
         finally:
             self._stop(server)
         failures = self._print(options, api, baseline, workers, warmup)

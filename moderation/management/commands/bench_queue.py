@@ -35,6 +35,7 @@ from django.utils.http import urlencode
 
 from audit import services as audit
 from moderation.forms import PAGE_SIZES
+from moderation.management.commands import _host_speed as host_speed
 from moderation.services import staff_create
 from reports.categories import Category
 from reports.models import OPEN_STATUSES, Report, ReportStatus
@@ -125,7 +126,9 @@ class Command(BaseCommand):
             moderator, superuser = self._accounts()
             cases = self._cases(options)
             self.stdout.write(self._describe(total, options, cases))
+            probe_before = host_speed.loop_seconds()
             results = self._measure(cases, moderator, superuser, options)
+            self.stdout.write(host_speed.describe(probe_before, host_speed.loop_seconds()))
             if options["slow_queries"]:
                 self._slow_queries(cases, moderator, superuser, options["slow_queries"])
         failures = self._report(cases, results, options)
