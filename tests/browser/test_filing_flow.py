@@ -17,9 +17,7 @@ def rgb(css_colour: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", css_colour)[:3])
 
 
-# serialized_rollback: the flush after this test then leaves the tables empty instead of re-creating
-# content types under new ids, which the next serialized-rollback test could not restore over.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_sign_in_file_a_report_with_an_image_and_see_it_under_my_reports(page, user, other_user):
     target = TargetFactory(owner=other_user, title="Message in #late-night", snapshot_text="log off, loser")
     # Earlier reports in every other status, to see all four badges side by side.
