@@ -215,6 +215,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Mail goes out after commit, inside the request: without a timeout, a relay that accepts the
+# connection and never answers would hold the request's worker thread for good.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Trust & Safety <trust-safety@localhost>")
 MODERATION_ALERT_EMAILS = env_list("MODERATION_ALERT_EMAILS")
 

@@ -4,6 +4,8 @@ duplicate rule (in code and in the database), the rate limit, deadlines and the 
 from __future__ import annotations
 
 import smtplib
+import socket
+import time
 from datetime import timedelta
 
 import pytest
@@ -340,6 +342,26 @@ def test_a_mail_failure_does_not_lose_the_report(user, settings, django_capture_
         report = file(user)
     assert Report.objects.filter(pk=report.pk, status=ReportStatus.PENDING).exists()
     assert AuditEvent.objects.for_object("report", report.id).count() == 1
+    assert "could not send" in caplog.text
+
+
+def test_a_mail_relay_that_never_answers_costs_the_filing_only_the_timeout(
+    user, settings, django_capture_on_commit_callbacks, caplog
+):
+    """A real SMTP client against a socket that accepts and then says nothing (a hung relay): the
+    mail gives up after EMAIL_TIMEOUT, the report stands, the failure is logged."""
+    with socket.socket() as relay:
+        relay.bind(("127.0.0.1", 0))
+        relay.listen(1)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = relay.getsockname()
+        settings.EMAIL_TIMEOUT = 1
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            report = file(user)
+        waited = time.monotonic() - started
+    assert 1 <= waited < 5
+    assert Report.objects.filter(pk=report.pk).exists()
     assert "could not send" in caplog.text
 
 
