@@ -8,6 +8,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -401,3 +404,12 @@ def test_filing_costs_a_fixed_number_of_queries(client, user, auth, django_asser
     token_query = captured.captured_queries[0]["sql"]
     assert "reports_apitoken" in token_query
     assert "moderation_sanction" in token_query and "reports_accountstanding" in token_query
+
+
+def test_filing_reads_the_target_once_even_after_commit(client, auth, django_capture_on_commit_callbacks):
+    """The target is read with a few columns; nothing after (the confirmation mail, the response)
+    goes back for one it left out."""
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as captured:
+        assert post(client, valid(TargetFactory()), auth).status_code == 201
+    assert sum('FROM "reports_target"' in query["sql"] for query in captured.captured_queries) == 1
+    assert len(mail.outbox) == 1
