@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.utils import timezone
 
-from reports.models import InfoRequest, Report, ReportStatus
-from reports.notify import send_safely
+from moderation.models import Notice
+from moderation.notices import email_notice
+from moderation.webhooks import backoff
+from reports.models import InfoRequest, Report, ReportStatus, UnsentMail
+from reports.notify import FIRST_RETRY_AFTER, send_or_keep, send_safely
 
 logger = logging.getLogger(__name__)
 
@@ -47,18 +54,12 @@ def sla_alert(*, report_id: uuid.UUID) -> bool:
     if not recipients:
         return False
     report = Report.objects.get(pk=report_id)
-    try:
-        send_mail(
-            f"[deadline] {report.get_severity_display()} report {report.short_id} needs action",
-            f"Report {report.id} ({report.get_category_display()}) is due {report.due_at:%Y-%m-%d %H:%M} UTC "
-            f"and has been escalated.\n",
-            settings.DEFAULT_FROM_EMAIL,
-            recipients,
-        )
-    except Exception:
-        logger.exception("could not send the deadline alert for %s", report_id)
-        return False
-    return True
+    return send_or_keep(
+        subject=f"[deadline] {report.get_severity_display()} report {report.short_id} needs action",
+        body=f"Report {report.id} ({report.get_category_display()}) is due {report.due_at:%Y-%m-%d %H:%M} UTC "
+        f"and has been escalated.\n",
+        recipients=list(recipients),
+    )
 
 
 def _staff_emails() -> list[str]:
@@ -70,3 +71,55 @@ def _staff_emails() -> list[str]:
         .values_list("email", flat=True)
         .distinct()
     )
+
+
+# --- mail the relay refused -----------------------------------------------------------------------
+
+
+@dataclass
+class ResendResult:
+    sent: int = 0
+    failed: int = 0
+    notices_sent: int = 0
+
+
+def resend_due(*, limit: int = 500, now: datetime | None = None) -> ResendResult:
+    """Send again what the relay refused: kept mails (reports.UnsentMail) whose next attempt is due,
+    one by one (deleted once sent), each locked while it is sent (SKIP LOCKED on PostgreSQL, so two runs never send the
+    same mail), and statements and notices never emailed. Stops at the first failure: the relay is
+    probably still down, and the rest waits for the next run."""
+    result = ResendResult()
+    now = now or timezone.now()
+    for _ in range(limit):
+        with transaction.atomic():
+            due = UnsentMail.objects.filter(next_attempt_at__lte=now)
+            if connection.features.has_select_for_update_skip_locked:
+                due = due.select_for_update(skip_locked=True)
+            kept = due.order_by("next_attempt_at", "created_at").first()
+            if kept is None:
+                break
+            kept.attempts += 1
+            try:
+                send_mail(kept.subject, kept.body, settings.DEFAULT_FROM_EMAIL, kept.recipients)
+            except Exception as error:
+                kept.last_error = f"{type(error).__name__}: {error}"[:1000]
+                kept.next_attempt_at = timezone.now() + backoff(kept.attempts)
+                kept.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+                logger.warning("resending %r failed (attempt %s): %s", kept.subject, kept.attempts, kept.last_error)
+                result.failed += 1
+                return result
+            kept.delete()
+            result.sent += 1
+    # Notices keep their own body and emailed_at: the ones the relay refused are sent again here.
+    unsent = (
+        Notice.objects.filter(emailed_at__isnull=True, created_at__lte=now - FIRST_RETRY_AFTER)
+        .exclude(email="")
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    for notice_id in unsent:
+        if not email_notice(notice_id=notice_id):
+            result.failed += 1
+            break
+        result.notices_sent += 1
+    return result

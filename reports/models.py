@@ -303,3 +303,25 @@ class PlatformKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class UnsentMail(models.Model):
+    """A mail the relay refused or did not answer, kept so that `manage.py resend_mail` sends it
+    later, and deleted once sent (it holds an address and a message, kept no longer than needed).
+    Mail goes out after commit; only a failure is written here, so the happy path costs nothing
+    and a relay outage loses nothing (a crash between commit and send still can)."""
+
+    recipients = models.JSONField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=1)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["next_attempt_at"], name="unsentmail_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {', '.join(self.recipients)}"

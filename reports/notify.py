@@ -1,16 +1,45 @@
-"""Mail to reporters. Called after commit: a mail failure is logged and never undoes a report."""
+"""Mail to reporters. Called after commit: a mail failure is logged and never undoes a report.
+
+A mail the relay refuses (or does not answer within EMAIL_TIMEOUT) is kept as an UnsentMail, and
+`manage.py resend_mail` sends it later: the reporter still hears back after a relay outage.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.utils import timezone
 
-from reports.models import Report
+from reports.models import Report, UnsentMail
 
 logger = logging.getLogger(__name__)
+
+# When a failed mail is first tried again; later retries back off (moderation.notify.resend_due).
+FIRST_RETRY_AFTER = timedelta(minutes=1)
+
+
+def send_or_keep(*, subject: str, body: str, recipients: list[str]) -> bool:
+    """Send now; if the relay fails, keep the mail for `manage.py resend_mail`. Never raises."""
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    except Exception as error:  # the decision is committed; a broken relay must not turn it into a 500
+        logger.exception("could not send %r; kept for resend_mail", subject)
+        try:
+            UnsentMail.objects.create(
+                recipients=recipients,
+                subject=subject[:300],
+                body=body,
+                next_attempt_at=timezone.now() + FIRST_RETRY_AFTER,
+                last_error=f"{type(error).__name__}: {error}"[:1000],
+            )
+        except Exception:  # the database is down too: the log line above is all there is
+            logger.exception("could not keep %r for a later attempt", subject)
+        return False
+    return True
 
 
 def send_safely(*, subject: str, template: str, context: dict, recipient: str) -> bool:
@@ -18,11 +47,10 @@ def send_safely(*, subject: str, template: str, context: dict, recipient: str) -
         return False
     try:
         body = render_to_string(template, context)
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
-    except Exception:  # the decision is committed; a broken mail server must not turn it into a 500
-        logger.exception("could not send %r to a reporter", subject)
+    except Exception:  # a template bug is logged, never a 500 after the commit
+        logger.exception("could not render %r", subject)
         return False
-    return True
+    return send_or_keep(subject=subject, body=body, recipients=[recipient])
 
 
 def report_received(*, report: Report) -> bool:

@@ -21,7 +21,7 @@ from audit import services as audit
 from audit.models import AuditEvent
 from reports import services
 from reports.categories import CATEGORY_RULES, Category, Severity, critical_categories
-from reports.models import Evidence, Report, ReportChannel, ReportStatus, TargetKind
+from reports.models import Evidence, Report, ReportChannel, ReportStatus, TargetKind, UnsentMail
 from reports.services import ALREADY_REPORTED, OWN_CONTENT, RateLimitExceeded, report_file
 from tests.conftest import png_bytes
 from tests.factories import ReportFactory, TargetFactory
@@ -363,6 +363,8 @@ def test_a_mail_relay_that_never_answers_costs_the_filing_only_the_timeout(
     assert 1 <= waited < 5
     assert Report.objects.filter(pk=report.pk).exists()
     assert "could not send" in caplog.text
+    # kept for `manage.py resend_mail` (tests/test_mail_resend.py)
+    assert UnsentMail.objects.get().subject == f"We received your report {report.short_id}"
 
 
 # --- Targets registered by the platform ------------------------------------------------------------
