@@ -111,7 +111,7 @@ from audit import services as audit_services  # noqa: E402
 from audit.models import AuditEvent  # noqa: E402
 from moderation.actions import ActionKind  # noqa: E402
 from moderation.models import Appeal, GroundType, Notice, NoticeKind, OutboxEvent, Sanction, SanctionStatus  # noqa: E402
-from reports.models import AccountStanding, ApiToken, PlatformKey  # noqa: E402
+from reports.models import AccountStanding, ApiToken, PlatformKey, UnsentMail  # noqa: E402
 
 
 class AccountStandingFactory(factory.django.DjangoModelFactory):
@@ -173,6 +173,19 @@ class OutboxEventFactory(factory.django.DjangoModelFactory):
     event_type = "sanction.applied"
     payload = factory.LazyFunction(lambda: {"kind": "warning"})
     next_attempt_at = factory.LazyFunction(timezone.now)
+
+
+class UnsentMailFactory(factory.django.DjangoModelFactory):
+    """A confirmation the relay refused, waiting for `manage.py resend_mail`."""
+
+    class Meta:
+        model = UnsentMail
+
+    recipients = factory.LazyFunction(lambda: ["reporter@example.test"])
+    subject = "We received your report 1a2b3c4d"
+    body = "Thank you. We received your report."
+    next_attempt_at = factory.LazyFunction(timezone.now)
+    last_error = "SMTPServerDisconnected: relay went away"
 
 
 class AuditEventFactory(factory.Factory):
