@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from moderation.models import Notice
@@ -83,19 +84,24 @@ class ResendResult:
     notices_sent: int = 0
 
 
+def _claim_first(rows: QuerySet, *order: str):
+    """The first row, locked until the transaction ends; rows another run holds are skipped (SKIP
+    LOCKED on PostgreSQL), so two runs on two hosts never send the same mail."""
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    return rows.order_by(*order).first()
+
+
 def resend_due(*, limit: int = 500, now: datetime | None = None) -> ResendResult:
-    """Send again what the relay refused: kept mails (reports.UnsentMail) whose next attempt is due,
-    one by one (deleted once sent), each locked while it is sent (SKIP LOCKED on PostgreSQL, so two runs never send the
-    same mail), and statements and notices never emailed. Stops at the first failure: the relay is
-    probably still down, and the rest waits for the next run."""
+    """Send again what the relay refused: the kept mails (reports.UnsentMail) whose next attempt is
+    due, deleted once sent, then the statements and notices never emailed. One at a time, each
+    claimed while it is sent. Stops at the first failure: the relay is probably still down, and the
+    rest waits for the next run."""
     result = ResendResult()
     now = now or timezone.now()
     for _ in range(limit):
         with transaction.atomic():
-            due = UnsentMail.objects.filter(next_attempt_at__lte=now)
-            if connection.features.has_select_for_update_skip_locked:
-                due = due.select_for_update(skip_locked=True)
-            kept = due.order_by("next_attempt_at", "created_at").first()
+            kept = _claim_first(UnsentMail.objects.filter(next_attempt_at__lte=now), "next_attempt_at", "created_at")
             if kept is None:
                 break
             kept.attempts += 1
@@ -110,16 +116,18 @@ def resend_due(*, limit: int = 500, now: datetime | None = None) -> ResendResult
                 return result
             kept.delete()
             result.sent += 1
-    # Notices keep their own body and emailed_at: the ones the relay refused are sent again here.
-    unsent = (
-        Notice.objects.filter(emailed_at__isnull=True, created_at__lte=now - FIRST_RETRY_AFTER)
-        .exclude(email="")
-        .order_by("created_at")
-        .values_list("id", flat=True)[:limit]
+    # Notices keep their own body and emailed_at; those the relay refused are sent again here (a
+    # minute after they were written, so that one still being sent after its commit is left alone).
+    never_emailed = Notice.objects.filter(emailed_at__isnull=True, created_at__lte=now - FIRST_RETRY_AFTER).exclude(
+        email=""
     )
-    for notice_id in unsent:
-        if not email_notice(notice_id=notice_id):
-            result.failed += 1
-            break
-        result.notices_sent += 1
+    for _ in range(limit):
+        with transaction.atomic():
+            notice = _claim_first(never_emailed, "created_at")
+            if notice is None:
+                break
+            if not email_notice(notice_id=notice.pk):
+                result.failed += 1
+                break
+            result.notices_sent += 1
     return result
