@@ -11,19 +11,16 @@ from django.forms.utils import flatatt
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from moderation.models import Sanction
-from reports.templatetags.badges import choice_label, status_badge
+from reports.templatetags.badges import choice_label, choice_labels, status_badge
+from reports.templatetags.form_fields import chosen_values, option_tags
 
 register = template.Library()
-# Sanction.get_FOO_display() rebuilds a dict of every choice on each call; made once per process.
-_SANCTION_LABELS = {
-    name: {str(value): str(label) for value, label in Sanction._meta.get_field(name).flatchoices}
-    for name in ("kind", "status")
-}
-# The report page's URL with a placeholder id: one reverse() per page rather than one per row.
+_SANCTION_LABELS = choice_labels(Sanction, "kind", "status")
+# The id _url puts in a reversed URL and replaces: one reverse() per URL name and page, not per row.
 _PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -31,6 +28,11 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 def _day_month(moment) -> str:
     """Django's date format "j M" (a day and a month's abbreviation), without the format machinery."""
     return f"{moment.day} {_MONTHS[moment.month - 1]}"
+
+
+def _day_month_time(moment) -> str:
+    """Django's date format "j M, H:i"."""
+    return f"{_day_month(moment)}, {moment:%H:%M}"
 
 
 def _day_month_year_time(moment) -> str:
@@ -51,10 +53,7 @@ def queue_row(context, report) -> SafeString:
     Every value from the database goes through `e` (the standard library's html.escape, which is
     what Django's escape filter calls, without its lazy-string wrapper); the rest is literal markup.
     """
-    cache = context.render_context
-    if "queue_row_url" not in cache:
-        cache["queue_row_url"] = reverse("moderation:report", args=[_PLACEHOLDER_ID])
-    url = cache["queue_row_url"].replace(_PLACEHOLDER_ID, str(report.pk))
+    url = _url(context, "moderation:report", report.pk)
     grouped, can_review, me = context.get("grouped"), context.get("can_review"), context["user"]
     created = timezone.localtime(report.created_at)
     target, owner = report.target, report.target.owner
@@ -106,7 +105,7 @@ def queue_row(context, report) -> SafeString:
         f"</span>{by_owner}{group}</td>"
         f'<td data-label="Reporter" class="col-reporter">{reporter}</td>'
         f'<td data-label="Received" class="col-created"><time datetime="{created.isoformat()}" '
-        f'title="{_day_month_year_time(created)}">{_day_month(created)}, {created:%H:%M}</time></td>'
+        f'title="{_day_month_year_time(created)}">{_day_month_time(created)}</time></td>'
         f'<td data-label="Deadline" class="col-deadline">{deadline_badge(report.deadline)}</td>'
         f'<td data-label="Assignee" class="col-assignee">{assignee}</td></tr>'
     )
@@ -128,8 +127,7 @@ def _url(context, name: str, pk) -> str:
 
 def _local_day_month_time(moment) -> str:
     """Django's date filter "j M, H:i", in the current time zone."""
-    local = timezone.localtime(moment)
-    return f"{_day_month(local)}, {local:%H:%M}"
+    return _day_month_time(timezone.localtime(moment))
 
 
 def _local_day_month_year(moment) -> str:
@@ -138,30 +136,31 @@ def _local_day_month_year(moment) -> str:
     return f"{_day_month(local)} {local.year}"
 
 
+def _report_item(context, report, details: str) -> SafeString:
+    """A line of the report page's side lists: the status, the category linking to the report, and
+    `details` (markup already escaped) beneath."""
+    url = _url(context, "moderation:report", report.pk)
+    # bandit B703: every value interpolated below is escaped with e() or is markup built the same way
+    return SafeString(  # nosec B703
+        f"<li>{status_badge(report)} "
+        f'<a href="{e(url)}">{e(choice_label("category", report.category))}</a>'
+        f'<span class="small muted block">{details}</span></li>'
+    )
+
+
 @register.simple_tag(takes_context=True)
 def other_report_item(context, other) -> SafeString:
     """One line of the report page's "Other reports on this target" (relations joined, `deadline` set)."""
     reporter = f"@{e(other.reporter.get_username())}" if other.reporter_id else "no account"
     deadline = f" · {deadline_badge(other.deadline)}" if other.deadline.running else ""
-    # bandit B703: every value interpolated below is escaped with e() or is markup built the same way
-    return SafeString(  # nosec B703
-        f"<li>{status_badge(other)} "
-        f'<a href="{e(_url(context, "moderation:report", other.pk))}">{e(choice_label("category", other.category))}</a>'
-        f'<span class="small muted block">{reporter} · {_local_day_month_time(other.created_at)}{deadline}</span></li>'
-    )
+    return _report_item(context, other, f"{reporter} · {_local_day_month_time(other.created_at)}{deadline}")
 
 
 @register.simple_tag(takes_context=True)
 def account_report_item(context, earlier) -> SafeString:
     """One line of the report page's "Earlier reports and outcomes" of the reported account (target joined)."""
-    url = _url(context, "moderation:report", earlier.pk)
-    # bandit B703: every value interpolated below is escaped with e() or is markup built the same way
-    return SafeString(  # nosec B703
-        f"<li>{status_badge(earlier)} "
-        f'<a href="{e(url)}">{e(choice_label("category", earlier.category))}</a>'
-        f'<span class="small muted block">{e(_truncated(earlier.target.title, 40))} · '
-        f"{_local_day_month_year(earlier.created_at)}</span></li>"
-    )
+    title = e(_truncated(earlier.target.title, 40))
+    return _report_item(context, earlier, f"{title} · {_local_day_month_year(earlier.created_at)}")
 
 
 @register.simple_tag(takes_context=True)
@@ -196,7 +195,7 @@ def deadline_badge(deadline) -> SafeString:
 @register.simple_tag
 def option_list(choices) -> SafeString:
     """The <option>s of a select whose markup the template writes itself (the bulk bar's)."""
-    return format_html_join("", '<option value="{}">{}</option>', choices)
+    return option_tags(choices)
 
 
 @register.simple_tag
@@ -222,15 +221,7 @@ def input_control(field: BoundField) -> SafeString:
 def select_control(field: BoundField) -> SafeString:
     """A ChoiceField's <select>, built in Python. Django renders every <option> through its own
     template, which made the queue's filter selects (about 60 options) cost more than its 25 rows."""
-    value = field.value()
-    chosen = {"" if v is None else str(v) for v in (value if isinstance(value, list | tuple) else [value])}
-    # bandit B703: the value and label of every option are escaped with e()
-    options = SafeString(  # nosec B703
-        "".join(
-            f'<option value="{e(str(choice))}"{" selected" if str(choice) in chosen else ""}>{e(str(label))}</option>'
-            for choice, label in field.field.choices
-        )
-    )
+    options = option_tags(field.field.choices, chosen_values(field))
     attrs = field.build_widget_attrs(dict(field.field.widget.attrs))
     if field.errors:
         attrs["aria-invalid"] = "true"

@@ -3,18 +3,24 @@ with format_html, escaped as a template would, because an {% include %} per row 
 rest of the row."""
 
 from django import template
+from django.db.models import Model
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from reports.models import Report
 
 register = template.Library()
-# Report.get_FOO_display() rebuilds a dict of every choice on each call (a hundred calls a queue
-# page); these are made once per process.
-_CHOICE_LABELS = {
-    name: {str(value): str(label) for value, label in Report._meta.get_field(name).flatchoices}
-    for name in ("status", "category", "severity", "report_type")
-}
+
+
+def choice_labels(model: type[Model], *fields: str) -> dict[str, dict[str, str]]:
+    """{field: {value: label}}: what model.get_<field>_display() answers. That method rebuilds a
+    dict of every choice on each call (a hundred calls a queue page); these maps are made once."""
+    return {
+        name: {str(value): str(label) for value, label in model._meta.get_field(name).flatchoices} for name in fields
+    }
+
+
+_CHOICE_LABELS = choice_labels(Report, "status", "category", "severity", "report_type")
 
 
 def choice_label(field: str, value: str) -> str:
