@@ -79,7 +79,7 @@ def _webhook_payload(sanction: Sanction, event: str) -> dict[str, Any]:
 # --- reads used by the rules below (and by pages) -----------------------------------------------
 
 
-def sanctions_in_force(*, account: AbstractBaseUser, at: datetime | None = None) -> QuerySet[Sanction]:
+def sanctions_in_force(*, account: AbstractBaseUser | OuterRef, at: datetime | None = None) -> QuerySet[Sanction]:
     at = at or timezone.now()
     return Sanction.objects.filter(account=account, status=SanctionStatus.ACTIVE).filter(
         Q(ends_at__isnull=True) | Q(ends_at__gt=at)
@@ -89,21 +89,19 @@ def sanctions_in_force(*, account: AbstractBaseUser, at: datetime | None = None)
 _SIGN_IN_BLOCKING = [kind for kind, rule in ACTION_RULES.items() if rule.blocks_sign_in]
 
 
+def _blocking_sign_in(account: AbstractBaseUser | OuterRef) -> QuerySet[Sanction]:
+    return sanctions_in_force(account=account).filter(kind__in=_SIGN_IN_BLOCKING)
+
+
 def sign_in_block(*, account: AbstractBaseUser) -> Sanction | None:
     """The suspension or termination that keeps this account out, if any (checked on access)."""
-    return sanctions_in_force(account=account).filter(kind__in=_SIGN_IN_BLOCKING).order_by("ends_at").last()
+    return _blocking_sign_in(account).order_by("ends_at").last()
 
 
-def sign_in_blocked(account: OuterRef | AbstractBaseUser) -> Exists:
+def sign_in_blocked(account: AbstractBaseUser | OuterRef) -> Exists:
     """Whether a sanction in force keeps the account out, as an expression: the query that loads
-    the account (a session's user, an API token's owner) answers it too, with no query of its own.
-    Same rule as sign_in_block."""
-    now = timezone.now()
-    return Exists(
-        Sanction.objects.filter(account=account, status=SanctionStatus.ACTIVE, kind__in=_SIGN_IN_BLOCKING).filter(
-            Q(ends_at__isnull=True) | Q(ends_at__gt=now)
-        )
-    )
+    the account (a session's user, an API token's owner) answers it too, with no query of its own."""
+    return Exists(_blocking_sign_in(account))
 
 
 def strikes(*, account: AbstractBaseUser, at: datetime | None = None) -> QuerySet[Sanction]:
