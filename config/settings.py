@@ -323,6 +323,8 @@ REPORT_DEADLINE_HOURS = {
     "low": env_int("DEADLINE_LOW_HOURS", 7 * 24),
 }
 REPORTS_PER_HOUR_LIMIT = env_int("REPORTS_PER_HOUR_LIMIT", 20)
+if REPORTS_PER_HOUR_LIMIT < 1:
+    raise ImproperlyConfigured("REPORTS_PER_HOUR_LIMIT must be at least 1 (a report an hour).")
 # Trusted flaggers' reports are due in this fraction of the normal time (DSA Art. 22 priority).
 TRUSTED_FLAGGER_DEADLINE_FACTOR = float(env("TRUSTED_FLAGGER_DEADLINE_FACTOR", "0.5"))
 # Misuse (DSA Art. 23): manifestly unfounded reports within the window before a warning, then a pause.

@@ -88,14 +88,16 @@ def _standing_of(account: AbstractBaseUser) -> AccountStanding | None:
 def _check_rate_limit(*, reporter: AbstractBaseUser) -> None:
     limit = settings.REPORTS_PER_HOUR_LIMIT
     window_start = timezone.now() - timedelta(hours=1)
-    recent = list(
+    # Only the limit-th newest report of the hour matters: if there is one, the limit is reached,
+    # and it says when a slot frees up. One row at most, however many the person filed.
+    limit_reached_by = (
         Report.objects.filter(reporter=reporter, created_at__gte=window_start)
         .order_by("-created_at")
-        .values_list("created_at", flat=True)[:limit]
+        .values_list("created_at", flat=True)[limit - 1 : limit]
+        .first()
     )
-    if len(recent) >= limit:
-        oldest_counted = recent[-1]
-        retry_after = max(1, int((oldest_counted + timedelta(hours=1) - timezone.now()).total_seconds()))
+    if limit_reached_by is not None:
+        retry_after = max(1, int((limit_reached_by + timedelta(hours=1) - timezone.now()).total_seconds()))
         raise RateLimitExceeded(
             f"You have sent {limit} reports in the last hour, the most we accept. "
             f"Please try again in {max(1, retry_after // 60)} minutes.",

@@ -313,6 +313,18 @@ def test_retry_after_counts_from_the_oldest_report_in_the_window(user, settings)
     assert 9 * 60 < caught.value.retry_after <= 10 * 60
 
 
+def test_with_more_reports_in_the_hour_than_the_limit_a_slot_frees_when_the_limit_th_newest_ages_out(user, settings):
+    # E.g. the limit was lowered: of three reports in the hour, the second newest decides.
+    settings.REPORTS_PER_HOUR_LIMIT = 3
+    reports = [file(user), file(user), file(user)]
+    for report, minutes_ago in zip(reports, (50, 40, 30), strict=True):
+        Report.objects.filter(pk=report.pk).update(created_at=timezone.now() - timedelta(minutes=minutes_ago))
+    settings.REPORTS_PER_HOUR_LIMIT = 2
+    with pytest.raises(RateLimitExceeded) as caught:
+        file(user)
+    assert 19 * 60 < caught.value.retry_after <= 20 * 60
+
+
 # --- Confirmation mail --------------------------------------------------------------------------------
 
 

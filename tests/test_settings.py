@@ -70,6 +70,11 @@ def test_an_unknown_environment_name_is_refused(tmp_path):
     assert result.returncode != 0 and "DJANGO_ENV must be 'development' or 'production'" in result.stderr
 
 
+def test_an_hourly_report_limit_below_one_is_refused(tmp_path):
+    result = manage("check", tmp_path=tmp_path, REPORTS_PER_HOUR_LIMIT="0")
+    assert result.returncode != 0 and "REPORTS_PER_HOUR_LIMIT must be at least 1" in result.stderr
+
+
 def test_production_and_development_defaults(tmp_path):
     production = manage(
         "shell",
