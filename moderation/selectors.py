@@ -547,7 +547,9 @@ def report_page(*, report: Report, user: AbstractBaseUser) -> dict[str, Any]:
             "user": owner,
             "standing": getattr(owner, "standing", None),
             "reports": list(
-                about_owner.select_related("target").only(*ACCOUNT_REPORT_FIELDS).order_by("-created_at")[:ACCOUNT_LIMIT]
+                about_owner.select_related("target")
+                .only(*ACCOUNT_REPORT_FIELDS)
+                .order_by("-created_at")[:ACCOUNT_LIMIT]
             ),
             "counts": counts["owner"],
             "sanctions": list(

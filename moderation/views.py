@@ -110,8 +110,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "counts": counts,
         "query": query.urlencode(),
         "status_tabs": [
-            (value, label, counts.get(value), _with(query, status=value, page=None))
-            for value, label in STATUS_CHOICES
+            (value, label, counts.get(value), _with(query, status=value, page=None)) for value, label in STATUS_CHOICES
         ],
         "current_status": filterset.current_status,
         "sort_links": [(value, label, _with(query, sort=value, page=None)) for value, label in SORT_CHOICES],

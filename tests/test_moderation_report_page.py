@@ -413,7 +413,7 @@ def test_the_side_lists_escape_user_text_and_read_like_the_template_filters(mod_
     assert f'<a href="{sanction_link}">{sanction.get_kind_display()}</a>' in html
     assert f'badge-sanction-{sanction.status}">{sanction.get_status_display()}</span>' in html
     items = {
-        pk: re.search(rf'<li>[^\n]*?{reverse("moderation:report", args=[pk])}.*?</li>', html).group(0)
+        pk: re.search(rf"<li>[^\n]*?{reverse('moderation:report', args=[pk])}.*?</li>", html).group(0)
         for pk in (other_open.pk, other_closed.pk, earlier.pk)
     }
     assert "deadline" in items[other_open.pk] and "deadline" not in items[other_closed.pk]

@@ -4,27 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0006_search_indexes'),
+        ("reports", "0006_search_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='UnsentMail',
+            name="UnsentMail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recipients', models.JSONField()),
-                ('subject', models.CharField(max_length=300)),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('attempts', models.PositiveIntegerField(default=1)),
-                ('next_attempt_at', models.DateTimeField()),
-                ('last_error', models.TextField(blank=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("recipients", models.JSONField()),
+                ("subject", models.CharField(max_length=300)),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("attempts", models.PositiveIntegerField(default=1)),
+                ("next_attempt_at", models.DateTimeField()),
+                ("last_error", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['created_at'],
-                'indexes': [models.Index(fields=['next_attempt_at'], name='unsentmail_due_idx')],
+                "ordering": ["created_at"],
+                "indexes": [models.Index(fields=["next_attempt_at"], name="unsentmail_due_idx")],
             },
         ),
     ]
