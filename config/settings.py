@@ -58,6 +58,25 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production (comma-separated host names)")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+
+def _site_url() -> str:
+    """Where people open the links in our mail (a suspended user's appeal link, a reporter's report
+    page): mail has no request to take the host from. In production it defaults to https:// and the
+    first ALLOWED_HOSTS name, when that is a plain name."""
+    first_host = ALLOWED_HOSTS[0] if ALLOWED_HOSTS else ""
+    plain_host = first_host and not first_host.startswith(".") and "*" not in first_host
+    default = ("https://" + first_host if plain_host else "") if PRODUCTION else "http://127.0.0.1:8000"
+    url = env("SITE_URL", default).rstrip("/")
+    if not url:
+        raise ImproperlyConfigured("SITE_URL must be set in production, e.g. https://reports.example.com")
+    if not url.startswith("https://" if PRODUCTION else ("http://", "https://")):
+        scheme = "https://" if PRODUCTION else "http:// or https://"
+        raise ImproperlyConfigured(f"SITE_URL must start with {scheme}, e.g. https://reports.example.com")
+    return url
+
+
+SITE_URL = _site_url()
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -15,10 +15,10 @@ from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from audit import services as audit
+from config.links import absolute_url
 from moderation.models import Appeal, Notice, NoticeKind, Sanction
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def statement_of_reasons(*, actor, sanctions: Sequence[Sanction]) -> Notice:
         context={
             "sanctions": [s for s in sanctions if s.kind != "refer_authorities"],
             "primary": primary,
-            "appeal_url": reverse("enforcement:appeal_link", args=[appeal_token(sanction=primary)]),
+            "appeal_url": absolute_url("enforcement:appeal_link", appeal_token(sanction=primary)),
             "appeal_days": settings.APPEAL_WINDOW_DAYS,
         },
         sanction=primary,

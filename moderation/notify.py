@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from config.links import absolute_url
 from moderation.models import Notice
 from moderation.notices import email_notice
 from moderation.webhooks import backoff
@@ -33,7 +34,14 @@ def report_outcome(*, report_id: uuid.UUID) -> bool:
     return send_safely(
         subject=f"Outcome of your report {report.short_id}",
         template="reports/email/report_outcome.txt",
-        context={"report": report, "acted": acted},
+        context={
+            "report": report,
+            "acted": acted,
+            # People who filed with an account follow the report, and appeal a dismissal, on its
+            # page; the complaint form's senders have no page to go to.
+            "report_url": absolute_url("reports:detail", report.pk) if report.reporter else "",
+            "appeal_days": settings.APPEAL_WINDOW_DAYS,
+        },
         recipient=recipient,
     )
 
@@ -44,7 +52,7 @@ def info_requested(*, info_request_id: int) -> bool:
     return send_safely(
         subject=f"A question about your report {info.report.short_id}",
         template="reports/email/info_requested.txt",
-        context={"info": info, "report": info.report},
+        context={"info": info, "report": info.report, "report_url": absolute_url("reports:detail", info.report.pk)},
         recipient=reporter.email if reporter else "",
     )
 

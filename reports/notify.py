@@ -14,6 +14,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from config.links import absolute_url
 from reports.models import Report, UnsentMail
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,6 @@ def report_received(*, report: Report) -> bool:
     return send_safely(
         subject=f"We received your report {report.short_id}",
         template="reports/email/report_received.txt",
-        context={"report": report},
+        context={"report": report, "report_url": absolute_url("reports:detail", report.pk) if report.reporter else ""},
         recipient=recipient,
     )

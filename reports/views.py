@@ -117,7 +117,8 @@ def report_detail(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         mine = posted is not None and str(info.pk) == request.POST.get("info_request")
         questions.append((info, posted if mine else InfoAnswerForm(initial={"info_request": info.pk})))
     status = 400 if posted is not None else 200
-    return render(request, "reports/detail.html", {"report": report, "questions": questions}, status=status)
+    context = {"report": report, "questions": questions, "appeal_days": settings.APPEAL_WINDOW_DAYS}
+    return render(request, "reports/detail.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

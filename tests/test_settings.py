@@ -16,7 +16,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 SHOW_SETTINGS = (
     "from django.conf import settings; import json; print(json.dumps({name: getattr(settings, name) for name in "
     "['DEBUG', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_SSL_REDIRECT', 'SECURE_HSTS_SECONDS', "
-    "'ALLOWED_HOSTS', 'EMAIL_BACKEND', 'REPORTS_PER_HOUR_LIMIT']}))"
+    "'ALLOWED_HOSTS', 'EMAIL_BACKEND', 'REPORTS_PER_HOUR_LIMIT', 'SITE_URL']}))"
 )
 
 
@@ -70,6 +70,43 @@ def test_an_unknown_environment_name_is_refused(tmp_path):
     assert result.returncode != 0 and "DJANGO_ENV must be 'development' or 'production'" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("allowed_hosts", "site_url", "message"),
+    [
+        (".example.com", None, "SITE_URL must be set in production"),  # a wildcard names no host
+        ("*", None, "SITE_URL must be set in production"),
+        ("example.com", "http://example.com", "SITE_URL must start with https://"),
+        ("example.com", "example.com", "SITE_URL must start with https://"),
+    ],
+)
+def test_production_needs_an_https_site_url_for_the_links_in_mail(tmp_path, allowed_hosts, site_url, message):
+    extra = {"SITE_URL": site_url} if site_url else {}
+    result = manage(
+        "check",
+        tmp_path=tmp_path,
+        DJANGO_ENV="production",
+        SECRET_KEY=random_secret_key(),
+        ALLOWED_HOSTS=allowed_hosts,
+        **extra,
+    )
+    assert result.returncode != 0 and message in result.stderr
+
+
+def test_a_site_url_set_is_taken_without_its_trailing_slash(tmp_path):
+    result = manage(
+        "shell",
+        "-c",
+        SHOW_SETTINGS,
+        tmp_path=tmp_path,
+        DJANGO_ENV="production",
+        SECRET_KEY=random_secret_key(),
+        ALLOWED_HOSTS=".example.com",
+        SITE_URL="https://reports.example.com/",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["SITE_URL"] == "https://reports.example.com"
+
+
 def test_an_hourly_report_limit_below_one_is_refused(tmp_path):
     result = manage("check", tmp_path=tmp_path, REPORTS_PER_HOUR_LIMIT="0")
     assert result.returncode != 0 and "REPORTS_PER_HOUR_LIMIT must be at least 1" in result.stderr
@@ -94,6 +131,7 @@ def test_production_and_development_defaults(tmp_path):
     assert values["ALLOWED_HOSTS"] == ["example.com", "www.example.com"]
     assert values["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert values["REPORTS_PER_HOUR_LIMIT"] == 7
+    assert values["SITE_URL"] == "https://example.com"  # mail's links: the first host, over HTTPS
 
     development = manage("shell", "-c", SHOW_SETTINGS, tmp_path=tmp_path)
     assert development.returncode == 0, development.stderr
@@ -101,6 +139,7 @@ def test_production_and_development_defaults(tmp_path):
     assert values["DEBUG"] is True and values["SECURE_SSL_REDIRECT"] is False
     assert "localhost" in values["ALLOWED_HOSTS"]
     assert values["REPORTS_PER_HOUR_LIMIT"] == 20
+    assert values["SITE_URL"] == "http://127.0.0.1:8000"
 
 
 def test_an_empty_variable_counts_as_unset(tmp_path):

@@ -1,0 +1,118 @@
+"""The links in our mail are absolute (SITE_URL), because mail has no request to take the host from,
+and each one opens the page it promises: a suspended user's appeal link works without signing in,
+a reporter's links open their report, where a dismissal is appealed and questions are answered."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+
+from moderation import services
+from moderation.actions import ActionKind
+from moderation.enforcement import ActionRequest, decision_apply
+from reports import notify
+from reports.models import Report, ReportChannel, ReportStatus
+from reports.services import report_file
+from tests.factories import PASSWORD, ReportFactory, TargetFactory
+
+pytestmark = pytest.mark.django_db
+
+SITE = "https://reports.example.com"
+
+
+@pytest.fixture(autouse=True)
+def _site_url(settings):
+    settings.SITE_URL = SITE
+
+
+def links(message) -> list[str]:
+    return re.findall(r"https?://\S+", message.body)
+
+
+def path_of(link: str) -> str:
+    assert link.startswith(SITE + "/"), link
+    return link.removeprefix(SITE).split("#", 1)[0]
+
+
+def test_the_statement_of_reasons_links_to_an_appeal_page_that_opens_without_signing_in(
+    client, moderator, user, django_capture_on_commit_callbacks
+):
+    report = ReportFactory(reporter=user)
+    owner = report.target.owner
+    with django_capture_on_commit_callbacks(execute=True):
+        decision_apply(
+            actor=moderator,
+            report_id=report.pk,
+            actions=[ActionRequest(kind=ActionKind.WARNING)],
+            ground_type="terms",
+            ground="Terms of service §4.2 (harassment)",
+            facts="Repeated insults in the lobby.",
+            ladder_override_reason="Chosen for the test.",
+        )
+    [statement] = [m for m in mail.outbox if m.to == [owner.email]]
+    [appeal_link] = links(statement)
+    page = client.get(path_of(appeal_link))  # nobody signed in: a suspended account cannot
+    assert page.status_code == 200 and "appeal" in page.content.decode().lower()
+
+
+def test_a_dismissal_tells_the_reporter_how_to_appeal_on_their_report_page(
+    client, moderator, user, settings, django_capture_on_commit_callbacks
+):
+    settings.APPEAL_WINDOW_DAYS = 90
+    report = ReportFactory(reporter=user)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.report_review(actor=moderator, report_id=report.pk, status=ReportStatus.DISMISSED)
+    [outcome] = mail.outbox
+    assert "no violation was found" in outcome.body and "within 90 days" in outcome.body
+    [report_link] = links(outcome)
+    assert report_link.endswith("#appeal")
+    client.login(username=user.username, password=PASSWORD)
+    page = client.get(path_of(report_link)).content.decode()
+    assert 'id="appeal"' in page and "within 90 days of the decision" in page
+
+
+def test_an_acted_on_report_has_its_link_but_no_appeal_text(moderator, user, django_capture_on_commit_callbacks):
+    report = ReportFactory(reporter=user)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.report_review(actor=moderator, report_id=report.pk, status=ReportStatus.RESOLVED)
+    [outcome] = mail.outbox
+    assert "action was taken" in outcome.body and "appeal" not in outcome.body.lower()
+    assert [path_of(link) for link in links(outcome)] == [f"/report/{report.pk}/"]
+
+
+def test_the_confirmation_links_to_the_report_for_an_account_and_to_nothing_for_the_complaint_form(
+    user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        report = report_file(actor=user, target=TargetFactory(), category="harassment", reason="Insults again.")
+    [confirmation] = mail.outbox
+    assert [path_of(link) for link in links(confirmation)] == [f"/report/{report.pk}/"]
+
+    mail.outbox.clear()
+    complaint = ReportFactory(reporter=None, reporter_email="someone@example.org", channel=ReportChannel.THIRD_PARTY)
+    assert notify.report_received(report=complaint)
+    [message] = mail.outbox
+    assert links(message) == []  # no account, so no page to follow
+
+
+def test_a_question_links_to_where_it_is_answered(client, moderator, user, django_capture_on_commit_callbacks):
+    report = ReportFactory(reporter=user)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.report_request_info(actor=moderator, report_id=report.pk, question="Which room was it?")
+    [question] = mail.outbox
+    [link] = links(question)
+    assert link.endswith("#questions")
+    client.login(username=user.username, password=PASSWORD)
+    page = client.get(path_of(link)).content.decode()
+    assert "Which room was it?" in page and 'id="questions"' in page
+
+
+def test_the_complaint_forms_outcome_has_no_link(moderator, django_capture_on_commit_callbacks):
+    complaint = ReportFactory(reporter=None, reporter_email="someone@example.org", channel=ReportChannel.THIRD_PARTY)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.report_review(actor=moderator, report_id=complaint.pk, status=ReportStatus.DISMISSED)
+    [outcome] = mail.outbox
+    assert outcome.to == ["someone@example.org"] and links(outcome) == []
+    assert Report.objects.get(pk=complaint.pk).status == ReportStatus.DISMISSED
