@@ -6,14 +6,16 @@ import uuid
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from moderation.actions import ACTION_RULES
 from moderation.enforcement import misuse_count, sanctions_in_force, strikes
 from moderation.models import Appeal, AppealStatus, Notice, Sanction
 from moderation.roles import role_of
+from moderation.selectors import HistoryEntry, history_entries
 from reports.models import AccountStanding, Report, ReportStatus
 
 
@@ -88,9 +90,37 @@ def appealed_sanction_ids(*, user: AbstractBaseUser) -> set[uuid.UUID]:
     return set(Appeal.objects.filter(appellant=user, sanction__isnull=False).values_list("sanction_id", flat=True))
 
 
-def account_overview(*, user_id: int) -> dict:
-    """Everything a moderator needs about one account, in a fixed number of queries."""
+ACCOUNT_HISTORY_LIMIT = 50
+
+
+def account_history(*, account: AbstractBaseUser) -> tuple[list[HistoryEntry], bool]:
+    """The newest audit events about an account: its own (marks, misuse, role), its sanctions, its
+    appeals and the notices sent to it, and whether there are more. Sanctions are logged under their
+    own ids, so those are collected first (one UNION), and the events found by the object index."""
+
+    def ids(queryset: QuerySet, object_type: str) -> QuerySet:
+        return queryset.order_by().annotate(object_type=Value(object_type)).values_list("object_type", "pk")
+
+    objects = ids(Sanction.objects.filter(account=account), "sanction").union(
+        ids(Appeal.objects.filter(appellant=account), "appeal"),
+        ids(Notice.objects.filter(recipient=account), "notice"),
+        all=True,
+    )
+    about = Q(object_type="user", object_id=str(account.pk))
+    ids_by_type: dict[str, list[str]] = {}
+    for object_type, pk in objects:
+        ids_by_type.setdefault(object_type, []).append(str(pk))
+    for object_type, ids in ids_by_type.items():
+        about |= Q(object_type=object_type, object_id__in=ids)
+    events = list(AuditEvent.objects.filter(about).order_by("-id")[: ACCOUNT_HISTORY_LIMIT + 1])
+    return history_entries(events[:ACCOUNT_HISTORY_LIMIT]), len(events) > ACCOUNT_HISTORY_LIMIT
+
+
+def account_overview(*, user_id: int, with_history: bool = False) -> dict:
+    """Everything a moderator needs about one account, in a fixed number of queries; with_history
+    (for those who may read the audit log) adds the account's history."""
     account = _get_or_404(get_user_model().objects.all(), user_id)
+    history, history_truncated = account_history(account=account) if with_history else ([], False)
     filed = Report.objects.filter(reporter=account).aggregate(
         total=Count("id"),
         acted=Count("id", filter=Q(status=ReportStatus.RESOLVED)),
@@ -110,4 +140,6 @@ def account_overview(*, user_id: int) -> dict:
         "sanctions": list(Sanction.objects.filter(account=account).select_related("decided_by", "target")[:25]),
         "strikes": strikes(account=account).count(),
         "in_force": my_restrictions(user=account),
+        "history": history,
+        "history_truncated": history_truncated,
     }

@@ -301,7 +301,7 @@ def account_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         request,
         "moderation/account_detail.html",
         {
-            **selectors.account_overview(user_id=user_id),
+            **selectors.account_overview(user_id=user_id, with_history=request.user.has_perm("audit.view_auditevent")),
             "reason_form": ReasonForm(),
         },
     )

@@ -396,10 +396,18 @@ class HistoryEntry:
 
 _RELATED_FIELD_LABELS = {
     "kind": "Action",
+    "status": "Status",
     "state": "Content",
     "ends_at": "Until",
     "ground": "Ground",
+    # An account's own events (account.flag_changed, staff.created)
+    "trusted_flagger": "Trusted flagger",
+    "legal_hold": "Legal hold",
+    "misuse_warned_at": "Warned for misuse",
+    "reports_paused_until": "Reports paused until",
+    "role": "Role",
 }
+_DATE_KEYS = {"due_at", "ends_at", "misuse_warned_at", "reports_paused_until"}
 _FIELD_LABELS = {
     "status": "Status",
     "assignee": "Assignee",
@@ -430,7 +438,7 @@ def _show(key: str, value: Any, usernames: dict[int, str]) -> str:
         return usernames.get(value, f"#{value}") if isinstance(value, int) else str(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if key in ("due_at", "ends_at"):
+    if key in _DATE_KEYS:
         try:
             return timezone.localtime(datetime.fromisoformat(str(value))).strftime("%d %b %Y, %H:%M")
         except ValueError:
@@ -455,6 +463,8 @@ def history_entries(events: list[AuditEvent]) -> list[HistoryEntry]:
         entry = HistoryEntry(event=event, label=EVENT_TYPES.get(event.event_type, event.event_type))
         before, after = event.before or {}, event.after or {}
         labels = _FIELD_LABELS if event.object_type == "report" else _RELATED_FIELD_LABELS
+        if event.object_type == "notice":  # a notice's kind is what it says, not an action taken
+            labels = {**labels, "kind": "Notice"}
         for key, label in labels.items():
             changed = before.get(key) != after.get(key) if before else after.get(key) not in (None, False, "")
             if key in after and changed:

@@ -79,3 +79,60 @@ def test_the_account_page_shows_restrictions_with_their_end(client, moderator):
     page = client.get(reverse("reports:account")).content.decode()
     assert "Timeout (temporary restriction)" in page and ends.strftime("%Y") in page
     assert "Notices about your account (1)" in page
+
+
+def _account_history_world(moderator, compliance, *, sanctions: int):
+    """An account with `sanctions` warnings (each with its notice), an appeal and a legal hold."""
+    from moderation import enforcement
+    from tests.test_enforcement import decide
+
+    owner = ReportFactory().target.owner
+    for _ in range(sanctions):
+        decide(moderator, ReportFactory(target__owner=owner), "warning")
+    first = Sanction.objects.filter(account=owner).earliest("decided_at")
+    enforcement.appeal_file(actor=owner, sanction_id=first.pk, text="It was a joke between friends.")
+    enforcement.legal_hold_set(actor=compliance, account=owner, hold=True, reason="The police asked us to keep it.")
+    return owner, first
+
+
+def test_the_account_page_shows_compliance_the_accounts_history_across_its_sanctions_and_appeals(
+    client, moderator, compliance
+):
+    owner, first = _account_history_world(moderator, compliance, sanctions=2)
+    ReportFactory()  # another account's events stay out
+    decide_other = ReportFactory()
+    from tests.test_enforcement import decide
+
+    decide(moderator, decide_other, "warning")
+    url = reverse("enforcement:account", args=[owner.pk])
+
+    client.force_login(compliance)
+    page = client.get(url).content.decode()
+    history = page[page.index('id="history"') :]
+    # Newest first: the hold, the appeal, then the two warnings with their notices.
+    assert history.index("legal hold") < history.index("An appeal was filed")
+    assert history.index("An appeal was filed") < history.index("An enforcement action was taken")
+    assert history.count("An enforcement action was taken") == 2 and history.count("A notice was sent") == 2
+    assert 'Legal hold: <span class="before">no</span> → <strong>yes</strong>' in history
+    assert "The police asked us to keep it." in history
+    assert 'Notice: <span class="before">—</span> → <strong>statement of reasons</strong>' in history
+    assert reverse("enforcement:sanction", args=[first.pk]) in history
+    appeal = Appeal.objects.get()
+    assert reverse("enforcement:appeal", args=[appeal.pk]) in history
+
+    # Moderators work the account page too, but the audit trail is for compliance and admins.
+    client.force_login(moderator)
+    assert 'id="history"' not in client.get(url).content.decode()
+
+
+def test_the_account_history_costs_the_same_queries_for_one_sanction_or_eight(
+    client, moderator, compliance, django_assert_max_num_queries
+):
+    few, _ = _account_history_world(moderator, compliance, sanctions=1)
+    many, _ = _account_history_world(moderator, compliance, sanctions=8)
+    client.force_login(compliance)
+    with django_assert_max_num_queries(25) as few_queries:
+        client.get(reverse("enforcement:account", args=[few.pk]))
+    with django_assert_max_num_queries(len(few_queries)):
+        page = client.get(reverse("enforcement:account", args=[many.pk])).content.decode()
+    assert page.count("An enforcement action was taken") == 8
