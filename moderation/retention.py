@@ -1,5 +1,6 @@
-"""Retention: evidence of closed cases is deleted after the retention period, unless a legal hold
-or an open appeal keeps it. Identifiers, hashes and the audit trail stay."""
+"""Retention: evidence of closed cases is deleted after the retention period, unless a legal hold,
+a referral to the authorities or an open appeal keeps it. Identifiers, hashes and the audit trail
+stay."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from audit import services as audit
-from moderation.models import Appeal, AppealStatus
+from moderation.actions import ActionKind
+from moderation.models import Appeal, AppealStatus, Sanction, SanctionStatus
 from reports.models import CLOSED_STATUSES, OPEN_STATUSES, AccountStanding, Evidence, Report, Target
 
 
@@ -36,7 +38,17 @@ def purgeable_reports(*, older_than_days: int):
     closed_old = Report.objects.filter(
         status__in=CLOSED_STATUSES, closed_at__lt=cutoff, evidence_purged_at__isnull=True
     )
-    held = Q(legal_hold=True) | Q(reporter__in=_held_accounts()) | Q(target__owner__in=_held_accounts())
+    # A case referred to the authorities (awaiting the second approval or sent) keeps its evidence
+    # for them without anyone having to set a hold by hand; a referral reversed on appeal does not.
+    referred = Sanction.objects.filter(reports=OuterRef("pk"), kind=ActionKind.REFER_AUTHORITIES).exclude(
+        status=SanctionStatus.REVERSED
+    )
+    held = (
+        Q(legal_hold=True)
+        | Q(reporter__in=_held_accounts())
+        | Q(target__owner__in=_held_accounts())
+        | Q(Exists(referred))
+    )
     return closed_old.exclude(held).exclude(Exists(open_appeal)), closed_old.filter(held).count()
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from moderation import enforcement
-from moderation.models import Notice, NoticeKind
+from moderation.models import Notice, NoticeKind, Sanction, SanctionStatus
 from moderation.services import report_review
 from reports.categories import Category
 from reports.models import AccountStanding, Evidence, Report, Target
@@ -114,6 +114,25 @@ def test_an_open_appeal_keeps_the_evidence(moderator, user):
     Report.objects.filter(pk=report.pk).update(closed_at=timezone.now() - timedelta(days=100))
     call_command("purge_evidence", older_than=90)
     assert Evidence.objects.get(report=report).file
+
+
+def test_a_referral_to_the_authorities_keeps_the_evidence_unless_it_was_reversed(moderator, compliance, capsys):
+    referred = _closed_with_evidence(100)
+    reversed_referral = _closed_with_evidence(100)
+    warned = _closed_with_evidence(100)
+    # Decided as open cases (a referral awaits a second compliance officer), then aged past retention.
+    cases = [referred.pk, reversed_referral.pk, warned.pk]
+    Report.objects.filter(pk__in=cases).update(status="reviewed", closed_at=None)
+    decide(compliance, referred, "refer_authorities", ground_type="law", ground="Criminal code §201a")
+    decide(compliance, reversed_referral, "refer_authorities", ground_type="law", ground="Criminal code §201a")
+    decide(moderator, warned, "warning")
+    Sanction.objects.filter(reports=reversed_referral).update(status=SanctionStatus.REVERSED)
+    Report.objects.filter(pk__in=cases).update(closed_at=timezone.now() - timedelta(days=100))
+    call_command("purge_evidence", older_than=90)
+    assert "Purged evidence of 2 closed report(s)" in capsys.readouterr().out
+    assert Evidence.objects.get(report=referred).file
+    assert not Evidence.objects.get(report=reversed_referral).file
+    assert not Evidence.objects.get(report=warned).file
 
 
 def test_legal_hold_needs_the_right(moderator):

@@ -6,7 +6,7 @@ from moderation.retention import purge_evidence
 class Command(BaseCommand):
     help = (
         "Delete evidence files and snapshots of cases closed more than DAYS ago; keep identifiers, hashes "
-        "and the audit trail; skip anything under a legal hold or an open appeal."
+        "and the audit trail; skip anything under a legal hold, referred to the authorities or under an open appeal."
     )
 
     def add_arguments(self, parser):
@@ -18,5 +18,5 @@ class Command(BaseCommand):
         result = purge_evidence(older_than_days=options["older_than"])
         self.stdout.write(
             f"Purged evidence of {result.reports} closed report(s): {result.evidence_files} evidence file(s), "
-            f"{result.snapshots} snapshot(s). Kept {result.held} report(s) under legal hold."
+            f"{result.snapshots} snapshot(s). Kept {result.held} report(s) under legal hold or referred."
         )
