@@ -459,6 +459,64 @@ def _original_decider_id(appeal: Appeal) -> int | None:
     return appeal.report.reviewed_by_id
 
 
+def _clean_appeal_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "Explain why the decision should change."})
+    if len(text) > FACTS_MAX:
+        raise ValidationError({"text": f"Keep the appeal to {FACTS_MAX:,} characters or fewer."})
+    return text
+
+
+def dismissal_decided_at(report: Report) -> datetime:
+    """When a report was dismissed: its appeal window runs from here."""
+    return report.closed_at or report.reviewed_at or report.created_at
+
+
+def _appealable_dismissal(report: Report) -> datetime:
+    if report.status != ReportStatus.DISMISSED:
+        raise ValidationError({"text": "Only a dismissed report can be appealed."})
+    return dismissal_decided_at(report)
+
+
+def _appeal_create(
+    *, audit_actor, subject: dict, decided_at: datetime, text: str, attachment: UploadedFile | None, **appellant
+) -> Appeal:
+    """Inside the caller's transaction: the window, once per decision, the row, its file and its event."""
+    if not appeal_window_open(decided_at=decided_at):
+        days = settings.APPEAL_WINDOW_DAYS
+        raise ValidationError({"text": f"Appeals are open for {days} days after the decision; this one has closed."})
+    already = ValidationError({"text": "You have already appealed this decision."})
+    if Appeal.objects.filter(**appellant, **subject).exists():
+        raise already
+    clean = clean_upload(attachment) if attachment else None
+    try:
+        with transaction.atomic():
+            appeal = Appeal.objects.create(
+                text=text, due_at=timezone.now() + timedelta(days=settings.APPEAL_DEADLINE_DAYS), **appellant, **subject
+            )
+    except IntegrityError as exc:  # two submissions raced; the constraint let one in
+        raise already from exc
+    if clean:
+        appeal.attachment.save(clean.original_name, ContentFile(clean.content), save=False)
+        appeal.attachment_name = clean.original_name
+        appeal.attachment_content_type = clean.content_type
+        appeal.save(update_fields=["attachment", "attachment_name", "attachment_content_type"])
+    audit.record(
+        actor=audit_actor,
+        event_type="appeal.filed",
+        object_type="appeal",
+        object_id=appeal.id,
+        after={
+            "status": appeal.status,
+            "sanction": appeal.sanction_id,
+            "report": appeal.report_id,
+            "due_at": appeal.due_at,
+        },
+    )
+    return appeal
+
+
 def appeal_file(
     *,
     actor: AbstractBaseUser,
@@ -470,12 +528,7 @@ def appeal_file(
     """The affected account appeals a sanction; a reporter appeals the dismissal of their report."""
     if bool(sanction_id) == bool(report_id):
         raise ValidationError("An appeal is about one sanction or one report.")
-    text = text.strip()
-    if not text:
-        raise ValidationError({"text": "Explain why the decision should change."})
-    if len(text) > FACTS_MAX:
-        raise ValidationError({"text": f"Keep the appeal to {FACTS_MAX:,} characters or fewer."})
-    clean = clean_upload(attachment) if attachment else None
+    text = _clean_appeal_text(text)
     with transaction.atomic():
         if sanction_id:
             sanction = Sanction.objects.filter(pk=sanction_id, account=actor).first()
@@ -488,44 +541,31 @@ def appeal_file(
             report = Report.objects.filter(pk=report_id, reporter=actor).first()
             if report is None:
                 raise Report.DoesNotExist("no such report for this account")
-            if report.status != ReportStatus.DISMISSED:
-                raise ValidationError({"text": "Only a dismissed report can be appealed."})
-            decided_at, subject = report.closed_at or report.reviewed_at or report.created_at, {"report": report}
-        if not appeal_window_open(decided_at=decided_at):
-            raise ValidationError(
-                {
-                    "text": f"Appeals are open for {settings.APPEAL_WINDOW_DAYS} days after the "
-                    "decision; this one has closed."
-                }
-            )
-        if Appeal.objects.filter(appellant=actor, **subject).exists():
-            raise ValidationError({"text": "You have already appealed this decision."})
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                appeal = Appeal.objects.create(
-                    appellant=actor, text=text, due_at=now + timedelta(days=settings.APPEAL_DEADLINE_DAYS), **subject
-                )
-        except IntegrityError as exc:
-            raise ValidationError({"text": "You have already appealed this decision."}) from exc
-        if clean:
-            appeal.attachment.save(clean.original_name, ContentFile(clean.content), save=False)
-            appeal.attachment_name = clean.original_name
-            appeal.attachment_content_type = clean.content_type
-            appeal.save(update_fields=["attachment", "attachment_name", "attachment_content_type"])
-        audit.record(
-            actor=actor,
-            event_type="appeal.filed",
-            object_type="appeal",
-            object_id=appeal.id,
-            after={
-                "status": appeal.status,
-                "sanction": appeal.sanction_id,
-                "report": appeal.report_id,
-                "due_at": appeal.due_at,
-            },
+            decided_at, subject = _appealable_dismissal(report), {"report": report}
+        return _appeal_create(
+            audit_actor=actor, subject=subject, decided_at=decided_at, text=text, attachment=attachment, appellant=actor
         )
-    return appeal
+
+
+def complaint_appeal_file(
+    *, report_id: uuid.UUID | str, email: str, text: str, attachment: UploadedFile | None = None
+) -> Appeal:
+    """Someone who sent a complaint without an account appeals its dismissal, from the signed link in
+    the outcome mail (which proves the address). They are answered by mail at that address."""
+    text = _clean_appeal_text(text)
+    with transaction.atomic():
+        report = Report.objects.filter(pk=report_id, reporter__isnull=True, reporter_email__iexact=email).first()
+        if report is None or not email:
+            raise Report.DoesNotExist("no such complaint from this address")
+        return _appeal_create(
+            audit_actor=audit.PUBLIC_FORM,
+            subject={"report": report},
+            decided_at=_appealable_dismissal(report),
+            text=text,
+            attachment=attachment,
+            appellant=None,
+            appellant_email=report.reporter_email,
+        )
 
 
 def appeal_decide(*, actor: AbstractBaseUser, appeal_id: uuid.UUID | str, outcome: str, reason: str) -> Appeal:

@@ -18,5 +18,6 @@ urlpatterns = [
     path("account/notices/", views.my_notices, name="notices"),
     path("account/notices/<uuid:notice_id>/", views.my_notice, name="notice"),
     path("appeal/<str:token>/", views.appeal_link, name="appeal_link"),
+    path("appeal/complaint/<str:token>/", views.complaint_appeal, name="complaint_appeal"),
     path("report/<uuid:report_id>/appeal/", views.report_appeal, name="report_appeal"),
 ]

@@ -27,12 +27,12 @@ from moderation.enforcement_forms import (
     ReasonForm,
     ReferralApprovalForm,
 )
-from moderation.models import Sanction
-from moderation.notices import read_appeal_token
+from moderation.models import Appeal, Sanction
+from moderation.notices import read_appeal_token, read_complaint_appeal_token
 from moderation.services import TransitionRefused
 from reports.categories import rule_for as category_rule
 from reports.forms import add_service_errors
-from reports.models import Report
+from reports.models import Report, ReportStatus
 from reports.selectors import my_report
 
 
@@ -268,6 +268,48 @@ def appeal_link(request: HttpRequest, token: str) -> HttpResponse:
         sanction=sanction,
         template="moderation/notice_detail.html",
         context={"notice": notice, "via_link": True},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def complaint_appeal(request: HttpRequest, token: str) -> HttpResponse:
+    """For someone who sent a complaint without an account: the signed link from the outcome mail
+    of a dismissal, to appeal it and, later, to read how the appeal went."""
+    try:
+        claims = read_complaint_appeal_token(token)
+    except signing.BadSignature:
+        raise Http404("This appeal link is not valid or has expired.") from None
+    report = Report.objects.filter(
+        pk=claims["report"], reporter__isnull=True, reporter_email__iexact=claims["email"]
+    ).first()
+    if report is None:
+        raise Http404("No such complaint")
+    appeal = Appeal.objects.filter(report=report, appellant__isnull=True).first()
+    form = AppealForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and appeal is None and form.is_valid():
+        try:
+            appeal = enforcement.complaint_appeal_file(
+                report_id=report.pk,
+                email=claims["email"],
+                text=form.cleaned_data["text"],
+                attachment=form.cleaned_data["attachment"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Appeal sent. Someone who did not take the decision will review it.")
+            form = None
+    return render(
+        request,
+        "moderation/complaint_appeal.html",
+        {
+            "report": report,
+            "appeal": appeal,
+            "form": form,
+            "dismissed": report.status == ReportStatus.DISMISSED,
+            "window_open": enforcement.appeal_window_open(decided_at=enforcement.dismissal_decided_at(report)),
+        },
+        status=400 if request.method == "POST" and form is not None and form.errors else 200,
     )
 
 

@@ -153,7 +153,12 @@ class Appeal(models.Model):
     """An internal complaint against a decision (DSA Art. 20): a sanction, or a dismissed report."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    appellant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appeals")
+    # Null for someone who sent a complaint without an account (DSA Art. 20(1) covers notice senders):
+    # they appeal from the signed link in the outcome mail and are answered at appellant_email.
+    appellant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
+    )
+    appellant_email = models.EmailField(blank=True)
     sanction = models.ForeignKey(Sanction, null=True, blank=True, on_delete=models.PROTECT, related_name="appeals")
     report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.PROTECT, related_name="appeals")
     text = models.TextField()
@@ -174,6 +179,13 @@ class Appeal(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["appellant", "sanction"], name="appeal_once_per_sanction"),
             models.UniqueConstraint(fields=["appellant", "report"], name="appeal_once_per_report"),
+            models.UniqueConstraint(
+                fields=["report"], condition=Q(appellant__isnull=True), name="appeal_once_per_complaint"
+            ),
+            models.CheckConstraint(
+                condition=Q(appellant__isnull=False) | (Q(report__isnull=False) & ~Q(appellant_email="")),
+                name="appeal_has_appellant",
+            ),
             models.CheckConstraint(
                 condition=Q(sanction__isnull=False) | Q(report__isnull=False), name="appeal_has_subject"
             ),
@@ -186,6 +198,10 @@ class Appeal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == AppealStatus.PENDING
+
+    @property
+    def appellant_label(self) -> str:
+        return f"@{self.appellant.get_username()}" if self.appellant else "a complainant without an account"
 
 
 class OutboxEvent(models.Model):

@@ -23,6 +23,7 @@ from moderation.models import Appeal, Notice, NoticeKind, Sanction
 
 logger = logging.getLogger(__name__)
 APPEAL_LINK_SALT = "moderation.appeal-link"
+COMPLAINT_APPEAL_SALT = "moderation.complaint-appeal-link"
 
 
 def appeal_token(*, sanction: Sanction) -> str:
@@ -34,10 +35,28 @@ def read_appeal_token(token: str) -> dict:
     return signing.loads(token, salt=APPEAL_LINK_SALT, max_age=settings.APPEAL_WINDOW_DAYS * 86400)
 
 
-def _create(*, actor, kind: str, recipient, subject: str, template: str, context: dict, **links) -> Notice:
+def complaint_appeal_token(*, report) -> str:
+    """A signed link, in the outcome mail of a complaint sent without an account, to appeal its
+    dismissal: holding it proves the address the complaint came from."""
+    return signing.dumps({"report": str(report.id), "email": report.reporter_email}, salt=COMPLAINT_APPEAL_SALT)
+
+
+def read_complaint_appeal_token(token: str) -> dict:
+    return signing.loads(token, salt=COMPLAINT_APPEAL_SALT, max_age=settings.APPEAL_WINDOW_DAYS * 86400)
+
+
+def _create(
+    *, actor, kind: str, recipient, subject: str, template: str, context: dict, email: str = "", **links
+) -> Notice:
+    """email: for a recipient without an account (a complainant); an account's own address otherwise."""
     body = render_to_string(template, context)
     notice = Notice.objects.create(
-        kind=kind, recipient=recipient, email=recipient.email if recipient else "", subject=subject, body=body, **links
+        kind=kind,
+        recipient=recipient,
+        email=recipient.email if recipient else email,
+        subject=subject,
+        body=body,
+        **links,
     )
     audit.record(
         actor=actor,
@@ -100,6 +119,7 @@ def appeal_decision(*, actor, appeal: Appeal) -> Notice:
         actor=actor,
         kind=NoticeKind.APPEAL_DECISION,
         recipient=appeal.appellant,
+        email=appeal.appellant_email,
         subject=f"Decision on your appeal: {appeal.get_status_display().lower()}",
         template="moderation/notices/appeal_decision.txt",
         context={"appeal": appeal},

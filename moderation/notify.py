@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from config.links import absolute_url
 from moderation.models import Notice
-from moderation.notices import email_notice
+from moderation.notices import complaint_appeal_token, email_notice
 from moderation.webhooks import backoff
 from reports.models import InfoRequest, Report, ReportStatus, UnsentMail
 from reports.notify import FIRST_RETRY_AFTER, send_or_keep, send_safely
@@ -38,8 +38,11 @@ def report_outcome(*, report_id: uuid.UUID) -> bool:
             "report": report,
             "acted": acted,
             # People who filed with an account follow the report, and appeal a dismissal, on its
-            # page; the complaint form's senders have no page to go to.
+            # page; someone who used the complaint form appeals from a signed link to this address.
             "report_url": absolute_url("reports:detail", report.pk) if report.reporter else "",
+            "complaint_appeal_url": absolute_url("enforcement:complaint_appeal", complaint_appeal_token(report=report))
+            if not (acted or report.reporter) and report.reporter_email
+            else "",
             "appeal_days": settings.APPEAL_WINDOW_DAYS,
         },
         recipient=recipient,

@@ -33,7 +33,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from moderation.notices import appeal_token
+from moderation.notices import appeal_token, complaint_appeal_token
 from reports.models import AccountStanding, ReportStatus
 from reports.services import api_token_create
 from tests.conftest import png_bytes
@@ -150,6 +150,8 @@ EXPECTED: dict[str, Row] = {
         page(user=200, other=404, moderator=404, compliance=404, admin=404),
     ),
     "appeal/<str:token>/": Row(lambda w: f"/appeal/{w.appeal_token}/", everyone(200)),
+    # The link in a dismissed complaint's outcome mail: the token is the credential, signed in or not.
+    "appeal/complaint/<str:token>/": Row(lambda w: f"/appeal/complaint/{w.complaint_appeal_token}/", everyone(200)),
     # --- the reporter's side
     "report/new/": Row(
         lambda w: f"/report/new/?target={w.target.public_id}", page(user=200, moderator=200, compliance=200, admin=200)
@@ -387,6 +389,7 @@ class World:
     notice: Any
     appeal: Any
     appeal_token: str
+    complaint_appeal_token: str
     api_token: Any
     report_content_type: int
     admin_objects: dict[str, Any]
@@ -434,6 +437,9 @@ def world(user, other_user, moderator, compliance, admin_user) -> World:
         notice=notice,
         appeal=appeal,
         appeal_token=appeal_token(sanction=sanction),
+        complaint_appeal_token=complaint_appeal_token(
+            report=ReportFactory(reporter=None, reporter_email="c@example.org", status=ReportStatus.DISMISSED, **closed)
+        ),
         api_token=token,
         report_content_type=ContentType.objects.get_for_model(report).pk,
         admin_objects={
@@ -460,6 +466,7 @@ def ghost_of(world: World) -> SimpleNamespace:
         owner=SimpleNamespace(pk=2_000_000_000),
         api_token=SimpleNamespace(pk=2_000_000_000),
         appeal_token="not-a-signed-token",
+        complaint_appeal_token="not-a-signed-token",
         report_content_type=world.report_content_type,
         **{name: missing() for name in ("target", "report", "report_closed", "report_dismissed", "evidence")},
         **{name: missing() for name in ("sanction", "notice", "appeal")},
