@@ -19,7 +19,7 @@ from moderation.notices import appeal_token
 from moderation.services import report_review
 from reports.models import ReportStatus, TargetState
 from tests.conftest import png_bytes
-from tests.factories import PASSWORD, ReportFactory, UserFactory
+from tests.factories import PASSWORD, AppealFactory, ReportFactory, UserFactory
 from tests.test_enforcement import decide
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +161,52 @@ def test_appeal_pages_permissions(client, suspended, moderator, compliance):
     assert response.status_code == 302
     appeal.refresh_from_db()
     assert appeal.status == AppealStatus.REVERSED and appeal.decided_by == compliance
+
+
+# --- the appeals queue --------------------------------------------------------------------------------
+
+
+def _queue(client, **params) -> str:
+    return client.get(reverse("enforcement:appeals"), params).content.decode()
+
+
+def test_the_appeals_queue_filters_by_status_subject_and_overdue(client, compliance):
+    now = timezone.now()
+    on_time = AppealFactory(due_at=now + timedelta(days=3))
+    late = AppealFactory(due_at=now - timedelta(hours=2))
+    decided = AppealFactory(status=AppealStatus.UPHELD, decided_by=compliance, decided_at=now)
+    dismissed = ReportFactory(status=ReportStatus.DISMISSED, closed_at=now)
+    on_report = AppealFactory(appellant=dismissed.reporter, sanction=None, report=dismissed)
+    shown = {
+        "on_time": reverse("enforcement:appeal", args=[on_time.pk]),
+        "late": reverse("enforcement:appeal", args=[late.pk]),
+        "decided": reverse("enforcement:appeal", args=[decided.pk]),
+        "on_report": reverse("enforcement:appeal", args=[on_report.pk]),
+    }
+
+    def listed(page: str) -> set[str]:
+        return {name for name, url in shown.items() if url in page}
+
+    client.force_login(compliance)
+    default = _queue(client)  # pending ones by default, with the counts and the overdue one marked
+    assert listed(default) == {"on_time", "late", "on_report"}
+    assert "3 pending" in default and "1 overdue" in default
+    link_at = default.index(shown["late"])
+    late_row = default[default.rindex("<tr>", 0, link_at) : default.index("</tr>", link_at)]
+    assert 'class="deadline-overdue"' in late_row and 'class="badge badge-appeal-pending"' in late_row
+    assert listed(_queue(client, status="upheld")) == {"decided"}
+    assert listed(_queue(client, status="", subject="report")) == {"on_report"}
+    assert listed(_queue(client, status="", subject="sanction")) == {"on_time", "late", "decided"}
+    assert listed(_queue(client, overdue="on")) == {"late"}
+    assert f"Dismissed report {dismissed.short_id}" in default
+
+
+def test_the_appeals_queue_costs_the_same_queries_for_3_or_30(client, compliance, django_assert_max_num_queries):
+    AppealFactory.create_batch(3)
+    client.force_login(compliance)
+    with django_assert_max_num_queries(20) as few:
+        client.get(reverse("enforcement:appeals"))
+    AppealFactory.create_batch(27)
+    with django_assert_max_num_queries(len(few)):
+        page = client.get(reverse("enforcement:appeals")).content.decode()
+    assert page.count('class="badge badge-appeal-pending"') == 25  # one page
