@@ -133,7 +133,8 @@ class AdminReportReviewView(APIView):
         description=(
             "Moves the report along the same table as the web page: pending -> reviewed, resolved or "
             "dismissed; reviewed -> resolved or dismissed. A move the table refuses is a 409. Records "
-            "the reviewer and reviewed_at and writes a report.reviewed audit event."
+            "the reviewer and reviewed_at and writes a report.reviewed audit event. With expected_status, "
+            "a report that moved since you read it is a 409 too, never a silent overwrite."
         ),
         parameters=[REPORT_ID],
         request=ReviewSerializer,
@@ -157,6 +158,7 @@ class AdminReportReviewView(APIView):
                 report_id=report.id,
                 status=data.validated_data["status"],
                 admin_notes=data.validated_data["admin_notes"],
+                expected_status=data.validated_data.get("expected_status"),
             )
         except services.TransitionRefused as refused:
             raise Conflict(str(refused)) from None

@@ -97,6 +97,8 @@ class BulkForm(forms.Form):
     )
     # The queue's query string: where to go back to, and which group a grouped row stands for.
     query = forms.CharField(required=False, max_length=QUERY_MAX, widget=forms.HiddenInput)
+    # When the queue page was read: reports changed since are skipped, not overwritten.
+    seen_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, staff: list[AbstractBaseUser], **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -134,6 +134,14 @@ class ReviewSerializer(serializers.Serializer):
         trim_whitespace=False,
         help_text=f"Notes for the record, up to {ADMIN_NOTES_MAX:,} characters.",
     )
+    expected_status = StrictChoiceField(
+        choices=ReportStatus.choices,
+        required=False,
+        help_text=(
+            "Optional: the status you saw. If the report has moved since (another moderator reviewed it), "
+            "the review is refused with a 409 instead of overwriting their decision."
+        ),
+    )
 
 
 class RestrictionSerializer(serializers.ModelSerializer):

@@ -356,9 +356,12 @@ def reports_bulk(
     note: str = "",
     assignee: AbstractBaseUser | None = None,
     correlation_id: uuid.UUID | None = None,
+    seen_at: datetime | None = None,
 ) -> BulkResult:
     """Apply one action to many reports. Each report gets its own audit event, all sharing one
-    correlation id; a report that cannot take the move (someone closed it) is skipped and said so."""
+    correlation id; a report that cannot take the move (someone closed it) is skipped and said so,
+    and so is one changed since `seen_at` (when the moderator's queue page was read): the bulk bar
+    must not stack a decision on a colleague's newer one."""
     _require(actor, "reports.review_report")
     if action not in BULK_ACTIONS:
         raise ValidationError({"action": "Choose an action."})
@@ -369,18 +372,15 @@ def reports_bulk(
     result = BulkResult(correlation_id=correlation_id or uuid.uuid4())
     for report_id in report_ids:
         try:
-            if action in ("assign_me", "assign", "unassign"):
-                who = actor if action == "assign_me" else (assignee if action == "assign" else None)
-                report_assign(actor=actor, report_id=report_id, assignee=who, correlation_id=result.correlation_id)
-                if note.strip():
-                    report_add_note(actor=actor, report_id=report_id, body=note, correlation_id=result.correlation_id)
-            else:
-                report_review(
+            with transaction.atomic():
+                _bulk_one(
                     actor=actor,
                     report_id=report_id,
-                    status=action,
-                    admin_notes=note,
+                    action=action,
+                    note=note,
+                    assignee=assignee,
                     correlation_id=result.correlation_id,
+                    seen_at=seen_at,
                 )
         except TransitionRefused as refused:
             result.skipped[refused.report.pk] = str(refused)
@@ -390,6 +390,34 @@ def reports_bulk(
         else:
             result.done.append(uuid.UUID(str(report_id)))
     return result
+
+
+def _bulk_one(
+    *,
+    actor: AbstractBaseUser,
+    report_id: uuid.UUID | str,
+    action: str,
+    note: str,
+    assignee: AbstractBaseUser | None,
+    correlation_id: uuid.UUID,
+    seen_at: datetime | None,
+) -> None:
+    """One report of a bulk action, inside the caller's transaction."""
+    if seen_at is not None:
+        report = _locked(report_id)  # held to the end of the caller's transaction
+        if report.updated_at > seen_at:
+            raise TransitionRefused(
+                f"Report {report.short_id} changed after you loaded the queue (now "
+                f"{report.get_status_display().lower()}); reload to see the latest.",
+                report=report,
+            )
+    if action in ("assign_me", "assign", "unassign"):
+        who = actor if action == "assign_me" else (assignee if action == "assign" else None)
+        report_assign(actor=actor, report_id=report_id, assignee=who, correlation_id=correlation_id)
+        if note.strip():
+            report_add_note(actor=actor, report_id=report_id, body=note, correlation_id=correlation_id)
+    else:
+        report_review(actor=actor, report_id=report_id, status=action, admin_notes=note, correlation_id=correlation_id)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
@@ -73,6 +74,8 @@ def _queue_filterset(request: HttpRequest, data: QueryDict, staff: list, queryse
 @login_required
 @permission_required("reports.view_queue", raise_exception=True)
 def queue(request: HttpRequest) -> HttpResponse:
+    # Taken before the rows are read: a bulk action skips what changed after it (never a silent overwrite).
+    seen_at = timezone.now()
     staff = selectors.staff_members()
     filterset = _queue_filterset(request, request.GET, staff, selectors.queue_reports())
     display = QueueDisplayForm(request.GET)
@@ -118,6 +121,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "group_toggle": _with(query, group=None if grouped else "1", page=None),
         "page_size_links": [(size, _with(query, per_page=str(size), page=None)) for size in PAGE_SIZES],
         "bulk_form": BulkForm(staff=staff, initial={"query": query.urlencode()}),
+        "seen_at": seen_at.isoformat(),
         "staff": staff,
         # Once here rather than once per row in the template.
         "can_review": request.user.has_perm("reports.review_report"),
@@ -172,6 +176,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
             action=form.cleaned_data["action"],
             note=form.cleaned_data["note"],
             assignee=form.chosen_assignee,
+            seen_at=form.cleaned_data["seen_at"],
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -13,6 +13,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from moderation.actions import ActionKind
 from moderation.models import SanctionStatus
+from moderation.services import report_review
 from reports.categories import Category, Severity
 from reports.models import Report, ReportStatus, TargetKind
 from tests.factories import (
@@ -305,6 +306,21 @@ def test_moves_the_transition_table_refuses_are_409(client, mod, start, move):
     report.refresh_from_db()
     assert report.status == start
     assert AuditEvent.objects.count() == events
+
+
+def test_a_review_with_the_status_seen_never_overwrites_a_colleagues_move(client, mod):
+    report = ReportFactory()
+    colleague = UserFactory(username="kai_mod", role="moderator")
+    report_review(actor=colleague, report_id=report.pk, status="reviewed")  # while we were reading it
+    events = AuditEvent.objects.count()
+    response = review(client, report.id, {"status": "dismissed", "expected_status": "pending"}, mod)
+    assert response.status_code == 409 and "kai_mod" in response.json()["detail"]
+    report.refresh_from_db()
+    assert report.status == ReportStatus.REVIEWED and AuditEvent.objects.count() == events
+    # With the status as it is now, the review goes through.
+    assert review(client, report.id, {"status": "dismissed", "expected_status": "reviewed"}, mod).status_code == 200
+    bad = review(client, ReportFactory().id, {"status": "dismissed", "expected_status": "open"}, mod)
+    assert bad.status_code == 400 and bad.json()["errors"]["expected_status"]
 
 
 def test_review_of_an_unknown_report_is_404(client, mod):

@@ -264,6 +264,31 @@ def test_bulk_assign_and_reporting_skips(mod_client, moderator):
     assert "Choose who to assign" in response.content.decode()
 
 
+def test_bulk_skips_a_report_a_colleague_changed_after_the_queue_was_loaded(mod_client, moderator):
+    import re
+
+    from moderation.services import report_review
+
+    changed, unchanged = ReportFactory(), ReportFactory()
+    page = mod_client.get(QUEUE).content.decode()
+    [seen_at] = re.findall(r'name="seen_at" value="([^"]+)"', page)
+    colleague = UserFactory(username="kai_mod", role="moderator")
+    report_review(actor=colleague, report_id=changed.pk, status="resolved")  # while we were choosing
+    response = mod_client.post(
+        reverse("moderation:bulk"),
+        {"ids": [changed.pk, unchanged.pk], "action": "dismissed", "query": "", "seen_at": seen_at},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "Dismissed: 1 report" in text and f"Report {changed.short_id} changed after you loaded the queue" in text
+    assert Report.objects.get(pk=changed.pk).status == "resolved"  # kai's decision stands
+    assert Report.objects.get(pk=unchanged.pk).status == "dismissed"
+    # Reloaded, the page carries a later time, and the colleague's report can be acted on again.
+    page = mod_client.get(QUEUE + "?status=all").content.decode()
+    [seen_again] = re.findall(r'name="seen_at" value="([^"]+)"', page)
+    assert seen_again > seen_at
+
+
 def test_next_report_assigns_the_most_urgent_in_my_view(mod_client, moderator):
     urgent_spam = ReportFactory(category=Category.SPAM, due_at=timezone.now() + timedelta(hours=1))
     urgent_threat = ReportFactory(category=Category.VIOLENCE, due_at=timezone.now() + timedelta(hours=2))
