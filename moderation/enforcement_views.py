@@ -4,6 +4,8 @@ appeals queue and decisions; and for users, their notices, their restrictions an
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -207,6 +209,17 @@ def my_notices(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _appeal_from_form(request: HttpRequest, form: AppealForm, file_appeal: Callable[..., Appeal]) -> Appeal | None:
+    """File the appeal a valid form holds; what the service refuses goes back onto the form."""
+    try:
+        appeal = file_appeal(text=form.cleaned_data["text"], attachment=form.cleaned_data["attachment"])
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
+    messages.success(request, "Appeal sent. Someone who did not take the decision will review it.")
+    return appeal
+
+
 def _appeal_form_response(
     request: HttpRequest, *, account, sanction: Sanction, template: str, context: dict
 ) -> HttpResponse:
@@ -214,19 +227,10 @@ def _appeal_form_response(
     open_window = enforcement.appeal_window_open(decided_at=sanction.decided_at)
     form = AppealForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and not already and form.is_valid():
-        try:
-            appeal = enforcement.appeal_file(
-                actor=account,
-                sanction_id=sanction.pk,
-                text=form.cleaned_data["text"],
-                attachment=form.cleaned_data["attachment"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Appeal sent. Someone who did not take the decision will review it.")
-            already = appeal
-            form = None
+        already = _appeal_from_form(
+            request, form, partial(enforcement.appeal_file, actor=account, sanction_id=sanction.pk)
+        )
+        form = None if already else form
     return render(
         request,
         template,
@@ -287,18 +291,9 @@ def complaint_appeal(request: HttpRequest, token: str) -> HttpResponse:
     appeal = Appeal.objects.filter(report=report, appellant__isnull=True).first()
     form = AppealForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and appeal is None and form.is_valid():
-        try:
-            appeal = enforcement.complaint_appeal_file(
-                report_id=report.pk,
-                email=claims["email"],
-                text=form.cleaned_data["text"],
-                attachment=form.cleaned_data["attachment"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Appeal sent. Someone who did not take the decision will review it.")
-            form = None
+        file_appeal = partial(enforcement.complaint_appeal_file, report_id=report.pk, email=claims["email"])
+        appeal = _appeal_from_form(request, form, file_appeal)
+        form = None if appeal else form
     return render(
         request,
         "moderation/complaint_appeal.html",
