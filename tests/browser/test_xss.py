@@ -105,6 +105,8 @@ def test_payloads_render_as_text_everywhere(browser_page, world):
     assert IMG in visit(page, f"/moderation/appeals/{world['appeal'].pk}/")
     log = visit(page, "/audit/")
     assert SCRIPT in log and FORMULA in log
+    account = visit(page, f"/moderation/accounts/{world['owner'].pk}/")  # with its history, for compliance
+    assert "History" in account and f"Terms §4.2 {IMG}" in account  # the sanction's ground in the history
     visit(page, f"/audit/?actor={q(SCRIPT)}&object_id={q(IMG)}")
     page.context.clear_cookies()
 
