@@ -547,6 +547,13 @@ def appeal_file(
         )
 
 
+def complaint_from(*, report_id: uuid.UUID | str, email: str) -> Report | None:
+    """The complaint sent without an account from this address (the one its signed link names)."""
+    if not email:
+        return None
+    return Report.objects.filter(pk=report_id, reporter__isnull=True, reporter_email__iexact=email).first()
+
+
 def complaint_appeal_file(
     *, report_id: uuid.UUID | str, email: str, text: str, attachment: UploadedFile | None = None
 ) -> Appeal:
@@ -554,8 +561,8 @@ def complaint_appeal_file(
     the outcome mail (which proves the address). They are answered by mail at that address."""
     text = _clean_appeal_text(text)
     with transaction.atomic():
-        report = Report.objects.filter(pk=report_id, reporter__isnull=True, reporter_email__iexact=email).first()
-        if report is None or not email:
+        report = complaint_from(report_id=report_id, email=email)
+        if report is None:
             raise Report.DoesNotExist("no such complaint from this address")
         return _appeal_create(
             audit_actor=audit.PUBLIC_FORM,

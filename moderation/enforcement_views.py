@@ -283,9 +283,7 @@ def complaint_appeal(request: HttpRequest, token: str) -> HttpResponse:
         claims = read_complaint_appeal_token(token)
     except signing.BadSignature:
         raise Http404("This appeal link is not valid or has expired.") from None
-    report = Report.objects.filter(
-        pk=claims["report"], reporter__isnull=True, reporter_email__iexact=claims["email"]
-    ).first()
+    report = enforcement.complaint_from(report_id=claims["report"], email=claims["email"])
     if report is None:
         raise Http404("No such complaint")
     appeal = Appeal.objects.filter(report=report, appellant__isnull=True).first()

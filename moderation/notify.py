@@ -22,7 +22,7 @@ from moderation.models import Notice
 from moderation.notices import complaint_appeal_token, email_notice
 from moderation.webhooks import backoff
 from reports.models import InfoRequest, Report, ReportStatus, UnsentMail
-from reports.notify import FIRST_RETRY_AFTER, send_or_keep, send_safely
+from reports.notify import FIRST_RETRY_AFTER, reporter_page_url, send_or_keep, send_safely
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def report_outcome(*, report_id: uuid.UUID) -> bool:
             "acted": acted,
             # People who filed with an account follow the report, and appeal a dismissal, on its
             # page; someone who used the complaint form appeals from a signed link to this address.
-            "report_url": absolute_url("reports:detail", report.pk) if report.reporter else "",
+            "report_url": reporter_page_url(report),
             "complaint_appeal_url": absolute_url("enforcement:complaint_appeal", complaint_appeal_token(report=report))
             if not (acted or report.reporter) and report.reporter_email
             else "",
@@ -55,7 +55,7 @@ def info_requested(*, info_request_id: int) -> bool:
     return send_safely(
         subject=f"A question about your report {info.report.short_id}",
         template="reports/email/info_requested.txt",
-        context={"info": info, "report": info.report, "report_url": absolute_url("reports:detail", info.report.pk)},
+        context={"info": info, "report": info.report, "report_url": reporter_page_url(info.report)},
         recipient=reporter.email if reporter else "",
     )
 

@@ -54,12 +54,18 @@ def send_safely(*, subject: str, template: str, context: dict, recipient: str) -
     return send_or_keep(subject=subject, body=body, recipients=[recipient])
 
 
+def reporter_page_url(report: Report) -> str:
+    """The reporter's page for the report, for mail; none for the complaint form's senders, who have
+    no account to sign in with."""
+    return absolute_url("reports:detail", report.pk) if report.reporter_id else ""
+
+
 def report_received(*, report: Report) -> bool:
     """The confirmation, from the report as the filing service just committed it (no second read)."""
     recipient = report.reporter.email if report.reporter else report.reporter_email
     return send_safely(
         subject=f"We received your report {report.short_id}",
         template="reports/email/report_received.txt",
-        context={"report": report, "report_url": absolute_url("reports:detail", report.pk) if report.reporter else ""},
+        context={"report": report, "report_url": reporter_page_url(report)},
         recipient=recipient,
     )
