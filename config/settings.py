@@ -96,13 +96,15 @@ INSTALLED_APPS = [
     "reports",
     "moderation",
 ]
-# The filing benchmark's baseline view (benchmarks/, see manage.py bench_filing): installed and
-# routed only on the benchmark server, never in production.
-BENCHMARKS = env_bool("BENCHMARKS", False)
-if BENCHMARKS:
-    if PRODUCTION:
-        raise ImproperlyConfigured("BENCHMARKS=1 is for the benchmark server only, not production")
+if not PRODUCTION:
+    # The benchmark and drill commands (bench_data, bench_queue, bench_filing, reliability_outage)
+    # and the filing benchmark's baseline table: everywhere but production, whose `manage.py help`
+    # lists the ops commands only.
     INSTALLED_APPS.append("benchmarks")
+# The baseline view itself is routed only on the benchmark server that bench_filing starts.
+BENCHMARKS = env_bool("BENCHMARKS", False)
+if BENCHMARKS and PRODUCTION:
+    raise ImproperlyConfigured("BENCHMARKS=1 is for the benchmark server only, not production")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -16,7 +16,7 @@ import pytest
 from django.db import InterfaceError, OperationalError, connection
 from django.test import Client
 
-from moderation.management.commands.reliability_outage import Answer, ThrowawayCluster, _unclean_503
+from tests.harness import Answer, ThrowawayCluster, unclean_503
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 CANNOT = ThrowawayCluster.unavailable_reason()
@@ -52,12 +52,12 @@ def test_the_drill_tells_a_clean_503_from_anything_else():
     page = {"retry-after": "5", "content-type": "text/html; charset=utf-8"}
     api = {"retry-after": "5", "content-type": "application/json"}
     clean_page = Answer(503, page, b"<h1>Briefly unavailable</h1>")
-    assert _unclean_503(clean_page, api=False, what="GET /") == ""
-    assert _unclean_503(Answer(503, api, b'{"detail": "down"}'), api=True, what="POST /api/reports") == ""
-    assert "Retry-After" in _unclean_503(Answer(503, {}, b'{"detail": "x"}'), api=True, what="x")
-    assert "not JSON" in _unclean_503(Answer(503, api, b"<html>"), api=True, what="x")
-    assert "traceback" in _unclean_503(Answer(503, page, b"Traceback (most recent call last)"), api=False, what="x")
-    assert "not the service page" in _unclean_503(Answer(503, page, b"Service Unavailable"), api=False, what="x")
+    assert unclean_503(clean_page, api=False, what="GET /") == ""
+    assert unclean_503(Answer(503, api, b'{"detail": "down"}'), api=True, what="POST /api/reports") == ""
+    assert "Retry-After" in unclean_503(Answer(503, {}, b'{"detail": "x"}'), api=True, what="x")
+    assert "not JSON" in unclean_503(Answer(503, api, b"<html>"), api=True, what="x")
+    assert "traceback" in unclean_503(Answer(503, page, b"Traceback (most recent call last)"), api=False, what="x")
+    assert "not the service page" in unclean_503(Answer(503, page, b"Service Unavailable"), api=False, what="x")
 
 
 @pytest.mark.django_db

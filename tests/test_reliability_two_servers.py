@@ -21,15 +21,15 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import seal_pending, verify_chain
-from moderation.management.commands.reliability_outage import (
+from reports.models import Report, ReportStatus
+from tests.factories import PASSWORD, ReportFactory, UserFactory, api_token_key
+from tests.harness import (
     AppServer,
     Http,
     app_environment,
     database_url,
     free_port,
 )
-from reports.models import Report, ReportStatus
-from tests.factories import PASSWORD, ReportFactory, UserFactory, api_token_key
 
 # Both databases: PostgreSQL claims with SELECT ... FOR UPDATE SKIP LOCKED; SQLite takes its write
 # lock at BEGIN (IMMEDIATE transactions), which must give the same guarantee across processes.

@@ -22,16 +22,16 @@ from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from moderation.management.commands.reliability_outage import (
+from moderation.models import OutboxEvent
+from reports.models import ReportStatus
+from tests.factories import PASSWORD, ReportFactory, UserFactory
+from tests.harness import (
     AppServer,
     Http,
     app_environment,
     database_url,
     free_port,
 )
-from moderation.models import OutboxEvent
-from reports.models import ReportStatus
-from tests.factories import PASSWORD, ReportFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

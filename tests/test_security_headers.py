@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from moderation.management.commands.reliability_outage import (
+from tests.factories import PASSWORD, UserFactory
+from tests.harness import (
     Answer,
     AppServer,
     Http,
@@ -25,7 +26,6 @@ from moderation.management.commands.reliability_outage import (
     database_url,
     free_port,
 )
-from tests.factories import PASSWORD, UserFactory
 
 # Every test here is transactional, even those that only read: pytest-django runs transactional tests
 # after the others, and one test apart would make the module's server start (and collect) twice.

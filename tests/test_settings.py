@@ -154,3 +154,55 @@ def test_an_empty_variable_counts_as_unset(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "db.sqlite3")
+
+
+#: The project's own commands in production: the ops commands of the README's table, nothing else.
+OPS_COMMANDS = {
+    "audit_seal",
+    "audit_verify",
+    "create_platform_key",
+    "create_staff",
+    "deliver_webhooks",
+    "expire_sanctions",
+    "export_statements",
+    "purge_evidence",
+    "resend_mail",
+    "seed_demo",
+    "sla_sweep",
+    "transparency_report",
+}
+BENCHMARK_COMMANDS = {"bench_data", "bench_filing", "bench_queue", "reliability_outage"}
+
+
+def project_commands(help_text: str) -> dict[str, set[str]]:
+    """`manage.py help`'s sections of this project's apps: {app: its commands}."""
+    sections: dict[str, set[str]] = {}
+    current = None
+    for line in help_text.splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line.strip("[]"), set())
+        elif current is not None and line.startswith("    "):
+            current.add(line.strip())
+    ours = {"audit", "reports", "moderation", "enforcement", "benchmarks"}
+    return {app: commands for app, commands in sections.items() if app in ours}
+
+
+def test_production_manage_py_help_lists_only_the_ops_commands(tmp_path):
+    production = manage(
+        "help", tmp_path=tmp_path, DJANGO_ENV="production", SECRET_KEY=random_secret_key(), ALLOWED_HOSTS="example.com"
+    )
+    assert production.returncode == 0, production.stderr
+    found = project_commands(production.stdout)
+    assert "benchmarks" not in found
+    assert set().union(*found.values()) == OPS_COMMANDS
+    # Outside production the benchmarks app adds its commands, and only those.
+    development = manage("help", tmp_path=tmp_path)
+    assert development.returncode == 0, development.stderr
+    assert project_commands(development.stdout)["benchmarks"] == BENCHMARK_COMMANDS
+
+
+def test_the_readme_lists_the_ops_commands_as_production_has_them():
+    readme = (BASE_DIR / "README.md").read_text()
+    table = readme.split("## Ops commands", 1)[1].split("\n## ", 1)[0]
+    listed = {line.split("`")[1].split()[0] for line in table.splitlines() if line.startswith("| `")}
+    assert listed == OPS_COMMANDS

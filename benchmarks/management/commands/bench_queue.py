@@ -34,8 +34,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from audit import services as audit
+from benchmarks import host_speed
 from moderation.forms import PAGE_SIZES
-from moderation.management.commands import _host_speed as host_speed
 from moderation.services import staff_create
 from reports.categories import Category
 from reports.models import OPEN_STATUSES, Report, ReportStatus

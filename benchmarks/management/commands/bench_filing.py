@@ -5,7 +5,8 @@ Django view that inserts one row, in the same run.
 
 What it does, in order, and always stopping its server at the end (even on error or Ctrl-C):
 
-1. migrates the baseline app (benchmarks/, installed only with BENCHMARKS=1) with a subprocess;
+1. migrates the baseline's table (the benchmarks app is installed outside production; its view is
+   routed only with BENCHMARKS=1);
 2. prepares accounts with personal API tokens (the same service as the account page) and one new
    target per request, so that every (reporter, target) pair is distinct and no report is refused
    as a duplicate;
@@ -33,7 +34,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess  # nosec B404 -- starts our own gunicorn and manage.py, never with user input
 import sys
 import threading
@@ -45,14 +45,16 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from audit.models import AuditEvent
-from moderation.management.commands import _host_speed as host_speed
+from benchmarks import host_speed
 from reports.categories import Category
 from reports.models import Report, ReportChannel, Target, TargetKind
 from reports.services import api_token_create
+from tests.harness import free_port
 
 API_PATH = "/api/reports"
 BASELINE_PATH = "/bench/insert-one"
@@ -81,12 +83,6 @@ class Phase:
         if not ordered:
             return float("nan")
         return ordered[max(0, -(-int(fraction * 100) * len(ordered) // 100) - 1)]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _load(
@@ -194,7 +190,7 @@ class Command(BaseCommand):
             raise CommandError("--requests must be at least 10, --concurrency and --accounts at least 1")
         if connection.vendor != "postgresql":
             self.stdout.write(self.style.WARNING("Not PostgreSQL: the figures say little about production."))
-        port = options["port"] or _free_port()
+        port = options["port"] or free_port()
         warmup = max(2 * options["workers"] * options["threads"], 20)
         self._migrate()
         api_requests, baseline_requests = self._prepare(options, warmup)
@@ -248,19 +244,8 @@ class Command(BaseCommand):
         return env
 
     def _migrate(self) -> None:
-        """The baseline's table (the benchmarks app is installed only with BENCHMARKS=1)."""
-        env = {**os.environ, "BENCHMARKS": "1", "DJANGO_ENV": "development"}
-        done = subprocess.run(  # noqa: S603  # nosec B603 -- our own interpreter and manage.py
-            [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "migrate", "--noinput", "-v0"],
-            env=env,
-            cwd=settings.BASE_DIR,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode:
-            raise CommandError(f"migrate with BENCHMARKS=1 failed:\n{done.stderr[-2000:]}")
+        """The baseline's table (this app is installed wherever this command runs)."""
+        call_command("migrate", "benchmarks", interactive=False, verbosity=0)
 
     def _prepare(self, options, warmup: int):
         """Accounts with tokens and one fresh target per request: every (reporter, target) pair distinct."""
