@@ -1,4 +1,4 @@
-"""JSON API routes (see DESIGN.md, "Stable contracts"). Every path also accepts a trailing slash.
+"""JSON API routes (the published contract: README.md, "JSON API"). Every path also accepts a trailing slash.
 
 Each route is registered twice, as the contract spells it and with a trailing slash; the schema
 lists the contract's spelling only (see `without_slash_duplicates`).
@@ -10,6 +10,7 @@ from django.urls import URLPattern, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from moderation import api as moderation_api
+from moderation.enforcement import api as enforcement_api
 from reports import api as reports_api
 
 
@@ -48,7 +49,7 @@ urlpatterns = [
     ),
     *both(
         "accounts/<str:accountId>/restrictions",
-        moderation_api.AccountRestrictionsView.as_view(),
+        enforcement_api.AccountRestrictionsView.as_view(),
         "account-restrictions",
     ),
     *both("schema", SpectacularAPIView.as_view(), "schema"),

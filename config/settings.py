@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "audit",
     "reports",
     "moderation",
+    "moderation.enforcement",
 ]
 if not PRODUCTION:
     # The benchmark and drill commands (bench_data, bench_queue, bench_filing, reliability_outage)
@@ -115,7 +116,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "moderation.auth.SanctionedSessionMiddleware",
+    "moderation.enforcement.signin.SanctionedSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -319,7 +320,7 @@ SPECTACULAR_SETTINGS = {
         "ReviewStatusEnum": "moderation.serializers.REVIEW_STATUSES",
         "TargetKindEnum": "reports.models.TargetKind",
         "TargetStateEnum": "reports.models.TargetState",
-        "SanctionKindEnum": "moderation.actions.ActionKind",
+        "SanctionKindEnum": "moderation.enforcement.actions.ActionKind",
     },
     # Swagger UI's files come from drf-spectacular-sidecar, served by us (nothing from a CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -331,9 +332,6 @@ SPECTACULAR_SETTINGS = {
 API_TOKEN_RATE = env("API_TOKEN_RATE", "120/minute")
 PLATFORM_KEY_RATE = env("PLATFORM_KEY_RATE", "1200/minute")
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 16 * 1024 * 1024)
-# Suspended or terminated accounts cannot use their tokens (the reports app does not import
-# moderation): an expression for the token's query, so that the check costs no query of its own.
-API_ACCOUNT_BLOCKED = "moderation.enforcement.sign_in_blocked"
 
 # --- The report system's own rules ------------------------------------------------------------
 # Hours to act, per severity. The category -> severity table is in reports/categories.py.

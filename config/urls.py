@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from moderation.auth import SanctionAwareAuthenticationForm
 from moderation.dashboard import dashboard
+from moderation.enforcement.signin import SanctionAwareAuthenticationForm
 from reports import views as report_views
 
 urlpatterns = [
@@ -19,7 +19,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("reports.urls")),
     path("moderation/dashboard/", dashboard, name="dashboard"),
-    path("", include("moderation.enforcement_urls")),
+    path("", include("moderation.enforcement.urls")),
     path("moderation/", include("moderation.urls")),
     path("audit/", include("audit.urls")),
     path("api/", include("config.api_urls")),

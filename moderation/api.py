@@ -1,41 +1,34 @@
-"""The moderators' API (moderators and up: reports.view_queue) and account restrictions for the
-platform. The same services and visibility rule as the moderation pages."""
+"""The moderators' API (moderators and up: reports.view_queue). The same services and visibility rule
+as the moderation pages. An account's restrictions, for the platform, are enforcement's
+(moderation/enforcement/api.py)."""
 
 from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.models import AuditEvent
 from config.api_errors import Conflict, from_service_error
-from moderation import services
-from moderation.enforcement import sign_in_block
-from moderation.enforcement_selectors import my_restrictions
+from moderation import selectors, services
 from moderation.serializers import (
-    AccountRestrictionsSerializer,
     AdminReportDetailSerializer,
     AdminReportQuerySerializer,
     AdminReportSerializer,
     ReviewSerializer,
 )
 from reports.api import (
-    ANY_AUTH,
     PERSON_AUTH,
     REPORT_ID,
     ApiPagination,
     CanViewQueue,
-    IsPlatform,
     error_responses,
     parse_uuid,
 )
@@ -100,7 +93,7 @@ class AdminReportListView(APIView):
         query = AdminReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         reports = _filtered(request, reports_visible_to(request.user), query.validated_data)
-        reports = reports.select_related("target").order_by(*services.queue_priority_order(), "pk")
+        reports = reports.select_related("target").order_by(*selectors.queue_priority_order(), "pk")
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(reports, request, view=self)
         body = AdminReportSerializer(page, many=True, context={"now": timezone.now()}).data
@@ -170,47 +163,3 @@ class AdminReportReviewView(APIView):
             raise from_service_error(error) from None
         report = _visible_report(request, report.id)
         return Response(AdminReportDetailSerializer(report, context={"history": _history(report)}).data)
-
-
-class PlatformOrStaff(BasePermission):
-    message = "Only the platform's servers (a platform key) and moderation staff may read restrictions."
-
-    def has_permission(self, request: Request, view) -> bool:
-        return IsPlatform().has_permission(request, view) or CanViewQueue().has_permission(request, view)
-
-
-class AccountRestrictionsView(APIView):
-    permission_classes = [PlatformOrStaff]
-
-    @extend_schema(
-        operation_id="account_restrictions",
-        auth=ANY_AUTH,
-        summary="What limits an account now (platform key or moderators)",
-        description=(
-            "The sanctions in force on the account (timeouts, suspensions, termination, withheld "
-            "payments), so the platform can enforce them. Never who reported the account."
-        ),
-        parameters=[
-            OpenApiParameter(
-                "accountId",
-                OpenApiTypes.INT,
-                OpenApiParameter.PATH,
-                description="The account's id (as in owner_id and reporter_id).",
-                examples=[OpenApiExample("An account", value=42)],
-            )
-        ],
-        responses={200: AccountRestrictionsSerializer, **error_responses(401, 403, 404, 429)},
-        tags=["accounts"],
-    )
-    def get(self, request: Request, accountId: str) -> Response:
-        account = None
-        if accountId.isascii() and accountId.isdigit() and len(accountId) < 19:
-            account = get_user_model().objects.filter(pk=int(accountId)).first()
-        if account is None:
-            raise exceptions.NotFound("No such account.")
-        body = {
-            "account_id": account.pk,
-            "sign_in_blocked": sign_in_block(account=account) is not None,
-            "restrictions": my_restrictions(user=account),
-        }
-        return Response(AccountRestrictionsSerializer(body).data)

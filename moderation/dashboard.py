@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from moderation import charts, metrics
-from moderation.actions import ActionKind
+from moderation.enforcement.actions import ActionKind
 from reports.categories import Category, Severity
 
 PERIOD_CHOICES = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Dates")]

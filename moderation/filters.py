@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
-from moderation.services import queue_priority_order
+from moderation.selectors import sort_order
 from reports.categories import Category, Severity
 from reports.models import CLOSED_STATUSES, OPEN_STATUSES, Report, ReportStatus, Target, TargetKind
 
@@ -39,14 +39,6 @@ _SHORT_ID = re.compile(r"[0-9a-f]{8}")
 #: A name search looks at the first this many matching accounts (by name) and their content.
 SEARCH_ACCOUNTS = 50
 SEARCH_TARGETS = 2_000
-
-
-def sort_order(sort: str) -> list:
-    if sort == "newest":
-        return ["-created_at", "-pk"]
-    if sort == "oldest":
-        return ["created_at", "pk"]
-    return [*queue_priority_order(), "pk"]
 
 
 def _day_start(day: date) -> datetime:

@@ -14,7 +14,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from moderation.models import Appeal, AppealStatus, Sanction
+from moderation.enforcement.models import Appeal, AppealStatus, Sanction
 from reports.categories import SEVERITY_RANK, Category, Severity
 from reports.models import OPEN_STATUSES, Report, ReportStatus
 

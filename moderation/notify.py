@@ -18,9 +18,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.links import absolute_url
-from moderation.models import Notice
-from moderation.notices import complaint_appeal_token, email_notice
-from moderation.webhooks import backoff
+from moderation.enforcement.models import Notice
+from moderation.enforcement.notices import complaint_appeal_token, email_notice
+from moderation.enforcement.webhooks import backoff
 from reports.models import InfoRequest, Report, ReportStatus, UnsentMail
 from reports.notify import FIRST_RETRY_AFTER, reporter_page_url, send_or_keep, send_safely
 

@@ -17,16 +17,16 @@ _ROLE_ORDER = (ADMIN, COMPLIANCE, MODERATOR)
 _MODERATOR = {
     "reports.view_queue",
     "reports.review_report",
-    "moderation.apply_basic_action",
+    "enforcement.apply_basic_action",
 }
 _COMPLIANCE = _MODERATOR | {
     "reports.view_escalated",
     "audit.view_auditevent",
-    "moderation.apply_severe_action",
-    "moderation.approve_referral",
-    "moderation.lift_sanction",
-    "moderation.view_removed_content",
-    "moderation.decide_appeal",
+    "enforcement.apply_severe_action",
+    "enforcement.approve_referral",
+    "enforcement.lift_sanction",
+    "enforcement.view_removed_content",
+    "enforcement.decide_appeal",
     "reports.set_legal_hold",
 }
 _ADMIN = _COMPLIANCE | {

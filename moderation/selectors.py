@@ -19,7 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import Count, F, Q, QuerySet, Value, Window
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
 from django.db.models.functions import DenseRank, RowNumber
 from django.http import Http404
 from django.utils import timezone
@@ -27,10 +27,10 @@ from django.utils.functional import cached_property
 
 from audit.events import EVENT_TYPES
 from audit.models import AuditEvent
-from moderation.filters import sort_order
-from moderation.models import ReportNote, Sanction
+from moderation.enforcement.models import Sanction
+from moderation.models import ReportNote
 from moderation.roles import ROLES
-from moderation.services import queue_priority_order
+from reports.categories import SEVERITY_RANK
 from reports.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -56,6 +56,23 @@ def can_see_reports(user: AbstractBaseUser) -> bool:
 
 
 # --- the queue ----------------------------------------------------------------------------------
+
+
+def queue_priority_order() -> list:
+    """The queue's default order: earliest deadline first, then the most severe."""
+    severity_rank = Case(
+        *[When(severity=s, then=Value(rank)) for s, rank in SEVERITY_RANK.items()], output_field=IntegerField()
+    )
+    return [F("due_at").asc(), severity_rank.asc(), F("created_at").asc()]
+
+
+def sort_order(sort: str) -> list:
+    """The queue's order for its "sort" choice (moderation/filters.py), the default by priority."""
+    if sort == "newest":
+        return ["-created_at", "-pk"]
+    if sort == "oldest":
+        return ["created_at", "pk"]
+    return [*queue_priority_order(), "pk"]
 
 
 STAFF_CACHE_KEY = "moderation:staff-members"
@@ -372,10 +389,10 @@ def report_for_staff(*, user: AbstractBaseUser, report_id: uuid.UUID | str) -> R
 
 
 def may_see_snapshot(*, user: AbstractBaseUser, target: Target) -> bool:
-    """Removed content and quarantined files are for compliance (moderation.view_removed_content)."""
+    """Removed content and quarantined files are for compliance (enforcement.view_removed_content)."""
     if target.snapshot_purged_at:
         return False
-    return target.state == TargetState.VISIBLE or user.has_perm("moderation.view_removed_content")
+    return target.state == TargetState.VISIBLE or user.has_perm("enforcement.view_removed_content")
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Serializers of the moderators' API: the report list and page, review, account restrictions."""
+"""Serializers of the moderators' API: the report list and page, and review."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audit.models import AuditEvent
-from moderation.actions import ACTION_RULES
-from moderation.models import Sanction
 from moderation.services import ADMIN_NOTES_MAX
 from reports.categories import Category, Severity
 from reports.models import OPEN_STATUSES, Report, ReportStatus, Target, TargetKind
@@ -142,22 +140,3 @@ class ReviewSerializer(serializers.Serializer):
             "the review is refused with a 409 instead of overwriting their decision."
         ),
     )
-
-
-class RestrictionSerializer(serializers.ModelSerializer):
-    sanction_id = serializers.UUIDField(source="id", read_only=True)
-    blocks_sign_in = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Sanction
-        fields = ["sanction_id", "kind", "starts_at", "ends_at", "blocks_sign_in"]
-        read_only_fields = fields
-
-    def get_blocks_sign_in(self, sanction: Sanction) -> bool:
-        return ACTION_RULES[sanction.kind].blocks_sign_in
-
-
-class AccountRestrictionsSerializer(serializers.Serializer):
-    account_id = serializers.IntegerField()
-    sign_in_blocked = serializers.BooleanField(help_text="True while a suspension or termination is in force.")
-    restrictions = RestrictionSerializer(many=True, help_text="What limits the account now (never who reported it).")

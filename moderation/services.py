@@ -14,13 +14,14 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit import services as audit
 from moderation import notify, workflow
 from moderation.models import ReportNote
-from reports.categories import SEVERITY_RANK, Severity
+from moderation.selectors import queue_priority_order
+from reports.categories import Severity
 from reports.models import CLOSED_STATUSES, OPEN_STATUSES, InfoRequest, Report, ReportStatus
 from reports.services import report_audit_state
 
@@ -193,14 +194,6 @@ def report_assign(
             correlation_id=correlation_id,
         )
     return report
-
-
-def queue_priority_order() -> list:
-    """The queue's default order: earliest deadline first, then the most severe."""
-    severity_rank = Case(
-        *[When(severity=s, then=Value(rank)) for s, rank in SEVERITY_RANK.items()], output_field=IntegerField()
-    )
-    return [F("due_at").asc(), severity_rank.asc(), F("created_at").asc()]
 
 
 def report_claim_next(*, actor: AbstractBaseUser, base: QuerySet[Report] | None = None) -> Report | None:

@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from reports import services
+from reports import hooks, services
 from reports.forms import add_service_errors
 from reports.models import ApiToken
 
@@ -46,6 +46,8 @@ def _page(request: HttpRequest, *, form: ApiTokenForm, new_key: str = "", new_to
             "new_key": new_key,
             "new_token": new_token,
             "token_limit": services.API_TOKENS_PER_USER,
+            # Restrictions and notices are enforcement's (reports/hooks.py).
+            "enforcement": hooks.enforcement().account_notices(request.user),
             "api_base": request.build_absolute_uri("/api/"),
         },
         status=status,

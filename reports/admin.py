@@ -4,7 +4,7 @@ search). Workflow fields are read-only here: state changes go through the servic
 
 from django.contrib import admin
 
-from reports.models import AccountStanding, Evidence, Report, Target
+from reports.models import Evidence, Report, Target
 
 
 @admin.register(Report)
@@ -49,9 +49,3 @@ class EvidenceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-
-@admin.register(AccountStanding)
-class AccountStandingAdmin(admin.ModelAdmin):
-    list_display = ["user", "trusted_flagger", "legal_hold", "misuse_warned_at", "reports_paused_until"]
-    readonly_fields = ["user", "trusted_flagger", "legal_hold", "misuse_warned_at", "reports_paused_until"]

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import hmac
 from datetime import timedelta
-from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.db.models import OuterRef, Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -27,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from audit.services import SystemActor
+from reports import hooks
 from reports.models import ApiToken, PlatformKey
 from reports.services import KEY_LOOKUP_LENGTH, hash_key
 
@@ -62,13 +61,6 @@ class PlatformClient:
     def actor(self) -> SystemActor:
         """The audit log's actor for what this key does."""
         return SystemActor(f"platform key {self.key.name}")
-
-
-@cache
-def _account_blocked():
-    # The reports app does not import moderation; the check is wired in settings instead.
-    path = getattr(settings, "API_ACCOUNT_BLOCKED", "")
-    return import_string(path) if path else None
 
 
 def _key_from_header(request: Request, keyword: bytes) -> str | None:
@@ -113,11 +105,11 @@ class ApiTokenAuthentication(BaseAuthentication):
         key = _key_from_header(request, self.keyword)
         if key is None:
             return None
-        # One query: the token, its account with the account's standing (which filing reads), and
-        # whether a sanction keeps the account out.
-        blocked = _account_blocked()
-        annotations = {"user_blocked": blocked(OuterRef("user"))} if blocked is not None else {}
-        token = _find(ApiToken, key, "user__standing", **annotations)
+        # One query: the token, its account with what filing reads of the account's standing, and
+        # whether a sanction keeps the account out (both asked of enforcement: reports/hooks.py).
+        enforcement = hooks.enforcement()
+        related = [f"user__{relation}" for relation in enforcement.account_relations]
+        token = _find(ApiToken, key, *related, user_blocked=enforcement.sign_in_blocked(OuterRef("user")))
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         user = token.user

@@ -234,28 +234,6 @@ class InfoRequest(models.Model):
         return self.answered_at is not None
 
 
-class AccountStanding(models.Model):
-    """What the report system knows about an account as a reporter and as a subject of cases.
-
-    Created on first need; an account without a row has the defaults.
-    """
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="standing"
-    )
-    # DSA Art. 22: notices from trusted flaggers are given priority (a shorter deadline) and counted apart.
-    trusted_flagger = models.BooleanField(default=False)
-    # DSA Art. 23: after repeated manifestly unfounded reports, a warning, then a pause in processing.
-    misuse_warned_at = models.DateTimeField(null=True, blank=True)
-    reports_paused_until = models.DateTimeField(null=True, blank=True)
-    # Compliance: keeps this account's evidence past retention (referrals, appeals, litigation).
-    legal_hold = models.BooleanField(default=False)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return f"Standing of {self.user_id}"
-
-
 class ApiToken(models.Model):
     """A personal API token: "Authorization: Token <key>" acts as its user.
 

@@ -19,11 +19,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit import services as audit
-from reports import notify
+from reports import hooks, notify
 from reports.categories import Category, deadline_for, rule_for, severity_for
 from reports.models import (
     OPEN_STATUSES,
-    AccountStanding,
     ApiToken,
     Evidence,
     PlatformKey,
@@ -56,9 +55,9 @@ def _zero_tolerance_escalation(category: str) -> dict[str, object]:
     return {}
 
 
-def _check_not_paused(standing: AccountStanding | None) -> None:
+def _check_not_paused(standing: hooks.ReporterStanding) -> None:
     """DSA Art. 23: after repeated manifestly unfounded reports, processing is paused for a time."""
-    if standing and standing.reports_paused_until and standing.reports_paused_until > timezone.now():
+    if standing.reports_paused_until and standing.reports_paused_until > timezone.now():
         until = timezone.localtime(standing.reports_paused_until)
         raise ValidationError(
             f"Because several of your recent reports were manifestly unfounded, we have paused processing "
@@ -74,15 +73,6 @@ def _already_reported() -> ValidationError:
 
 def _reason_limit(channel: str) -> int:
     return settings.REPORT_REASON_MAX_API if channel == ReportChannel.API else settings.REPORT_REASON_MAX_WEB
-
-
-def _standing_of(account: AbstractBaseUser) -> AccountStanding | None:
-    """The account's standing: joined already when the API token loaded the account this request,
-    else read now (never from an older cache on a long-lived account object)."""
-    standing = AccountStanding._meta.get_field("user").remote_field  # account.standing
-    if standing.is_cached(account):
-        return standing.get_cached_value(account)
-    return AccountStanding.objects.filter(user=account).first()
 
 
 def _check_rate_limit(*, reporter: AbstractBaseUser) -> None:
@@ -180,9 +170,10 @@ def report_file(
     # A second open report on the same target is refused by the database's unique constraint
     # (report_one_open_per_reporter_target) below, race or not; no query first.
     _check_rate_limit(reporter=actor)
-    standing = _standing_of(actor)
+    # Enforcement's answer (reports/hooks.py): read with the account when its API token loaded it.
+    standing = hooks.enforcement().reporter_standing(actor)
     _check_not_paused(standing)
-    trusted = bool(standing and standing.trusted_flagger)
+    trusted = standing.trusted_flagger
     files = _clean_evidence(evidence)
 
     stored: list[str] = []

@@ -12,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from config import throttle
-from reports import selectors, services
+from reports import hooks, selectors, services
 from reports.categories import CATEGORY_RULES, Category
 from reports.forms import ComplaintForm, InfoAnswerForm, ReportForm, add_service_errors
-from reports.models import InfoRequest, TargetKind
+from reports.models import InfoRequest, ReportStatus, TargetKind
 
 REPORT_SUBMITTED = "Report submitted -- admins will review it."
 DEMO_SECTION_TITLES = {
@@ -117,7 +117,12 @@ def report_detail(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         mine = posted is not None and str(info.pk) == request.POST.get("info_request")
         questions.append((info, posted if mine else InfoAnswerForm(initial={"info_request": info.pk})))
     status = 400 if posted is not None else 200
-    context = {"report": report, "questions": questions, "appeal_days": settings.APPEAL_WINDOW_DAYS}
+    context = {
+        "report": report,
+        "questions": questions,
+        "appeal": hooks.enforcement().report_appeal(report) if report.status == ReportStatus.DISMISSED else None,
+        "appeal_days": settings.APPEAL_WINDOW_DAYS,
+    }
     return render(request, "reports/detail.html", context, status=status)
 
 

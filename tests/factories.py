@@ -109,9 +109,18 @@ from django.db import transaction  # noqa: E402
 
 from audit import services as audit_services  # noqa: E402
 from audit.models import AuditEvent  # noqa: E402
-from moderation.actions import ActionKind  # noqa: E402
-from moderation.models import Appeal, GroundType, Notice, NoticeKind, OutboxEvent, Sanction, SanctionStatus  # noqa: E402
-from reports.models import AccountStanding, ApiToken, PlatformKey, UnsentMail  # noqa: E402
+from moderation.enforcement.actions import ActionKind  # noqa: E402
+from moderation.enforcement.models import (  # noqa: E402
+    AccountStanding,
+    Appeal,
+    GroundType,
+    Notice,
+    NoticeKind,
+    OutboxEvent,
+    Sanction,
+    SanctionStatus,
+)
+from reports.models import ApiToken, PlatformKey, UnsentMail  # noqa: E402
 
 
 class AccountStandingFactory(factory.django.DjangoModelFactory):

@@ -13,11 +13,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from moderation import enforcement
-from moderation.models import Notice, NoticeKind, Sanction, SanctionStatus
+from moderation.enforcement import services as enforcement
+from moderation.enforcement.models import AccountStanding, Notice, NoticeKind, Sanction, SanctionStatus
 from moderation.services import report_review
 from reports.categories import Category
-from reports.models import AccountStanding, Evidence, Report, Target
+from reports.models import Evidence, Report, Target
 from reports.services import report_file
 from tests.factories import EvidenceFactory, ReportFactory, TargetFactory, UserFactory
 from tests.test_enforcement import decide

@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from moderation.actions import ActionKind
-from moderation.models import SanctionStatus
+from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.models import SanctionStatus
 from moderation.services import report_review
 from reports.categories import Category, Severity
 from reports.models import Report, ReportStatus, TargetKind

@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from moderation.actions import ActionKind
-from moderation.models import SanctionStatus
+from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.models import SanctionStatus
 from reports import services
 from reports.models import ApiToken, PlatformKey
 from tests.factories import SanctionFactory, UserFactory, api_token_key

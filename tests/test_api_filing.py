@@ -403,7 +403,7 @@ def test_filing_costs_a_fixed_number_of_queries(client, user, auth, django_asser
         assert post(client, valid(second), auth).status_code == 201
     token_query = captured.captured_queries[0]["sql"]
     assert "reports_apitoken" in token_query
-    assert "moderation_sanction" in token_query and "reports_accountstanding" in token_query
+    assert "enforcement_sanction" in token_query and "enforcement_accountstanding" in token_query
 
 
 def test_filing_reads_the_target_once_even_after_commit(client, auth, django_capture_on_commit_callbacks):

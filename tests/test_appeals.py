@@ -12,10 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from moderation import enforcement
-from moderation.actions import ActionKind
-from moderation.models import Appeal, AppealStatus, Notice, Sanction, SanctionStatus
-from moderation.notices import appeal_token
+from moderation.enforcement import selectors as enforcement_selectors
+from moderation.enforcement import services as enforcement
+from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.models import Appeal, AppealStatus, Notice, Sanction, SanctionStatus
+from moderation.enforcement.notices import appeal_token
 from moderation.services import report_review
 from reports.models import ReportStatus, TargetState
 from tests.conftest import png_bytes
@@ -88,7 +89,7 @@ def test_reversal_lifts_the_suspension_and_restores_the_content(suspended, compl
         assert sanction.status == SanctionStatus.REVERSED
     report.target.refresh_from_db()
     assert report.target.state == TargetState.VISIBLE
-    assert enforcement.sign_in_block(account=owner) is None
+    assert enforcement_selectors.sign_in_block(account=owner) is None
     assert client.post(reverse("login"), {"username": owner.username, "password": PASSWORD}).status_code == 302
     notice = Notice.objects.get(recipient=owner, appeal=appeal)
     assert "Reversed" in notice.body and "quoted out of context" in notice.body
@@ -113,7 +114,7 @@ def test_upheld_changes_nothing_and_cannot_be_decided_twice(suspended, complianc
     report, sanctions = suspended
     appeal = enforcement.appeal_file(actor=report.target.owner, sanction_id=sanctions["suspension"].pk, text="x")
     enforcement.appeal_decide(actor=compliance, appeal_id=appeal.pk, outcome="upheld", reason="Clear violation.")
-    assert enforcement.sign_in_block(account=report.target.owner) is not None
+    assert enforcement_selectors.sign_in_block(account=report.target.owner) is not None
     with pytest.raises(ValidationError, match="already decided"):
         enforcement.appeal_decide(actor=compliance, appeal_id=appeal.pk, outcome="reversed", reason="r")
 

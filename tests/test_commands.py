@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit import services as audit
 from audit.models import AuditEvent
-from moderation.models import Sanction
+from moderation.enforcement.models import Sanction
 from moderation.roles import ROLE_PERMISSIONS, ROLES, role_of
 from reports.models import Report, ReportStatus, Target, TargetKind
 from tests.factories import PASSWORD, UserFactory

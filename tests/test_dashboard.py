@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from moderation import metrics
-from moderation.models import Sanction
+from moderation.enforcement.models import Sanction
 from reports.categories import Category
 from reports.models import Report
 from tests.factories import ReportFactory

@@ -10,9 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from moderation.actions import ActionKind
-from moderation.dsa import scrub, statement_for_decision, statements, validate_statement
-from moderation.models import Sanction
+from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.dsa import scrub, statement_for_decision, statements, validate_statement
+from moderation.enforcement.models import Sanction
 from reports.categories import Category
 from tests.factories import ReportFactory, TargetFactory, UserFactory
 from tests.test_enforcement import decide

@@ -15,11 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from moderation import enforcement
-from moderation.actions import ActionKind
 from moderation.auth import RoleAwareBackend
-from moderation.enforcement import ActionRequest, decision_apply
-from moderation.models import Notice, OutboxEvent, Sanction, SanctionStatus
+from moderation.enforcement import selectors as enforcement_selectors
+from moderation.enforcement import services as enforcement
+from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.models import Notice, OutboxEvent, Sanction, SanctionStatus
+from moderation.enforcement.services import ActionRequest, decision_apply
 from moderation.services import TransitionRefused
 from reports.categories import Category
 from reports.models import ReportStatus, TargetState
@@ -92,7 +93,7 @@ def test_timeout_needs_an_end_and_is_readable_as_a_restriction(moderator, report
     with pytest.raises(ValidationError, match="needs an end"):
         decide(moderator, report, ActionKind.TIMEOUT)
     [timeout] = decide(moderator, report, ActionKind.TIMEOUT, ends_at=in_a_day())
-    from moderation.enforcement_selectors import my_restrictions
+    from moderation.enforcement.selectors import my_restrictions
 
     assert my_restrictions(user=report.target.owner) == [timeout]
 
@@ -146,9 +147,9 @@ def test_the_sign_in_block_expression_agrees_with_sign_in_block(kind, status, en
     ends_at = None if ends_in_hours is None else timezone.now() + timedelta(hours=ends_in_hours)
     account = SanctionFactory(kind=kind, status=status, ends_at=ends_at).account
     UserFactory()  # an account without sanctions beside it
-    accounts = get_user_model().objects.annotate(blocked=enforcement.sign_in_blocked(OuterRef("pk")))
+    accounts = get_user_model().objects.annotate(blocked=enforcement_selectors.sign_in_blocked(OuterRef("pk")))
     answers = dict(accounts.values_list("pk", "blocked"))
-    assert (enforcement.sign_in_block(account=account) is not None) is blocked
+    assert (enforcement_selectors.sign_in_block(account=account) is not None) is blocked
     assert answers[account.pk] is blocked
     assert sum(answers.values()) == int(blocked)
 
@@ -176,7 +177,7 @@ def test_moderator_cannot_terminate_withhold_or_refer(moderator, report):
 def test_termination_is_permanent_and_blocks_sign_in(compliance, report):
     [termination] = decide(compliance, report, ActionKind.TERMINATION)
     assert termination.ends_at is None and termination.status == SanctionStatus.ACTIVE
-    assert enforcement.sign_in_block(account=report.target.owner) == termination
+    assert enforcement_selectors.sign_in_block(account=report.target.owner) == termination
 
 
 def test_withhold_payments_reaches_the_platform(compliance, report):
@@ -202,7 +203,7 @@ def test_referral_needs_a_second_compliance_officer(compliance, report):
 
 def test_zero_tolerance_proposes_removal_termination_and_referral(moderator):
     report = ReportFactory(category=Category.CHILD_SAFETY)
-    assert enforcement.proposed_kinds(report=report) == [
+    assert enforcement_selectors.proposed_kinds(report=report) == [
         ActionKind.REMOVE_CONTENT,
         ActionKind.TERMINATION,
         ActionKind.REFER_AUTHORITIES,
@@ -212,9 +213,9 @@ def test_zero_tolerance_proposes_removal_termination_and_referral(moderator):
 def test_ladder_proposes_the_next_step_and_a_different_choice_needs_a_reason(moderator):
     owner = UserFactory(username="repeat")
     first = ReportFactory(target=TargetFactory(owner=owner))
-    assert enforcement.ladder_proposal(account=owner).kind == ActionKind.WARNING
+    assert enforcement_selectors.ladder_proposal(account=owner).kind == ActionKind.WARNING
     decide(moderator, first, ActionKind.WARNING, ladder_override_reason="")
-    assert enforcement.ladder_proposal(account=owner).kind == ActionKind.TIMEOUT
+    assert enforcement_selectors.ladder_proposal(account=owner).kind == ActionKind.TIMEOUT
     second = ReportFactory(target=TargetFactory(owner=owner))
     with pytest.raises(ValidationError, match="ladder proposes"):
         decide(moderator, second, ActionKind.WARNING, ladder_override_reason="")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from moderation.models import Appeal, Sanction
+from moderation.enforcement.models import Appeal, Sanction
 from moderation.services import report_review
 from reports.models import Report
 from tests.factories import ReportFactory
@@ -83,7 +83,7 @@ def test_the_account_page_shows_restrictions_with_their_end(client, moderator):
 
 def _account_history_world(moderator, compliance, *, sanctions: int):
     """An account with `sanctions` warnings (each with its notice), an appeal and a legal hold."""
-    from moderation import enforcement
+    from moderation.enforcement import services as enforcement
     from tests.test_enforcement import decide
 
     owner = ReportFactory().target.owner

@@ -14,10 +14,10 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from moderation import services
-from moderation.actions import ActionKind
-from moderation.enforcement import ActionRequest, appeal_decide, complaint_appeal_file, decision_apply
-from moderation.models import Appeal
-from moderation.notices import complaint_appeal_token
+from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.models import Appeal
+from moderation.enforcement.notices import complaint_appeal_token
+from moderation.enforcement.services import ActionRequest, appeal_decide, complaint_appeal_file, decision_apply
 from reports import notify
 from reports.models import Report, ReportChannel, ReportStatus
 from reports.services import report_file

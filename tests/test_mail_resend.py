@@ -14,7 +14,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from moderation.models import Notice
+from moderation.enforcement.models import Notice
 from moderation.notify import resend_due
 from reports.categories import Category
 from reports.models import Report, UnsentMail

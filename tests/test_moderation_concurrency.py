@@ -19,7 +19,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import seal_pending, verify_chain
 from moderation import services
-from moderation.models import Notice
+from moderation.enforcement.models import Notice
 from moderation.notify import resend_due
 from reports.models import Report, UnsentMail
 from tests.factories import NoticeFactory, ReportFactory, UnsentMailFactory, UserFactory

@@ -33,8 +33,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from moderation.notices import appeal_token, complaint_appeal_token
-from reports.models import AccountStanding, ReportStatus
+from moderation.enforcement.models import AccountStanding
+from moderation.enforcement.notices import appeal_token, complaint_appeal_token
+from reports.models import ReportStatus
 from reports.services import api_token_create
 from tests.conftest import png_bytes
 from tests.factories import (
@@ -316,7 +317,7 @@ ADMIN_MODEL_VIEWS = {
     "reports/report": set(),
     "reports/target": set(),
     "reports/evidence": set(),
-    "reports/accountstanding": set(),
+    "enforcement/accountstanding": set(),
 }
 EXPECTED.update(
     {
@@ -339,7 +340,7 @@ EXPECTED.update(
             NOT_STAFF | {"admin": REDIRECT},
             check_missing=False,
         ),
-        "django-admin/^(?P<app_label>auth|audit|reports)/$": Row(
+        "django-admin/^(?P<app_label>auth|audit|reports|enforcement)/$": Row(
             lambda w: "/django-admin/reports/", NOT_STAFF | {"admin": 404}
         ),
         "django-admin/(?P<url>.*)$": Row(lambda w: "/django-admin/no-such-page/", NOT_STAFF | {"admin": 404}),
@@ -449,7 +450,7 @@ def world(user, other_user, moderator, compliance, admin_user) -> World:
             "reports/report": report.pk,
             "reports/target": target.pk,
             "reports/evidence": evidence.pk,
-            "reports/accountstanding": standing.pk,
+            "enforcement/accountstanding": standing.pk,
         },
         keys=keys,
     )

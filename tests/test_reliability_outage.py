@@ -71,7 +71,7 @@ def test_a_database_error_in_a_middleware_is_a_503_not_a_500(client: Client, use
     def database_down(*args, **kwargs):
         raise error("connection to server at 127.0.0.1 failed")
 
-    monkeypatch.setattr("moderation.auth._blocked", database_down)
+    monkeypatch.setattr("moderation.enforcement.signin._blocked", database_down)
     client.raise_request_exception = False
     response = client.get(path)
     assert response.status_code == 503 and response["Retry-After"] == "5"
@@ -89,7 +89,7 @@ def test_other_errors_still_get_the_500_page(client: Client, user, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("a bug")
 
-    monkeypatch.setattr("moderation.auth._blocked", broken)
+    monkeypatch.setattr("moderation.enforcement.signin._blocked", broken)
     client.raise_request_exception = False
     response = client.get("/report/mine/")
     assert response.status_code == 500 and "Something went wrong" in response.content.decode()

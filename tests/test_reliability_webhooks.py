@@ -22,7 +22,7 @@ from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from moderation.models import OutboxEvent
+from moderation.enforcement.models import OutboxEvent
 from reports.models import ReportStatus
 from tests.factories import PASSWORD, ReportFactory, UserFactory
 from tests.harness import (

@@ -16,11 +16,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
-from moderation import enforcement
 from moderation import services as moderation
-from moderation.actions import ActionKind
-from moderation.enforcement import ActionRequest
-from moderation.models import Appeal
+from moderation.enforcement import services as enforcement
+from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.models import Appeal
+from moderation.enforcement.services import ActionRequest
 from reports import services as reports
 from reports.categories import Category
 from reports.models import InfoRequest

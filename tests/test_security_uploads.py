@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, PngImagePlugin
 
 from audit.models import AuditEvent
-from moderation.models import Appeal, NoticeKind
+from moderation.enforcement.models import Appeal, NoticeKind
 from reports.categories import Category
 from reports.models import Evidence, Report, ReportStatus, Target
 from tests.conftest import png_bytes

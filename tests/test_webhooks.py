@@ -16,9 +16,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from moderation.actions import ActionKind
-from moderation.models import OutboxEvent
-from moderation.webhooks import backoff, deliver_due
+from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.models import OutboxEvent
+from moderation.enforcement.webhooks import backoff, deliver_due
 from tests.factories import ReportFactory
 from tests.test_enforcement import decide
 

@@ -6,7 +6,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import moderation.models
+import moderation.enforcement.models
 
 
 class Migration(migrations.Migration):
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ("text", models.TextField()),
-                ("attachment", models.FileField(blank=True, upload_to=moderation.models.appeal_upload_to)),
+                ("attachment", models.FileField(blank=True, upload_to=moderation.enforcement.models.appeal_upload_to)),
                 ("attachment_name", models.CharField(blank=True, max_length=255)),
                 ("attachment_content_type", models.CharField(blank=True, max_length=100)),
                 (

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from moderation.models import Sanction
+from moderation.enforcement.models import Sanction
 from reports.templatetags.badges import choice_label, choice_labels, status_badge
 from reports.templatetags.form_fields import chosen_values, option_tags
 

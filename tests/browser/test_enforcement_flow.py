@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.models import Appeal, AppealStatus, Sanction, SanctionStatus
+from moderation.enforcement.models import Appeal, AppealStatus, Sanction, SanctionStatus
 from reports.categories import Category
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD, ReportFactory, TargetFactory, UserFactory

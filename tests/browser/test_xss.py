@@ -18,8 +18,8 @@ import urllib.parse
 
 import pytest
 
-from moderation.models import Notice
-from moderation.notices import appeal_token
+from moderation.enforcement.models import Notice
+from moderation.enforcement.notices import appeal_token
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
 from tests.test_security_exports import ATTR, FORMULA, IMG, SCRIPT, SVG, hostile_case

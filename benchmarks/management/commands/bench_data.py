@@ -26,9 +26,9 @@ from django.utils import timezone
 
 from audit import services as audit
 from audit.models import AuditEvent
-from moderation.actions import ACTION_RULES, ActionKind
+from moderation.enforcement.actions import ACTION_RULES, ActionKind
+from moderation.enforcement.models import Sanction, SanctionStatus
 from moderation.management.commands.seed_demo import CATEGORY_WEIGHTS  # one realistic mix for both
-from moderation.models import Sanction, SanctionStatus
 from moderation.services import staff_create
 from reports.categories import CATEGORY_RULES, Category, deadline_for
 from reports.models import Report, ReportStatus, Target, TargetKind
@@ -258,7 +258,7 @@ class Command(BaseCommand):
                     "reports_target",
                     "reports_report",
                     "audit_auditevent",
-                    "moderation_sanction",
+                    "enforcement_sanction",
                 ):
                     cursor.execute(f"{command} {table}")
         self.stdout.write(self.style.SUCCESS(f"done in {time.perf_counter() - started:.0f}s"))
@@ -617,6 +617,6 @@ class Command(BaseCommand):
             "lift_reason",
         ]
         with transaction.atomic():
-            _insert(Sanction, "moderation_sanction", columns, sanctions)
-            _insert(Sanction.reports.through, "moderation_sanction_reports", ["sanction_id", "report_id"], links)
+            _insert(Sanction, "enforcement_sanction", columns, sanctions)
+            _insert(Sanction.reports.through, "enforcement_sanction_reports", ["sanction_id", "report_id"], links)
         return len(sanctions)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation.models import Notice
+from moderation.enforcement.models import Notice
 from moderation.notify import resend_due
 from reports.models import UnsentMail
 

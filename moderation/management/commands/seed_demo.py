@@ -27,9 +27,9 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from audit import services as audit
-from moderation import enforcement
 from moderation import services as moderation
-from moderation.actions import ActionKind
+from moderation.enforcement import services as enforcement
+from moderation.enforcement.actions import ActionKind
 from reports import services as reports
 from reports.categories import Category
 from reports.categories import rule_for as category_rule

@@ -18,19 +18,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from moderation import enforcement
-from moderation import enforcement_selectors as selectors
-from moderation.actions import ActionKind
-from moderation.enforcement_forms import (
+from moderation.enforcement import selectors, services
+from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.filters import AppealFilterSet
+from moderation.enforcement.forms import (
     AppealDecisionForm,
-    AppealFilterSet,
     AppealForm,
     DecisionForm,
     ReasonForm,
     ReferralApprovalForm,
 )
-from moderation.models import Appeal, Sanction
-from moderation.notices import read_appeal_token, read_complaint_appeal_token
+from moderation.enforcement.models import Appeal, Sanction
+from moderation.enforcement.notices import read_appeal_token, read_complaint_appeal_token
 from moderation.services import TransitionRefused
 from reports.categories import rule_for as category_rule
 from reports.forms import add_service_errors
@@ -43,13 +42,13 @@ from reports.selectors import my_report
 @require_http_methods(["GET", "POST"])
 def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     report = selectors.report_for_decision(report_id=report_id)
-    proposed = enforcement.proposed_kinds(report=report)
+    proposed = selectors.proposed_kinds(report=report)
     form = DecisionForm(
         request.POST or None, user=request.user, target_kind=report.target.kind, initial={"actions": proposed}
     )
     if request.method == "POST" and form.is_valid():
         try:
-            sanctions = enforcement.decision_apply(
+            sanctions = services.decision_apply(
                 actor=request.user,
                 report_id=report.pk,
                 actions=form.action_requests(),
@@ -70,7 +69,7 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
             return redirect("moderation:report", report.pk)
     return render(
         request,
-        "moderation/decide.html",
+        "enforcement/decide.html",
         {
             "report": report,
             "form": form,
@@ -80,7 +79,7 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
                 ActionKind(k).label for k in proposed if k not in dict(form.fields["actions"].choices)
             ],
             "zero_tolerance": category_rule(report.category).zero_tolerance,
-            "proposal": enforcement.proposal_for_decision(report=report),
+            "proposal": selectors.proposal_for_decision(report=report),
             "record": selectors.account_record(account=report.target.owner),
             "open_on_target": report.target.reports.filter(status__in=["pending", "reviewed"]).count(),
         },
@@ -94,7 +93,7 @@ def sanction_detail(request: HttpRequest, sanction_id: uuid.UUID) -> HttpRespons
     sanction = selectors.sanction_detail(sanction_id=sanction_id)
     return render(
         request,
-        "moderation/sanction_detail.html",
+        "enforcement/sanction_detail.html",
         {
             "sanction": sanction,
             "lift_form": ReasonForm(),
@@ -106,13 +105,13 @@ def sanction_detail(request: HttpRequest, sanction_id: uuid.UUID) -> HttpRespons
 @login_required
 @require_POST
 def sanction_lift(request: HttpRequest, sanction_id: uuid.UUID) -> HttpResponse:
-    if not request.user.has_perm("moderation.lift_sanction"):
+    if not request.user.has_perm("enforcement.lift_sanction"):
         raise PermissionDenied
     sanction = selectors.sanction_detail(sanction_id=sanction_id)
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:
-            enforcement.sanction_lift(actor=request.user, sanction_id=sanction.pk, reason=form.cleaned_data["reason"])
+            services.sanction_lift(actor=request.user, sanction_id=sanction.pk, reason=form.cleaned_data["reason"])
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -125,13 +124,13 @@ def sanction_lift(request: HttpRequest, sanction_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 def referral_approve(request: HttpRequest, sanction_id: uuid.UUID) -> HttpResponse:
-    if not request.user.has_perm("moderation.approve_referral"):
+    if not request.user.has_perm("enforcement.approve_referral"):
         raise PermissionDenied
     sanction = selectors.sanction_detail(sanction_id=sanction_id)
     form = ReferralApprovalForm(request.POST)
     if form.is_valid():
         try:
-            enforcement.referral_approve(
+            services.referral_approve(
                 actor=request.user, sanction_id=sanction.pk, reference=form.cleaned_data["reference"]
             )
         except ValidationError as error:
@@ -144,7 +143,7 @@ def referral_approve(request: HttpRequest, sanction_id: uuid.UUID) -> HttpRespon
 
 
 @login_required
-@permission_required("moderation.decide_appeal", raise_exception=True)
+@permission_required("enforcement.decide_appeal", raise_exception=True)
 def appeals_queue(request: HttpRequest) -> HttpResponse:
     data = request.GET.copy()
     if "status" not in data:
@@ -155,7 +154,7 @@ def appeals_queue(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(
         request,
-        "moderation/appeals.html",
+        "enforcement/appeals.html",
         {
             "filterset": filterset,
             "page": page,
@@ -167,14 +166,14 @@ def appeals_queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required("moderation.decide_appeal", raise_exception=True)
+@permission_required("enforcement.decide_appeal", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def appeal_detail(request: HttpRequest, appeal_id: uuid.UUID) -> HttpResponse:
     appeal = selectors.appeal_detail(appeal_id=appeal_id)
     form = AppealDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            enforcement.appeal_decide(
+            services.appeal_decide(
                 actor=request.user,
                 appeal_id=appeal.pk,
                 outcome=form.cleaned_data["outcome"],
@@ -187,7 +186,7 @@ def appeal_detail(request: HttpRequest, appeal_id: uuid.UUID) -> HttpResponse:
             return redirect("enforcement:appeal", appeal.pk)
     return render(
         request,
-        "moderation/appeal_detail.html",
+        "enforcement/appeal_detail.html",
         {"appeal": appeal, "form": form},
         status=400 if request.method == "POST" else 200,
     )
@@ -201,7 +200,7 @@ def my_notices(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.my_notices(user=request.user), 20).get_page(request.GET.get("page"))
     return render(
         request,
-        "moderation/my_notices.html",
+        "enforcement/my_notices.html",
         {
             "page": page,
             "restrictions": selectors.my_restrictions(user=request.user),
@@ -224,11 +223,11 @@ def _appeal_form_response(
     request: HttpRequest, *, account, sanction: Sanction, template: str, context: dict
 ) -> HttpResponse:
     already = sanction.appeals.filter(appellant=account).first()
-    open_window = enforcement.appeal_window_open(decided_at=sanction.decided_at)
+    open_window = selectors.appeal_window_open(decided_at=sanction.decided_at)
     form = AppealForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and not already and form.is_valid():
         already = _appeal_from_form(
-            request, form, partial(enforcement.appeal_file, actor=account, sanction_id=sanction.pk)
+            request, form, partial(services.appeal_file, actor=account, sanction_id=sanction.pk)
         )
         form = None if already else form
     return render(
@@ -244,12 +243,12 @@ def _appeal_form_response(
 def my_notice(request: HttpRequest, notice_id: uuid.UUID) -> HttpResponse:
     notice = selectors.my_notice(user=request.user, notice_id=notice_id)
     if notice.sanction is None or notice.sanction.account_id != request.user.pk:
-        return render(request, "moderation/notice_detail.html", {"notice": notice})
+        return render(request, "enforcement/notice_detail.html", {"notice": notice})
     return _appeal_form_response(
         request,
         account=request.user,
         sanction=notice.sanction,
-        template="moderation/notice_detail.html",
+        template="enforcement/notice_detail.html",
         context={"notice": notice},
     )
 
@@ -270,7 +269,7 @@ def appeal_link(request: HttpRequest, token: str) -> HttpResponse:
         request,
         account=account,
         sanction=sanction,
-        template="moderation/notice_detail.html",
+        template="enforcement/notice_detail.html",
         context={"notice": notice, "via_link": True},
     )
 
@@ -283,24 +282,24 @@ def complaint_appeal(request: HttpRequest, token: str) -> HttpResponse:
         claims = read_complaint_appeal_token(token)
     except signing.BadSignature:
         raise Http404("This appeal link is not valid or has expired.") from None
-    report = enforcement.complaint_from(report_id=claims["report"], email=claims["email"])
+    report = selectors.complaint_from(report_id=claims["report"], email=claims["email"])
     if report is None:
         raise Http404("No such complaint")
     appeal = Appeal.objects.filter(report=report, appellant__isnull=True).first()
     form = AppealForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and appeal is None and form.is_valid():
-        file_appeal = partial(enforcement.complaint_appeal_file, report_id=report.pk, email=claims["email"])
+        file_appeal = partial(services.complaint_appeal_file, report_id=report.pk, email=claims["email"])
         appeal = _appeal_from_form(request, form, file_appeal)
         form = None if appeal else form
     return render(
         request,
-        "moderation/complaint_appeal.html",
+        "enforcement/complaint_appeal.html",
         {
             "report": report,
             "appeal": appeal,
             "form": form,
             "dismissed": report.status == ReportStatus.DISMISSED,
-            "window_open": enforcement.appeal_window_open(decided_at=enforcement.dismissal_decided_at(report)),
+            "window_open": selectors.appeal_window_open(decided_at=selectors.dismissal_decided_at(report)),
         },
         status=400 if request.method == "POST" and form is not None and form.errors else 200,
     )
@@ -314,7 +313,7 @@ def report_appeal(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     form = AppealForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            enforcement.appeal_file(
+            services.appeal_file(
                 actor=request.user,
                 report_id=report.pk,
                 text=form.cleaned_data["text"],
@@ -334,7 +333,7 @@ def report_appeal(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
 def account_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(
         request,
-        "moderation/account_detail.html",
+        "enforcement/account_detail.html",
         {
             **selectors.account_overview(user_id=user_id, with_history=request.user.has_perm("audit.view_auditevent")),
             "reason_form": ReasonForm(),
@@ -355,11 +354,11 @@ def account_flag(request: HttpRequest, user_id: int) -> HttpResponse:
     else:
         try:
             if flag == "trusted_flagger":
-                enforcement.trusted_flagger_set(
+                services.trusted_flagger_set(
                     actor=request.user, account=account, trusted=value, reason=form.cleaned_data["reason"]
                 )
             elif flag == "legal_hold":
-                enforcement.legal_hold_set(
+                services.legal_hold_set(
                     actor=request.user, account=account, hold=value, reason=form.cleaned_data["reason"]
                 )
             else:
@@ -377,7 +376,7 @@ def account_flag(request: HttpRequest, user_id: int) -> HttpResponse:
 def mark_unfounded(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     report = selectors.report_for_decision(report_id=report_id)
     try:
-        enforcement.report_mark_unfounded(actor=request.user, report_id=report.pk)
+        services.report_mark_unfounded(actor=request.user, report_id=report.pk)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -395,7 +394,7 @@ def report_hold(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         messages.error(request, "Say why.")
     else:
         try:
-            enforcement.legal_hold_set(
+            services.legal_hold_set(
                 actor=request.user,
                 report_id=report.pk,
                 hold=request.POST.get("value") == "on",

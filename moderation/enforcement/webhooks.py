@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit import services as audit
-from moderation.models import OutboxEvent
+from moderation.enforcement.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)

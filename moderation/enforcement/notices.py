@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from audit import services as audit
 from config.links import absolute_url
-from moderation.models import Appeal, Notice, NoticeKind, Sanction
+from moderation.enforcement.models import Appeal, Notice, NoticeKind, Sanction
 
 logger = logging.getLogger(__name__)
 APPEAL_LINK_SALT = "moderation.appeal-link"
@@ -89,7 +89,7 @@ def statement_of_reasons(*, actor, sanctions: Sequence[Sanction]) -> Notice:
         kind=NoticeKind.STATEMENT_OF_REASONS,
         recipient=primary.account,
         subject="We have taken action on your account or content",
-        template="moderation/notices/statement_of_reasons.txt",
+        template="enforcement/notices/statement_of_reasons.txt",
         context={
             "sanctions": [s for s in sanctions if s.kind != "refer_authorities"],
             "primary": primary,
@@ -107,7 +107,7 @@ def sanction_lifted(*, actor, sanction: Sanction) -> Notice:
         kind=NoticeKind.SANCTION_LIFTED,
         recipient=sanction.account,
         subject=f"{sanction.get_kind_display()} lifted",
-        template="moderation/notices/sanction_lifted.txt",
+        template="enforcement/notices/sanction_lifted.txt",
         context={"sanction": sanction},
         sanction=sanction,
         decision_id=sanction.decision_id,
@@ -121,7 +121,7 @@ def appeal_decision(*, actor, appeal: Appeal) -> Notice:
         recipient=appeal.appellant,
         email=appeal.appellant_email,
         subject=f"Decision on your appeal: {appeal.get_status_display().lower()}",
-        template="moderation/notices/appeal_decision.txt",
+        template="enforcement/notices/appeal_decision.txt",
         context={"appeal": appeal},
         appeal=appeal,
         sanction=appeal.sanction,
@@ -136,7 +136,7 @@ def misuse(*, actor, account, paused_until, count: int) -> Notice:
         kind=NoticeKind.REPORTS_PAUSED if paused else NoticeKind.MISUSE_WARNING,
         recipient=account,
         subject="We have paused processing your reports" if paused else "About your recent reports",
-        template="moderation/notices/misuse.txt",
+        template="enforcement/notices/misuse.txt",
         context={
             "account": account,
             "paused_until": paused_until,

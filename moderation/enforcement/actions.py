@@ -22,8 +22,8 @@ class ActionKind(models.TextChoices):
     REFER_AUTHORITIES = "refer_authorities", "Refer to authorities"
 
 
-BASIC = "moderation.apply_basic_action"
-SEVERE = "moderation.apply_severe_action"
+BASIC = "enforcement.apply_basic_action"
+SEVERE = "enforcement.apply_severe_action"
 
 
 @dataclass(frozen=True)

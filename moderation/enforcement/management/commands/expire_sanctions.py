@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from moderation.enforcement import expire_sanctions
+from moderation.enforcement.services import expire_sanctions
 
 
 class Command(BaseCommand):

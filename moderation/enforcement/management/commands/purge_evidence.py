@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation.retention import purge_evidence
+from moderation.enforcement.retention import purge_evidence
 
 
 class Command(BaseCommand):

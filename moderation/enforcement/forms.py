@@ -1,14 +1,15 @@
+"""Enforcement's forms: the decision, a reason, a referral's approval, an appeal and its decision."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
-import django_filters
 from django import forms
 from django.utils import timezone
 
-from moderation.actions import ACTION_RULES, ActionKind, kinds_for
-from moderation.enforcement import ActionRequest
-from moderation.models import Appeal, AppealStatus, GroundType
+from moderation.enforcement.actions import ACTION_RULES, ActionKind, kinds_for
+from moderation.enforcement.models import AppealStatus, GroundType
+from moderation.enforcement.services import ActionRequest
 from reports.forms import MultipleFileField
 
 DURATION_CHOICES = [
@@ -131,26 +132,3 @@ class AppealDecisionForm(forms.Form):
     reason = forms.CharField(
         label="Reasons (sent to the appellant)", max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
     )
-
-
-class AppealFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=AppealStatus.choices, empty_label="Any status")
-    subject = django_filters.ChoiceFilter(
-        label="About",
-        method="filter_subject",
-        empty_label="Sanctions and reports",
-        choices=[("sanction", "Sanctions"), ("report", "Dismissed reports")],
-    )
-    overdue = django_filters.BooleanFilter(label="Overdue", method="filter_overdue", widget=forms.CheckboxInput)
-
-    class Meta:
-        model = Appeal
-        fields = ["status"]
-
-    def filter_subject(self, queryset, name, value):
-        return queryset.filter(sanction__isnull=value != "sanction")
-
-    def filter_overdue(self, queryset, name, value):
-        if value:
-            return queryset.filter(status=AppealStatus.PENDING, due_at__lt=timezone.now())
-        return queryset

@@ -5,7 +5,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation.dsa import statements, validate_statement
+from moderation.enforcement.dsa import statements, validate_statement
 
 
 class Command(BaseCommand):

@@ -1,6 +1,9 @@
+"""Enforcement's pages, mounted at the site root (config/urls.py): their paths are part of the published
+contract (README.md) and stay as they were; the URL names keep the "enforcement" namespace."""
+
 from django.urls import path
 
-from moderation import enforcement_views as views
+from moderation.enforcement import views
 
 app_name = "enforcement"
 

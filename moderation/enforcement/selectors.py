@@ -1,22 +1,110 @@
-"""Reads for the enforcement pages. Who may see what is decided here; what you may not see is 404."""
+"""Every read of enforcement: what is in force on an account (and whether it keeps the account out),
+strikes and the repeat-offender ladder's proposal, appeal windows, and the pages' reads. Who may
+see what is decided here; what you may not see is 404. Reads only: nothing here writes or imports
+a service."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from moderation.actions import ACTION_RULES
-from moderation.enforcement import misuse_count, sanctions_in_force, strikes
-from moderation.models import Appeal, AppealStatus, Notice, Sanction
+from moderation.enforcement.actions import ACTION_RULES, ActionKind, LadderStep, strike_ladder
+from moderation.enforcement.models import AccountStanding, Appeal, AppealStatus, Notice, Sanction, SanctionStatus
 from moderation.roles import role_of
 from moderation.selectors import HistoryEntry, history_entries
-from reports.models import AccountStanding, Report, ReportStatus
+from reports.categories import rule_for as category_rule
+from reports.models import Report, ReportStatus
+
+# --- what is in force on an account, strikes and the ladder ------------------------------------
+
+
+def sanctions_in_force(*, account: AbstractBaseUser | OuterRef, at: datetime | None = None) -> QuerySet[Sanction]:
+    at = at or timezone.now()
+    return Sanction.objects.filter(account=account, status=SanctionStatus.ACTIVE).filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=at)
+    )
+
+
+_SIGN_IN_BLOCKING = [kind for kind, rule in ACTION_RULES.items() if rule.blocks_sign_in]
+
+
+def _blocking_sign_in(account: AbstractBaseUser | OuterRef) -> QuerySet[Sanction]:
+    return sanctions_in_force(account=account).filter(kind__in=_SIGN_IN_BLOCKING)
+
+
+def sign_in_block(*, account: AbstractBaseUser) -> Sanction | None:
+    """The suspension or termination that keeps this account out, if any (checked on access)."""
+    return _blocking_sign_in(account).order_by("ends_at").last()
+
+
+def sign_in_blocked(account: AbstractBaseUser | OuterRef) -> Exists:
+    """Whether a sanction in force keeps the account out, as an expression: the query that loads
+    the account (a session's user, an API token's owner) answers it too, with no query of its own."""
+    return Exists(_blocking_sign_in(account))
+
+
+def strikes(*, account: AbstractBaseUser, at: datetime | None = None) -> QuerySet[Sanction]:
+    at = at or timezone.now()
+    window_start = at - timedelta(days=settings.STRIKE_WINDOW_DAYS)
+    kinds = [k for k, rule in ACTION_RULES.items() if rule.strike]
+    return Sanction.objects.filter(account=account, kind__in=kinds, decided_at__gte=window_start).exclude(
+        status__in=[SanctionStatus.REVERSED, SanctionStatus.PENDING_APPROVAL]
+    )
+
+
+def ladder_proposal(*, account: AbstractBaseUser | None) -> LadderStep | None:
+    """The next step of the repeat-offender ladder for this account."""
+    if account is None:
+        return None
+    ladder = strike_ladder()
+    return ladder[min(strikes(account=account).count(), len(ladder) - 1)] if ladder else None
+
+
+def proposed_kinds(*, report: Report) -> list[str]:
+    """What the decision form pre-selects: the zero-tolerance set, or the ladder's next step."""
+    if category_rule(report.category).zero_tolerance:
+        return [ActionKind.REMOVE_CONTENT, ActionKind.TERMINATION, ActionKind.REFER_AUTHORITIES]
+    step = ladder_proposal(account=report.target.owner)
+    return [step.kind] if step else []
+
+
+def proposal_for_decision(*, report: Report) -> LadderStep | None:
+    # Zero-tolerance content always proposes termination, whatever the ladder says.
+    if category_rule(report.category).zero_tolerance:
+        return LadderStep(ActionKind.TERMINATION, None)
+    return ladder_proposal(account=report.target.owner)
+
+
+def appeal_window_open(*, decided_at: datetime, now: datetime | None = None) -> bool:
+    return (now or timezone.now()) <= decided_at + timedelta(days=settings.APPEAL_WINDOW_DAYS)
+
+
+def dismissal_decided_at(report: Report) -> datetime:
+    """When a report was dismissed: its appeal window runs from here."""
+    return report.closed_at or report.reviewed_at or report.created_at
+
+
+def complaint_from(*, report_id: uuid.UUID | str, email: str) -> Report | None:
+    """The complaint sent without an account from this address (the one its signed link names)."""
+    if not email:
+        return None
+    return Report.objects.filter(pk=report_id, reporter__isnull=True, reporter_email__iexact=email).first()
+
+
+def misuse_count(*, reporter, now: datetime | None = None) -> int:
+    window_start = (now or timezone.now()) - timedelta(days=settings.MISUSE_WINDOW_DAYS)
+    return Report.objects.filter(reporter=reporter, manifestly_unfounded=True, closed_at__gte=window_start).count()
+
+
+# --- pages ---------------------------------------------------------------------------------------
 
 
 def _get_or_404(queryset: QuerySet, pk: uuid.UUID | str):

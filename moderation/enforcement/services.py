@@ -1,8 +1,8 @@
-"""Services for enforcement: decisions (one or more actions), lifting, referral approval, expiry,
-appeals. Same rules as moderation/services.py: one transaction with the audit events, the
-platform's webhook written to the outbox in that transaction, notices mailed after commit.
-
-Kept apart from services.py (review and queue work) because this is a whole domain of its own.
+"""Every write of enforcement: decisions (one or more actions), lifting, referral approval, expiry,
+appeals, and an account's marks (misuse, trusted flagger, legal hold). Same rules as
+moderation/services.py: one transaction with the audit events, the platform's webhook written to
+the outbox in that transaction, notices mailed after commit. The reads these rules use (sanctions
+in force, strikes, the ladder's proposal, appeal windows) are selectors.py.
 """
 
 from __future__ import annotations
@@ -19,16 +19,28 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from audit import services as audit
-from moderation import notices, webhooks
-from moderation.actions import ACTION_RULES, ActionKind, LadderStep, may_take, strike_ladder
-from moderation.models import Appeal, AppealStatus, GroundType, Sanction, SanctionStatus
+from moderation.enforcement import notices, webhooks
+from moderation.enforcement.actions import ACTION_RULES, ActionKind, may_take
+from moderation.enforcement.models import (
+    AccountStanding,
+    Appeal,
+    AppealStatus,
+    GroundType,
+    Sanction,
+    SanctionStatus,
+)
+from moderation.enforcement.selectors import (
+    appeal_window_open,
+    complaint_from,
+    dismissal_decided_at,
+    misuse_count,
+    proposal_for_decision,
+)
 from moderation.services import TransitionRefused, report_review
-from reports.categories import rule_for as category_rule
-from reports.models import OPEN_STATUSES, AccountStanding, Report, ReportStatus, Target, TargetState
+from reports.models import OPEN_STATUSES, Report, ReportStatus, Target, TargetState
 from reports.services import report_audit_state
 from reports.uploads import clean_upload
 
@@ -74,59 +86,6 @@ def _webhook_payload(sanction: Sanction, event: str) -> dict[str, Any]:
         "starts_at": sanction.starts_at,
         "ends_at": sanction.ends_at,
     }
-
-
-# --- reads used by the rules below (and by pages) -----------------------------------------------
-
-
-def sanctions_in_force(*, account: AbstractBaseUser | OuterRef, at: datetime | None = None) -> QuerySet[Sanction]:
-    at = at or timezone.now()
-    return Sanction.objects.filter(account=account, status=SanctionStatus.ACTIVE).filter(
-        Q(ends_at__isnull=True) | Q(ends_at__gt=at)
-    )
-
-
-_SIGN_IN_BLOCKING = [kind for kind, rule in ACTION_RULES.items() if rule.blocks_sign_in]
-
-
-def _blocking_sign_in(account: AbstractBaseUser | OuterRef) -> QuerySet[Sanction]:
-    return sanctions_in_force(account=account).filter(kind__in=_SIGN_IN_BLOCKING)
-
-
-def sign_in_block(*, account: AbstractBaseUser) -> Sanction | None:
-    """The suspension or termination that keeps this account out, if any (checked on access)."""
-    return _blocking_sign_in(account).order_by("ends_at").last()
-
-
-def sign_in_blocked(account: AbstractBaseUser | OuterRef) -> Exists:
-    """Whether a sanction in force keeps the account out, as an expression: the query that loads
-    the account (a session's user, an API token's owner) answers it too, with no query of its own."""
-    return Exists(_blocking_sign_in(account))
-
-
-def strikes(*, account: AbstractBaseUser, at: datetime | None = None) -> QuerySet[Sanction]:
-    at = at or timezone.now()
-    window_start = at - timedelta(days=settings.STRIKE_WINDOW_DAYS)
-    kinds = [k for k, rule in ACTION_RULES.items() if rule.strike]
-    return Sanction.objects.filter(account=account, kind__in=kinds, decided_at__gte=window_start).exclude(
-        status__in=[SanctionStatus.REVERSED, SanctionStatus.PENDING_APPROVAL]
-    )
-
-
-def ladder_proposal(*, account: AbstractBaseUser | None) -> LadderStep | None:
-    """The next step of the repeat-offender ladder for this account."""
-    if account is None:
-        return None
-    ladder = strike_ladder()
-    return ladder[min(strikes(account=account).count(), len(ladder) - 1)] if ladder else None
-
-
-def proposed_kinds(*, report: Report) -> list[str]:
-    """What the decision form pre-selects: the zero-tolerance set, or the ladder's next step."""
-    if category_rule(report.category).zero_tolerance:
-        return [ActionKind.REMOVE_CONTENT, ActionKind.TERMINATION, ActionKind.REFER_AUTHORITIES]
-    step = ladder_proposal(account=report.target.owner)
-    return [step.kind] if step else []
 
 
 # --- decisions ----------------------------------------------------------------------------------
@@ -186,13 +145,6 @@ def _validate_decision(
         )
     if errors:
         raise ValidationError(errors)
-
-
-def proposal_for_decision(*, report: Report) -> LadderStep | None:
-    # Zero-tolerance content always proposes termination, whatever the ladder says.
-    if category_rule(report.category).zero_tolerance:
-        return LadderStep(ActionKind.TERMINATION, None)
-    return ladder_proposal(account=report.target.owner)
 
 
 def decision_apply(
@@ -342,10 +294,10 @@ def sanction_lift(
     """End a sanction early (or reverse it on appeal), undoing its effect."""
     if (
         not isinstance(actor, audit.SystemActor)
-        and not actor.has_perm("moderation.lift_sanction")
+        and not actor.has_perm("enforcement.lift_sanction")
         and not reversed_on_appeal
     ):
-        raise PermissionDenied("moderation.lift_sanction is required")
+        raise PermissionDenied("enforcement.lift_sanction is required")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the sanction is lifted."})
     with transaction.atomic():
@@ -380,8 +332,8 @@ def sanction_lift(
 
 def referral_approve(*, actor: AbstractBaseUser, sanction_id: uuid.UUID | str, reference: str) -> Sanction:
     """The second compliance officer's approval that makes a referral to authorities count."""
-    if not actor.has_perm("moderation.approve_referral"):
-        raise PermissionDenied("moderation.approve_referral is required")
+    if not actor.has_perm("enforcement.approve_referral"):
+        raise PermissionDenied("enforcement.approve_referral is required")
     if not reference.strip():
         raise ValidationError({"reference": "Give the authority's reference for the referral."})
     with transaction.atomic():
@@ -449,10 +401,6 @@ def expire_sanctions(*, now: datetime | None = None, limit: int = 10_000) -> lis
 # --- appeals ------------------------------------------------------------------------------------
 
 
-def appeal_window_open(*, decided_at: datetime, now: datetime | None = None) -> bool:
-    return (now or timezone.now()) <= decided_at + timedelta(days=settings.APPEAL_WINDOW_DAYS)
-
-
 def _original_decider_id(appeal: Appeal) -> int | None:
     if appeal.sanction_id:
         return appeal.sanction.decided_by_id
@@ -466,11 +414,6 @@ def _clean_appeal_text(text: str) -> str:
     if len(text) > FACTS_MAX:
         raise ValidationError({"text": f"Keep the appeal to {FACTS_MAX:,} characters or fewer."})
     return text
-
-
-def dismissal_decided_at(report: Report) -> datetime:
-    """When a report was dismissed: its appeal window runs from here."""
-    return report.closed_at or report.reviewed_at or report.created_at
 
 
 def _appealable_dismissal(report: Report) -> datetime:
@@ -547,13 +490,6 @@ def appeal_file(
         )
 
 
-def complaint_from(*, report_id: uuid.UUID | str, email: str) -> Report | None:
-    """The complaint sent without an account from this address (the one its signed link names)."""
-    if not email:
-        return None
-    return Report.objects.filter(pk=report_id, reporter__isnull=True, reporter_email__iexact=email).first()
-
-
 def complaint_appeal_file(
     *, report_id: uuid.UUID | str, email: str, text: str, attachment: UploadedFile | None = None
 ) -> Appeal:
@@ -582,8 +518,8 @@ def appeal_decide(*, actor: AbstractBaseUser, appeal_id: uuid.UUID | str, outcom
     partially_reversed: only the appealed sanction is undone, the rest of the decision stands;
     upheld: nothing changes. The appellant receives the reasoned decision.
     """
-    if not actor.has_perm("moderation.decide_appeal"):
-        raise PermissionDenied("moderation.decide_appeal is required")
+    if not actor.has_perm("enforcement.decide_appeal"):
+        raise PermissionDenied("enforcement.decide_appeal is required")
     if outcome not in (AppealStatus.UPHELD, AppealStatus.PARTIALLY_REVERSED, AppealStatus.REVERSED):
         raise ValidationError({"outcome": "Choose upheld, partially reversed or reversed."})
     if not reason.strip():
@@ -684,11 +620,6 @@ def report_mark_unfounded(*, actor: AbstractBaseUser, report_id: uuid.UUID | str
         if report.reporter_id:
             _apply_misuse_rule(actor=actor, reporter=report.reporter)
     return report
-
-
-def misuse_count(*, reporter, now: datetime | None = None) -> int:
-    window_start = (now or timezone.now()) - timedelta(days=settings.MISUSE_WINDOW_DAYS)
-    return Report.objects.filter(reporter=reporter, manifestly_unfounded=True, closed_at__gte=window_start).count()
 
 
 def _apply_misuse_rule(*, actor, reporter) -> None:

@@ -13,9 +13,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from audit import services as audit
-from moderation.actions import ActionKind
-from moderation.models import Appeal, AppealStatus, Sanction, SanctionStatus
-from reports.models import CLOSED_STATUSES, OPEN_STATUSES, AccountStanding, Evidence, Report, Target
+from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.models import AccountStanding, Appeal, AppealStatus, Sanction, SanctionStatus
+from reports.models import CLOSED_STATUSES, OPEN_STATUSES, Evidence, Report, Target
 
 
 @dataclass

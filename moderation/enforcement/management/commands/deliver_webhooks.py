@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation.models import OutboxEvent
-from moderation.webhooks import deliver_due
+from moderation.enforcement.models import OutboxEvent
+from moderation.enforcement.webhooks import deliver_due
 
 
 class Command(BaseCommand):

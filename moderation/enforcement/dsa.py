@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from moderation.actions import ACTION_RULES
-from moderation.models import GroundType, Sanction, SanctionStatus
+from moderation.enforcement.actions import ACTION_RULES
+from moderation.enforcement.models import GroundType, Sanction, SanctionStatus
 from reports.categories import rule_for as category_rule
 from reports.models import ReportChannel
 

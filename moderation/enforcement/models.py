@@ -1,0 +1,239 @@
+"""Enforcement's tables: sanctions (each one action of a decision, with its statement of reasons),
+the notices people were sent, appeals, the platform's webhook outbox, and what is known about an
+account's standing (trusted flagger, misuse warnings and pauses, legal hold).
+
+They moved here from moderation/ and reports/ with their rows: the migrations rename the tables and
+move the content types, so permissions and role groups stay (docs/architecture.md, "Migrations").
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from moderation.enforcement.actions import ActionKind
+from reports.models import Report, Target
+
+
+class SanctionStatus(models.TextChoices):
+    PENDING_APPROVAL = "pending_approval", "Awaiting second approval"
+    ACTIVE = "active", "Active"
+    DONE = "done", "Done"  # one-off actions: a warning given, a kick, an approved referral
+    EXPIRED = "expired", "Ended"
+    LIFTED = "lifted", "Lifted early"
+    REVERSED = "reversed", "Reversed on appeal"
+
+
+class GroundType(models.TextChoices):
+    TERMS = "terms", "Terms of service"
+    LAW = "law", "Law"
+
+
+class Sanction(models.Model):
+    """One enforcement action and its statement of reasons (DSA Art. 17).
+
+    A decision that combines several actions (remove the message AND warn its author) is several
+    sanctions sharing a `decision_id`.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    decision_id = models.UUIDField(default=uuid.uuid4, db_index=True)
+    kind = models.CharField(max_length=24, choices=ActionKind.choices)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="sanctions"
+    )
+    target = models.ForeignKey(Target, null=True, blank=True, on_delete=models.PROTECT, related_name="sanctions")
+    reports = models.ManyToManyField(Report, related_name="sanctions", blank=True)
+    status = models.CharField(max_length=20, choices=SanctionStatus.choices)
+    ground_type = models.CharField(max_length=10, choices=GroundType.choices)
+    ground = models.CharField(max_length=300, help_text="The law or the clause of the terms of service")
+    facts = models.TextField(help_text="The facts and circumstances, in plain words")
+    automated = models.BooleanField(default=False, help_text="Whether automated means were used")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    ladder_override_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+    # Referral to authorities: a second compliance officer approves; the authority's reference.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    reference = models.CharField(max_length=200, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lift_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        indexes = [
+            models.Index(fields=["account", "status", "ends_at"], name="sanction_account_status_idx"),
+            models.Index(fields=["status", "ends_at"], name="sanction_status_end_idx"),
+            models.Index(fields=["decided_at"], name="sanction_decided_idx"),
+        ]
+        permissions = [
+            ("apply_basic_action", "Can warn, time out, kick, suspend temporarily, remove and quarantine"),
+            ("apply_severe_action", "Can terminate, withhold payments and refer to authorities"),
+            ("approve_referral", "Can approve another officer's referral to authorities"),
+            ("lift_sanction", "Can lift or reverse a sanction early"),
+            ("view_removed_content", "Can see removed content and quarantined files"),
+            ("decide_appeal", "Can decide appeals"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+    def is_in_force(self, at=None) -> bool:
+        """Active and not past its end: expiry is checked on access, the sweep only records it."""
+        at = at or timezone.now()
+        return self.status == SanctionStatus.ACTIVE and (self.ends_at is None or self.ends_at > at)
+
+
+class NoticeKind(models.TextChoices):
+    STATEMENT_OF_REASONS = "statement_of_reasons", "Statement of reasons"
+    REPORT_OUTCOME = "report_outcome", "Outcome of your report"
+    APPEAL_DECISION = "appeal_decision", "Decision on your appeal"
+    SANCTION_LIFTED = "sanction_lifted", "Restriction lifted"
+    MISUSE_WARNING = "misuse_warning", "Warning about unfounded reports"
+    REPORTS_PAUSED = "reports_paused", "Your reports are paused"
+
+
+class Notice(models.Model):
+    """What a person was told, kept word for word: proof for compliance, a page for the user."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=24, choices=NoticeKind.choices)
+    decision_id = models.UUIDField(null=True, blank=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
+    )
+    email = models.EmailField(blank=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    sanction = models.ForeignKey(Sanction, null=True, blank=True, on_delete=models.PROTECT, related_name="notices")
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    appeal = models.ForeignKey("Appeal", null=True, blank=True, on_delete=models.PROTECT, related_name="notices")
+    created_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "created_at"], name="notice_recipient_idx")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class AppealStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    UPHELD = "upheld", "Upheld"
+    PARTIALLY_REVERSED = "partially_reversed", "Partially reversed"
+    REVERSED = "reversed", "Reversed"
+
+
+def appeal_upload_to(instance: Appeal, filename: str) -> str:
+    return f"appeals/{instance.id}/{uuid.uuid4().hex}"
+
+
+class Appeal(models.Model):
+    """An internal complaint against a decision (DSA Art. 20): a sanction, or a dismissed report."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Null for someone who sent a complaint without an account (DSA Art. 20(1) covers notice senders):
+    # they appeal from the signed link in the outcome mail and are answered at appellant_email.
+    appellant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
+    )
+    appellant_email = models.EmailField(blank=True)
+    sanction = models.ForeignKey(Sanction, null=True, blank=True, on_delete=models.PROTECT, related_name="appeals")
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.PROTECT, related_name="appeals")
+    text = models.TextField()
+    attachment = models.FileField(upload_to=appeal_upload_to, blank=True)
+    attachment_name = models.CharField(max_length=255, blank=True)
+    attachment_content_type = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=AppealStatus.choices, default=AppealStatus.PENDING)
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["appellant", "sanction"], name="appeal_once_per_sanction"),
+            models.UniqueConstraint(fields=["appellant", "report"], name="appeal_once_per_report"),
+            models.UniqueConstraint(
+                fields=["report"], condition=Q(appellant__isnull=True), name="appeal_once_per_complaint"
+            ),
+            models.CheckConstraint(
+                condition=Q(appellant__isnull=False) | (Q(report__isnull=False) & ~Q(appellant_email="")),
+                name="appeal_has_appellant",
+            ),
+            models.CheckConstraint(
+                condition=Q(sanction__isnull=False) | Q(report__isnull=False), name="appeal_has_subject"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="appeal_status_due_idx")]
+
+    def __str__(self) -> str:
+        return f"Appeal {str(self.id)[:8]} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == AppealStatus.PENDING
+
+    @property
+    def appellant_label(self) -> str:
+        return f"@{self.appellant.get_username()}" if self.appellant else "a complainant without an account"
+
+
+class OutboxEvent(models.Model):
+    """A webhook for the host platform, written in the same transaction as the change it announces
+    and delivered (HMAC-signed) after commit; retried with backoff until the platform accepts it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event_type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["delivered_at", "next_attempt_at"], name="outbox_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.id}"
+
+
+class AccountStanding(models.Model):
+    """What the report system knows about an account as a reporter and as a subject of cases.
+
+    Created on first need; an account without a row has the defaults.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="standing"
+    )
+    # DSA Art. 22: notices from trusted flaggers are given priority (a shorter deadline) and counted apart.
+    trusted_flagger = models.BooleanField(default=False)
+    # DSA Art. 23: after repeated manifestly unfounded reports, a warning, then a pause in processing.
+    misuse_warned_at = models.DateTimeField(null=True, blank=True)
+    reports_paused_until = models.DateTimeField(null=True, blank=True)
+    # Compliance: keeps this account's evidence past retention (referrals, appeals, litigation).
+    legal_hold = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Standing of {self.user_id}"

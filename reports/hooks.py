@@ -1,0 +1,94 @@
+"""What the reports app asks the enforcement side about accounts and decisions, without importing it.
+
+Data flows one way, reports -> moderation (and its enforcement) -> audit (docs/architecture.md): the
+reports app never imports moderation. Yet filing needs an account's standing (a trusted flagger's
+shorter deadline, a pause for misuse), the API's token check needs to know whether a sanction keeps
+the account out, and the reporter's pages show their restrictions, notices and appeal. Enforcement
+answers these through the one object it registers here when Django starts
+(moderation/enforcement/apps.py); the answers are the plain values defined below, so no reports
+module or template touches enforcement's models.
+
+Nothing registered is a configuration error, said loudly: a silent default would let a suspended
+account use the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Expression, OuterRef
+
+from reports.models import Report
+
+
+@dataclass(frozen=True)
+class ReporterStanding:
+    """What filing needs to know about the person filing."""
+
+    trusted_flagger: bool = False  # DSA Art. 22: their reports get a shorter deadline
+    reports_paused_until: datetime | None = None  # DSA Art. 23: a pause after repeated unfounded reports
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """A sanction in force on the account, as its owner is told: what, and until when."""
+
+    label: str
+    ends_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AccountNotices:
+    """For the account page: what restricts the account now, and how many notices it was sent."""
+
+    restrictions: list[Restriction]
+    notice_count: int
+
+
+@dataclass(frozen=True)
+class ReportAppeal:
+    """The reporter's appeal against the dismissal of their report, as their report's page shows it."""
+
+    status: str
+    status_label: str
+    is_open: bool
+    created_at: datetime
+    due_at: datetime
+    decision_reason: str
+
+
+class EnforcementHooks(Protocol):
+    #: The account's relations that `reporter_standing` reads, for `select_related` from the
+    #: account: the query that loads the account (an API token's owner) loads them too.
+    account_relations: tuple[str, ...]
+
+    def sign_in_blocked(self, account: OuterRef) -> Expression:
+        """Whether a sanction in force keeps the account out, as an expression for the query that
+        loads the account, so that the check costs no query of its own."""
+        ...
+
+    def reporter_standing(self, account: AbstractBaseUser) -> ReporterStanding: ...
+
+    def account_notices(self, account: AbstractBaseUser) -> AccountNotices: ...
+
+    def report_appeal(self, report: Report) -> ReportAppeal | None: ...
+
+
+_registered: EnforcementHooks | None = None
+
+
+def register(hooks: EnforcementHooks) -> None:
+    global _registered
+    _registered = hooks
+
+
+def enforcement() -> EnforcementHooks:
+    if _registered is None:
+        raise ImproperlyConfigured(
+            "No enforcement hooks are registered for the reports app: is moderation.enforcement in INSTALLED_APPS?"
+        )
+    return _registered
