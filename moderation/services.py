@@ -22,7 +22,7 @@ from moderation import notify, workflow
 from moderation.models import ReportNote
 from moderation.selectors import queue_priority_order
 from reports.categories import Severity
-from reports.models import CLOSED_STATUSES, OPEN_STATUSES, InfoRequest, Report, ReportStatus
+from reports.models import CLOSED_STATUSES, OPEN_STATUSES, InfoRequest, Report, ReportStatus, Target
 from reports.services import report_audit_state
 
 ADMIN_NOTES_MAX = 5000
@@ -49,6 +49,16 @@ def _locked(report_id: uuid.UUID | str) -> Report:
     try:
         return Report.objects.select_for_update().get(pk=report_id)
     except (Report.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Report.DoesNotExist(f"no report {report_id}") from exc
+
+
+def lock_target_of(report_id: uuid.UUID | str) -> Target:
+    """Lock the report's target, inside the caller's transaction, before any of its reports: the
+    services that act on several reports of one target (report_review_on_target, decision_apply)
+    all take this lock first, so they queue on it instead of deadlocking on each other's reports."""
+    try:
+        return Target.objects.select_for_update(of=("self",)).get(reports=report_id)
+    except (Target.DoesNotExist, ValidationError, ValueError) as exc:
         raise Report.DoesNotExist(f"no report {report_id}") from exc
 
 
@@ -125,6 +135,64 @@ def report_review(
         if status in CLOSED_STATUSES:
             transaction.on_commit(lambda: notify.report_outcome(report_id=report.id))
     return report
+
+
+@dataclass
+class TargetReview:
+    """What report_review_on_target did: the report reviewed, the other open reports on its target
+    that took the same move, and those left as they were because they could not take it."""
+
+    report: Report
+    correlation_id: uuid.UUID
+    also: list[uuid.UUID] = field(default_factory=list)
+    left: list[uuid.UUID] = field(default_factory=list)
+
+
+def report_review_on_target(
+    *,
+    actor: AbstractBaseUser,
+    report_id: uuid.UUID | str,
+    status: str,
+    admin_notes: str = "",
+    expected_status: str | None = None,
+    apply_to_target: bool = True,
+) -> TargetReview:
+    """The review form's one call: review a report and, with `apply_to_target`, give every other
+    open report on its target the same move, in one transaction: if the report cannot take the move
+    (someone moved it first), nothing changes.
+
+    The events share one correlation id. Another report that cannot take this move (one already
+    reviewed, when the move is "reviewed") is left as it is and named in `left`. The target's row is
+    locked first, as decision_apply does, so two actions on one target's reports queue, never deadlock.
+    """
+    _require(actor, "reports.review_report")
+    batch = uuid.uuid4()
+    with transaction.atomic():
+        target = lock_target_of(report_id) if apply_to_target else None
+        report = report_review(
+            actor=actor,
+            report_id=report_id,
+            status=status,
+            admin_notes=admin_notes,
+            expected_status=expected_status,
+            correlation_id=batch,
+        )
+        result = TargetReview(report=report, correlation_id=batch)
+        others = (
+            Report.objects.select_for_update()
+            .filter(target=target, status__in=OPEN_STATUSES)
+            .exclude(pk=report.pk)
+            .order_by("pk")
+            if target is not None
+            else []
+        )
+        for other in others:
+            if not workflow.can_move(other.status, status):
+                result.left.append(other.pk)
+                continue
+            report_review(actor=actor, report_id=other.pk, status=status, admin_notes=admin_notes, correlation_id=batch)
+            result.also.append(other.pk)
+    return result
 
 
 def report_reopen(*, actor: AbstractBaseUser, report_id: uuid.UUID | str, reason: str) -> Report:

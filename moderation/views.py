@@ -251,7 +251,7 @@ def _render_report(
             **context,
             **forms,
             "report": report,
-            "is_open": report.status in OPEN_STATUSES,
+            "is_open": report.is_open,
             "assigned_to_me": report.assignee_id == request.user.pk,
             "me_in_staff": any(member.pk == request.user.pk for member in staff),
         },
@@ -307,15 +307,14 @@ def report_review(request: HttpRequest, report: Report) -> HttpResponse:
     if not form.is_valid():
         return _render_report(request, report, bound={"review_form": form}, status=400)
     status, notes = form.cleaned_data["status"], form.cleaned_data["admin_notes"]
-    batch = uuid.uuid4()
     try:
-        services.report_review(
+        result = services.report_review_on_target(
             actor=request.user,
             report_id=report.pk,
             status=status,
             admin_notes=notes,
             expected_status=form.cleaned_data["expected_status"],
-            correlation_id=batch,
+            apply_to_target=bool(form.cleaned_data.get("apply_to_target") and others),
         )
     except services.TransitionRefused as refused:
         fresh = _staff_report(request, report.pk)
@@ -333,13 +332,10 @@ def report_review(request: HttpRequest, report: Report) -> HttpResponse:
         add_service_errors(form, error)
         return _render_report(request, report, bound={"review_form": form}, status=400)
     done = f"Report {ReportStatus(status).label.lower()}."
-    if form.cleaned_data.get("apply_to_target") and others:
-        result = services.reports_bulk(
-            actor=request.user, report_ids=others, action=status, note=notes, correlation_id=batch
-        )
-        done += f" Also {ReportStatus(status).label.lower()}: {_reports(len(result.done))} on the same target."
-        if result.skipped:
-            done += f" {_reports(len(result.skipped))} had moved meanwhile and were left as they are."
+    if result.also:
+        done += f" Also {ReportStatus(status).label.lower()}: {_reports(len(result.also))} on the same target."
+    if result.left:
+        done += f" {_reports(len(result.left))} on it could not take that move and were left as they are."
     messages.success(request, done)
     if request.POST.get("then") == "next":
         return _take_next(request, query="")

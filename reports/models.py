@@ -130,7 +130,7 @@ class Report(models.Model):
             # "You already reported this": one open report per person per target.
             models.UniqueConstraint(
                 fields=["reporter", "target"],
-                condition=Q(status__in=["pending", "reviewed"]) & Q(reporter__isnull=False),
+                condition=Q(status__in=list(OPEN_STATUSES)) & Q(reporter__isnull=False),
                 name="report_one_open_per_reporter_target",
             ),
         ]
@@ -148,12 +148,12 @@ class Report(models.Model):
             # open backlog however many closed reports pile up (79 ms -> 2 ms at 300,000 reports).
             models.Index(
                 fields=["due_at", "created_at"],
-                condition=Q(status__in=["pending", "reviewed"]),
+                condition=Q(status__in=list(OPEN_STATUSES)),
                 name="report_open_due_idx",
             ),
             models.Index(
                 fields=["due_at", "created_at"],
-                condition=Q(escalated=True, status__in=["pending", "reviewed"]),
+                condition=Q(escalated=True, status__in=list(OPEN_STATUSES)),
                 name="report_open_escalated_due_idx",
             ),
         ]

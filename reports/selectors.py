@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
-from reports.models import Report, Target, TargetKind, TargetState
+from reports.models import OPEN_STATUSES, Report, Target, TargetKind, TargetState
 
 
 def reports_visible_to(user: AbstractBaseUser) -> QuerySet[Report]:
@@ -64,7 +64,7 @@ def demo_platform_targets(*, user: AbstractBaseUser) -> dict[str, list[Target]]:
 def open_report_ids_by(*, user: AbstractBaseUser, targets: list[Target]) -> set[int]:
     """Targets among these that the user already has an open report on (to label the link)."""
     return set(
-        Report.objects.filter(Q(reporter=user) & Q(status__in=["pending", "reviewed"]), target__in=targets).values_list(
+        Report.objects.filter(reporter=user, status__in=OPEN_STATUSES, target__in=targets).values_list(
             "target_id", flat=True
         )
     )

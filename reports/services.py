@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit import services as audit
+from config import throttle
 from reports import hooks, notify
 from reports.categories import Category, deadline_for, rule_for, severity_for
 from reports.models import (
@@ -41,7 +42,8 @@ _CLOCK_SKEW = timedelta(minutes=5)
 
 
 class RateLimitExceeded(ValidationError):
-    """Too many reports in the last hour. `retry_after` is in seconds (for the API's Retry-After)."""
+    """Too many reports (per person) or complaints (per address) in the last hour. `retry_after` is in
+    seconds (for the API's Retry-After)."""
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message, code="rate_limited")
@@ -220,14 +222,42 @@ def report_file(
     return report
 
 
+#: Complaints are counted per address in windows of this many seconds (COMPLAINTS_PER_HOUR_PER_ADDRESS).
+COMPLAINT_WINDOW_SECONDS = 3600
+
+
+def _check_complaint_limit(*, client_address: str) -> None:
+    """No account to limit, so the address is: the form is public and must not be a spam pipe."""
+    wait = throttle.retry_after(
+        scope="complaint",
+        subject=client_address,
+        limit=settings.COMPLAINTS_PER_HOUR_PER_ADDRESS,
+        window=COMPLAINT_WINDOW_SECONDS,
+    )
+    if wait is not None:
+        raise RateLimitExceeded(
+            f"Too many complaints from your network. Please try again in {wait // 60 + 1} minutes.", retry_after=wait
+        )
+
+
 def complaint_file(
-    *, name: str, email: str, content_kind: str, location: str, description: str, category: str, good_faith: bool
+    *,
+    name: str,
+    email: str,
+    content_kind: str,
+    location: str,
+    description: str,
+    category: str,
+    good_faith: bool,
+    client_address: str,
 ) -> Report:
     """A complaint or content-removal request from someone without an account (DSA Art. 16 notice).
 
     The content is not yet a registered target, so a target is made from what the person tells us.
-    Name and email may be left out only for child-safety reports, as the law allows.
+    Name and email may be left out only for child-safety reports, as the law allows. At most
+    COMPLAINTS_PER_HOUR_PER_ADDRESS complaints are taken from one address (`client_address`) an hour.
     """
+    _check_complaint_limit(client_address=client_address)
     errors = _clean_report_fields(
         category=category, reason=description, channel=ReportChannel.THIRD_PARTY, incident_at=None
     )
@@ -277,6 +307,7 @@ def complaint_file(
         )
         if report.reporter_email:
             transaction.on_commit(lambda: notify.report_received(report=report), robust=True)
+    throttle.hit(scope="complaint", subject=client_address, window=COMPLAINT_WINDOW_SECONDS)
     return report
 
 

@@ -129,16 +129,6 @@ def report_detail(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def complaint(request: HttpRequest) -> HttpResponse:
     form = ComplaintForm(request.POST or None)
-    if request.method == "POST":
-        # No account to rate-limit, so the address is: the form is public and must not be a spam pipe.
-        subject, window = throttle.client_ip(request), 3600
-        limit = settings.COMPLAINTS_PER_HOUR_PER_ADDRESS
-        wait = throttle.retry_after(scope="complaint", subject=subject, limit=limit, window=window)
-        if wait is not None:
-            form.add_error(
-                None, f"Too many complaints from your network. Please try again in {wait // 60 + 1} minutes."
-            )
-            return render(request, "reports/complaint.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -150,11 +140,14 @@ def complaint(request: HttpRequest) -> HttpResponse:
                 description=data["description"],
                 category=data["category"],
                 good_faith=data["good_faith"],
+                client_address=throttle.client_ip(request),
             )
+        except services.RateLimitExceeded as limited:
+            form.add_error(None, limited.message)
+            return render(request, "reports/complaint.html", {"form": form}, status=429)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            throttle.hit(scope="complaint", subject=throttle.client_ip(request), window=3600)
             return render(request, "reports/complaint_done.html", {"report": report})
     status = 400 if request.method == "POST" else 200
     return render(request, "reports/complaint.html", {"form": form}, status=status)

@@ -156,6 +156,7 @@ def test_the_service_applies_the_same_rules_without_the_form():
             description="",
             category=Category.SPAM,
             good_faith=False,
+            client_address="198.51.100.7",
         )
     assert set(caught.value.message_dict) == {"content_kind", "location", "reason", "good_faith", "email"}
     assert nothing_stored()

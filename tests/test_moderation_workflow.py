@@ -14,7 +14,7 @@ from audit.models import AuditEvent
 from moderation import services, workflow
 from moderation.models import ReportNote
 from reports.models import InfoRequest, Report, ReportStatus
-from tests.factories import ReportFactory, UserFactory
+from tests.factories import ReportFactory, TargetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +96,52 @@ def test_closing_mails_the_reporter_the_outcome(moderator, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         services.report_review(actor=moderator, report_id=report.pk, status="resolved")
     assert [m.to for m in mail.outbox] == [[report.reporter.email]]
+
+
+def test_review_on_target_moves_the_other_open_reports_in_one_transaction(moderator):
+    target = TargetFactory()
+    report, pending = ReportFactory(target=target), ReportFactory(target=target)
+    already_reviewed = ReportFactory(target=target, status=ReportStatus.REVIEWED)
+    closed = ReportFactory(target=target, status=ReportStatus.DISMISSED)
+    elsewhere = ReportFactory()
+    result = services.report_review_on_target(
+        actor=moderator, report_id=report.pk, status="reviewed", admin_notes="Looking", expected_status="pending"
+    )
+    # "reviewed" cannot be given to a report already reviewed: it is left as it is, and named.
+    assert result.report.pk == report.pk and result.also == [pending.pk] and result.left == [already_reviewed.pk]
+    statuses = dict(Report.objects.values_list("pk", "status"))
+    assert statuses[report.pk] == statuses[pending.pk] == "reviewed"
+    assert statuses[closed.pk] == "dismissed" and statuses[elsewhere.pk] == "pending"
+    reviewed = AuditEvent.objects.filter(event_type="report.reviewed")
+    assert set(reviewed.values_list("object_id", flat=True)) == {str(report.pk), str(pending.pk)}
+    assert set(reviewed.values_list("correlation_id", flat=True)) == {result.correlation_id}
+
+
+def test_review_on_target_refused_for_the_report_changes_none_of_the_others(moderator):
+    target = TargetFactory()
+    report, other = ReportFactory(target=target), ReportFactory(target=target)
+    services.report_review(actor=UserFactory(role="moderator"), report_id=report.pk, status="dismissed")
+    with pytest.raises(services.TransitionRefused):
+        services.report_review_on_target(
+            actor=moderator, report_id=report.pk, status="resolved", expected_status="pending"
+        )
+    other.refresh_from_db()
+    assert other.status == "pending" and not events(other).filter(event_type="report.reviewed").exists()
+
+
+def test_review_on_target_without_apply_touches_only_the_report(moderator):
+    target = TargetFactory()
+    report, other = ReportFactory(target=target), ReportFactory(target=target)
+    result = services.report_review_on_target(
+        actor=moderator, report_id=report.pk, status="dismissed", apply_to_target=False
+    )
+    other.refresh_from_db()
+    assert result.also == result.left == [] and other.status == "pending"
+
+
+def test_review_on_target_of_a_report_that_does_not_exist(moderator):
+    with pytest.raises(Report.DoesNotExist):
+        services.report_review_on_target(actor=moderator, report_id=uuid.uuid4(), status="dismissed")
 
 
 def test_reopen_is_for_admins_with_a_reason(moderator, compliance, admin_user):

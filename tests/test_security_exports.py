@@ -79,6 +79,7 @@ def hostile_case(settings) -> dict:
         description=f"{ATTR} {SVG}",
         category=Category.SPAM,
         good_faith=True,
+        client_address="198.51.100.7",
     )
     moderation.report_escalate(actor=moderator, report_id=report.pk, reason=IMG)
     moderation.report_add_note(actor=moderator, report_id=report.pk, body=SCRIPT)

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from reports import services
 from reports.models import Report
 from tests.factories import PASSWORD
 
@@ -45,6 +46,25 @@ def test_anonymous_complaints_are_limited_per_address(client, settings):
         assert client.post(reverse("reports:complaint"), form).status_code == 200
     response = client.post(reverse("reports:complaint"), form)
     assert response.status_code == 429 and "Too many complaints" in response.content.decode()
+    assert Report.objects.count() == 2
+
+
+def test_the_complaint_limit_is_the_filing_services_per_address(db, settings):
+    settings.COMPLAINTS_PER_HOUR_PER_ADDRESS = 1
+    complaint = {
+        "name": "Ann",
+        "email": "ann@example.test",
+        "content_kind": "message",
+        "location": "#lobby",
+        "category": "spam",
+        "description": "Bot spam",
+        "good_faith": True,
+    }
+    services.complaint_file(**complaint, client_address="198.51.100.7")
+    with pytest.raises(services.RateLimitExceeded) as refused:
+        services.complaint_file(**complaint, client_address="198.51.100.7")
+    assert 0 < refused.value.retry_after <= services.COMPLAINT_WINDOW_SECONDS
+    services.complaint_file(**complaint, client_address="203.0.113.9")  # another address has its own count
     assert Report.objects.count() == 2
 
 

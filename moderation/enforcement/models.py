@@ -28,6 +28,15 @@ class SanctionStatus(models.TextChoices):
     REVERSED = "reversed", "Reversed on appeal"
 
 
+#: A referral awaiting its second approval does not count yet, and a decision reversed on appeal no
+#: longer does: neither is a strike on the account, nor can it be appealed.
+UNCOUNTED_STATUSES = frozenset({SanctionStatus.PENDING_APPROVAL, SanctionStatus.REVERSED})
+#: A sanction can be lifted early while it is in force or awaits its second approval...
+LIFTABLE_STATUSES = frozenset({SanctionStatus.ACTIVE, SanctionStatus.PENDING_APPROVAL})
+#: ...and an appeal can also reverse a finished or one-off one (a warning given, a suspension ended).
+REVERSIBLE_ON_APPEAL_STATUSES = LIFTABLE_STATUSES | {SanctionStatus.DONE, SanctionStatus.EXPIRED}
+
+
 class GroundType(models.TextChoices):
     TERMS = "terms", "Terms of service"
     LAW = "law", "Law"
@@ -93,6 +102,19 @@ class Sanction(models.Model):
         """Active and not past its end: expiry is checked on access, the sweep only records it."""
         at = at or timezone.now()
         return self.status == SanctionStatus.ACTIVE and (self.ends_at is None or self.ends_at > at)
+
+    @property
+    def is_liftable(self) -> bool:
+        """Whether it can be lifted early (the lift service and the sanction's page ask this)."""
+        return self.status in LIFTABLE_STATUSES
+
+    @property
+    def awaits_second_approval(self) -> bool:
+        return self.kind == ActionKind.REFER_AUTHORITIES and self.status == SanctionStatus.PENDING_APPROVAL
+
+    def may_be_approved_by(self, user) -> bool:
+        """A referral to the authorities needs a second officer: anyone but who made it."""
+        return self.awaits_second_approval and user.pk != self.decided_by_id
 
 
 class NoticeKind(models.TextChoices):
@@ -190,6 +212,16 @@ class Appeal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == AppealStatus.PENDING
+
+    @property
+    def original_decider_id(self) -> int | None:
+        """Who took the appealed decision: the sanction's decider, or whoever dismissed the report."""
+        return self.sanction.decided_by_id if self.sanction_id else self.report.reviewed_by_id
+
+    def may_be_decided_by(self, user) -> bool:
+        """DSA Art. 20(6): an appeal is decided by someone other than the original decider (nor by the
+        appellant). The appeal service enforces it; the appeal's page asks it to offer the form."""
+        return user.pk not in (self.original_decider_id, self.appellant_id)
 
     @property
     def appellant_label(self) -> str:

@@ -17,11 +17,19 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from moderation.enforcement.actions import ACTION_RULES, ActionKind, LadderStep, strike_ladder
-from moderation.enforcement.models import AccountStanding, Appeal, AppealStatus, Notice, Sanction, SanctionStatus
+from moderation.enforcement.models import (
+    UNCOUNTED_STATUSES,
+    AccountStanding,
+    Appeal,
+    AppealStatus,
+    Notice,
+    Sanction,
+    SanctionStatus,
+)
 from moderation.roles import role_of
 from moderation.selectors import HistoryEntry, history_entries
 from reports.categories import rule_for as category_rule
-from reports.models import Report, ReportStatus
+from reports.models import OPEN_STATUSES, Report, ReportStatus
 
 # --- what is in force on an account, strikes and the ladder ------------------------------------
 
@@ -56,7 +64,7 @@ def strikes(*, account: AbstractBaseUser, at: datetime | None = None) -> QuerySe
     window_start = at - timedelta(days=settings.STRIKE_WINDOW_DAYS)
     kinds = [k for k, rule in ACTION_RULES.items() if rule.strike]
     return Sanction.objects.filter(account=account, kind__in=kinds, decided_at__gte=window_start).exclude(
-        status__in=[SanctionStatus.REVERSED, SanctionStatus.PENDING_APPROVAL]
+        status__in=UNCOUNTED_STATUSES
     )
 
 
@@ -116,6 +124,11 @@ def _get_or_404(queryset: QuerySet, pk: uuid.UUID | str):
 
 def report_for_decision(*, report_id: uuid.UUID) -> Report:
     return _get_or_404(Report.objects.select_related("target__owner", "reporter", "assignee"), report_id)
+
+
+def open_reports_on_target_count(*, report: Report) -> int:
+    """The open reports on the report's target, itself included (a decision can resolve them all)."""
+    return Report.objects.filter(target_id=report.target_id, status__in=OPEN_STATUSES).count()
 
 
 def account_record(*, account: AbstractBaseUser | None) -> dict:

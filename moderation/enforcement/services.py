@@ -25,6 +25,9 @@ from audit import services as audit
 from moderation.enforcement import notices, webhooks
 from moderation.enforcement.actions import ACTION_RULES, ActionKind, may_take
 from moderation.enforcement.models import (
+    LIFTABLE_STATUSES,
+    REVERSIBLE_ON_APPEAL_STATUSES,
+    UNCOUNTED_STATUSES,
     AccountStanding,
     Appeal,
     AppealStatus,
@@ -39,7 +42,7 @@ from moderation.enforcement.selectors import (
     misuse_count,
     proposal_for_decision,
 )
-from moderation.services import TransitionRefused, report_review
+from moderation.services import TransitionRefused, lock_target_of, report_review
 from reports.models import OPEN_STATUSES, Report, ReportStatus, Target, TargetState
 from reports.services import report_audit_state
 from reports.uploads import clean_upload
@@ -166,6 +169,7 @@ def decision_apply(
         raise PermissionDenied("reports.review_report is required")
     now = timezone.now()
     with transaction.atomic():
+        target = lock_target_of(report_id)  # before its reports: see lock_target_of
         report = Report.objects.select_for_update(of=("self",)).select_related("target__owner").get(pk=report_id)
         if report.status not in OPEN_STATUSES:
             raise TransitionRefused(
@@ -183,7 +187,6 @@ def decision_apply(
             ladder_override_reason=ladder_override_reason,
             now=now,
         )
-        target = Target.objects.select_for_update().get(pk=report.target_id)
         resolved = [report]
         if apply_to_all_open:
             resolved += list(
@@ -302,9 +305,7 @@ def sanction_lift(
         raise ValidationError({"reason": "Say why the sanction is lifted."})
     with transaction.atomic():
         sanction = Sanction.objects.select_for_update(of=("self",)).select_related("target").get(pk=sanction_id)
-        liftable = {SanctionStatus.ACTIVE, SanctionStatus.PENDING_APPROVAL}
-        if reversed_on_appeal:  # a finished or one-off decision can still be found wrong on appeal
-            liftable |= {SanctionStatus.DONE, SanctionStatus.EXPIRED}
+        liftable = REVERSIBLE_ON_APPEAL_STATUSES if reversed_on_appeal else LIFTABLE_STATUSES
         if sanction.status not in liftable:
             raise ValidationError({"reason": f"This sanction is already {sanction.get_status_display().lower()}."})
         before = sanction_audit_state(sanction)
@@ -338,9 +339,9 @@ def referral_approve(*, actor: AbstractBaseUser, sanction_id: uuid.UUID | str, r
         raise ValidationError({"reference": "Give the authority's reference for the referral."})
     with transaction.atomic():
         sanction = Sanction.objects.select_for_update(of=("self",)).select_related("target").get(pk=sanction_id)
-        if sanction.kind != ActionKind.REFER_AUTHORITIES or sanction.status != SanctionStatus.PENDING_APPROVAL:
+        if not sanction.awaits_second_approval:
             raise ValidationError({"reference": "This is not a referral awaiting approval."})
-        if sanction.decided_by_id == actor.pk:
+        if not sanction.may_be_approved_by(actor):
             raise ValidationError({"reference": "A referral needs a second officer: you made this one."})
         before = sanction_audit_state(sanction)
         sanction.status = SanctionStatus.DONE
@@ -399,12 +400,6 @@ def expire_sanctions(*, now: datetime | None = None, limit: int = 10_000) -> lis
 
 
 # --- appeals ------------------------------------------------------------------------------------
-
-
-def _original_decider_id(appeal: Appeal) -> int | None:
-    if appeal.sanction_id:
-        return appeal.sanction.decided_by_id
-    return appeal.report.reviewed_by_id
 
 
 def _clean_appeal_text(text: str) -> str:
@@ -477,7 +472,7 @@ def appeal_file(
             sanction = Sanction.objects.filter(pk=sanction_id, account=actor).first()
             if sanction is None:
                 raise Sanction.DoesNotExist("no such sanction for this account")
-            if sanction.status in (SanctionStatus.REVERSED, SanctionStatus.PENDING_APPROVAL):
+            if sanction.status in UNCOUNTED_STATUSES:
                 raise ValidationError({"text": "This decision can no longer be appealed."})
             decided_at, subject = sanction.decided_at, {"sanction": sanction}
         else:
@@ -528,7 +523,7 @@ def appeal_decide(*, actor: AbstractBaseUser, appeal_id: uuid.UUID | str, outcom
         appeal = Appeal.objects.select_for_update(of=("self",)).select_related("sanction", "report").get(pk=appeal_id)
         if not appeal.is_open:
             raise ValidationError({"outcome": f"This appeal was already decided ({appeal.get_status_display()})."})
-        if actor.pk in (_original_decider_id(appeal), appeal.appellant_id):
+        if not appeal.may_be_decided_by(actor):
             raise ValidationError({"outcome": "Someone other than the original decider must decide this appeal."})
         before = {"status": appeal.status}
         appeal.status = outcome
@@ -561,7 +556,7 @@ def _reverse(*, actor, appeal: Appeal, whole_decision: bool) -> None:
         if whole_decision
         else Sanction.objects.filter(pk=appeal.sanction_id)
     )
-    for sanction in sanctions.exclude(status__in=[SanctionStatus.REVERSED, SanctionStatus.LIFTED]):
+    for sanction in sanctions.filter(status__in=REVERSIBLE_ON_APPEAL_STATUSES):
         sanction_lift(
             actor=actor, sanction_id=sanction.pk, reason=reason, reversed_on_appeal=True, notify_account=False
         )

@@ -81,7 +81,7 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
             "zero_tolerance": category_rule(report.category).zero_tolerance,
             "proposal": selectors.proposal_for_decision(report=report),
             "record": selectors.account_record(account=report.target.owner),
-            "open_on_target": report.target.reports.filter(status__in=["pending", "reviewed"]).count(),
+            "open_on_target": selectors.open_reports_on_target_count(report=report),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -98,6 +98,8 @@ def sanction_detail(request: HttpRequest, sanction_id: uuid.UUID) -> HttpRespons
             "sanction": sanction,
             "lift_form": ReasonForm(),
             "approve_form": ReferralApprovalForm(),
+            "may_approve": request.user.has_perm("enforcement.approve_referral")
+            and sanction.may_be_approved_by(request.user),
         },
     )
 
@@ -187,7 +189,7 @@ def appeal_detail(request: HttpRequest, appeal_id: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "enforcement/appeal_detail.html",
-        {"appeal": appeal, "form": form},
+        {"appeal": appeal, "form": form, "may_decide": appeal.may_be_decided_by(request.user)},
         status=400 if request.method == "POST" else 200,
     )
 

@@ -31,7 +31,7 @@ from moderation.enforcement.models import Sanction, SanctionStatus
 from moderation.management.commands.seed_demo import CATEGORY_WEIGHTS  # one realistic mix for both
 from moderation.services import staff_create
 from reports.categories import CATEGORY_RULES, Category, deadline_for
-from reports.models import Report, ReportStatus, Target, TargetKind
+from reports.models import OPEN_STATUSES, Report, ReportStatus, Target, TargetKind
 
 WORDS = [
     "insults",
@@ -443,7 +443,7 @@ class Command(BaseCommand):
                     if age_h < 48 or roll < 0.06
                     else (ReportStatus.RESOLVED if roll < 0.68 else ReportStatus.DISMISSED)
                 )
-                if status in (ReportStatus.PENDING, ReportStatus.REVIEWED):
+                if status in OPEN_STATUSES:
                     if (reporter, target_id) in open_pairs:
                         status = ReportStatus.DISMISSED
                     else:

@@ -282,7 +282,7 @@ class Command(BaseCommand):
         if not first_look:
             roll = rng.uniform(0.3, 1.0)  # the second look ends in a decision
         report = Report.objects.select_related("target").get(pk=report_id)
-        if report.status not in ("pending", "reviewed"):
+        if not report.is_open:
             return  # a decision on another report of the same target closed it
         moderator = rng.choice([self.staff["mod"], self.staff["mia"]])
         status_after_first_look = "reviewed" if 0.15 <= roll < 0.25 else "other"
