@@ -6,6 +6,7 @@ SQLite serialises writers, so these races cannot happen there; the tests run on 
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -20,9 +21,10 @@ from audit.models import AuditEvent
 from audit.services import seal_pending, verify_chain
 from moderation import services
 from moderation.enforcement.models import Notice
+from moderation.enforcement.services import ActionRequest, decision_apply
 from moderation.notify import resend_due
 from reports.models import Report, UnsentMail
-from tests.factories import NoticeFactory, ReportFactory, UnsentMailFactory, UserFactory
+from tests.factories import NoticeFactory, ReportFactory, TargetFactory, UnsentMailFactory, UserFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -81,6 +83,37 @@ def test_two_moderators_reviewing_at_once_exactly_one_wins():
     seal_pending()
     chain = verify_chain()
     assert chain.first_bad is None and chain.unsealed == 0 and chain.checked == AuditEvent.objects.count()
+
+
+def test_a_review_of_a_whole_target_and_a_decision_on_it_at_once_queue_never_deadlock():
+    """Both act on every open report of one target, starting from different reports: they lock the
+    target first (services.lock_target_of), so one waits for the other, which then refuses it."""
+    for attempt in range(5):
+        moderator = UserFactory(username=f"whole_target_mod{attempt}", role="moderator")
+        officer = UserFactory(username=f"whole_target_officer{attempt}", role="compliance")
+        target = TargetFactory()
+        first, second, *_ = [ReportFactory(target=target) for _ in range(4)]
+        review = functools.partial(
+            services.report_review_on_target,
+            actor=moderator,
+            report_id=first.pk,
+            status="dismissed",
+            expected_status="pending",
+        )
+        decide = functools.partial(
+            decision_apply,
+            actor=officer,
+            report_id=second.pk,
+            actions=[ActionRequest(kind="warning")],
+            ground_type="terms",
+            ground="Terms §4",
+            facts="Spam links.",
+            apply_to_all_open=True,
+        )
+        results = race([review, decide])
+        refused = [r for r in results if isinstance(r, Exception)]
+        assert len(refused) == 1 and isinstance(refused[0], services.TransitionRefused), results
+        assert len(set(Report.objects.filter(target=target).values_list("status", flat=True))) == 1
 
 
 def test_next_report_never_hands_one_report_to_two_moderators():
