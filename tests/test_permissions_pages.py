@@ -12,7 +12,7 @@ from tests.factories import ReportFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
 
-# The paths are the published contract (DESIGN.md), so they are written out, not reversed.
+# The paths are the published contract (docs/architecture.md, "URLs"), so they are written out, not reversed.
 LOGIN = "/accounts/login/"
 
 

@@ -24,7 +24,7 @@ from tests.factories import ReportFactory, TargetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# The paths are the published contract (DESIGN.md), so they are written out, not reversed.
+# The paths are the published contract (docs/architecture.md, "URLs"), so they are written out, not reversed.
 NEW = "/report/new/"
 MINE = "/report/mine/"
 

@@ -31,17 +31,19 @@ def test_a_successful_sign_in_resets_the_count(client, user, settings):
     assert client.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
 
 
+COMPLAINT = {
+    "name": "Ann",
+    "email": "ann@example.test",
+    "content_kind": "message",
+    "location": "#lobby",
+    "category": "spam",
+    "description": "Bot spam",
+}
+
+
 def test_anonymous_complaints_are_limited_per_address(client, settings):
     settings.COMPLAINTS_PER_HOUR_PER_ADDRESS = 2
-    form = {
-        "name": "Ann",
-        "email": "ann@example.test",
-        "content_kind": "message",
-        "location": "#lobby",
-        "category": "spam",
-        "description": "Bot spam",
-        "good_faith": "on",
-    }
+    form = {**COMPLAINT, "good_faith": "on"}
     for _ in range(2):
         assert client.post(reverse("reports:complaint"), form).status_code == 200
     response = client.post(reverse("reports:complaint"), form)
@@ -51,15 +53,7 @@ def test_anonymous_complaints_are_limited_per_address(client, settings):
 
 def test_the_complaint_limit_is_the_filing_services_per_address(db, settings):
     settings.COMPLAINTS_PER_HOUR_PER_ADDRESS = 1
-    complaint = {
-        "name": "Ann",
-        "email": "ann@example.test",
-        "content_kind": "message",
-        "location": "#lobby",
-        "category": "spam",
-        "description": "Bot spam",
-        "good_faith": True,
-    }
+    complaint = {**COMPLAINT, "good_faith": True}
     services.complaint_file(**complaint, client_address="198.51.100.7")
     with pytest.raises(services.RateLimitExceeded) as refused:
         services.complaint_file(**complaint, client_address="198.51.100.7")
