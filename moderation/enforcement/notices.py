@@ -22,6 +22,8 @@ from config.links import absolute_url
 from moderation.enforcement.models import Appeal, Notice, NoticeKind, Sanction
 
 logger = logging.getLogger(__name__)
+# The salts keep the names they had before enforcement became an app of its own: links already
+# mailed are signed with them and must keep working for the whole appeal window.
 APPEAL_LINK_SALT = "moderation.appeal-link"
 COMPLAINT_APPEAL_SALT = "moderation.complaint-appeal-link"
 
