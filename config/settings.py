@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -224,8 +223,9 @@ LOGIN_ATTEMPTS_WINDOW_SECONDS = env_int("LOGIN_ATTEMPTS_WINDOW_SECONDS", 15 * 60
 # usernames (LOGIN_ATTEMPTS_PER_ADDRESS, password spraying) is ours, in moderation/auth.py: axes
 # has one failure limit for every lockout parameter.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_FAILURE_LIMIT = LOGIN_ATTEMPTS_LIMIT
-AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_ATTEMPTS_WINDOW_SECONDS)
+# Read from LOGIN_ATTEMPTS_LIMIT and LOGIN_ATTEMPTS_WINDOW_SECONDS on each use (one source).
+AXES_FAILURE_LIMIT = "moderation.auth.sign_in_attempts_limit"
+AXES_COOLOFF_TIME = "moderation.auth.sign_in_lockout_time"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "moderation.auth.axes_username"
 AXES_CLIENT_IP_CALLABLE = "config.throttle.client_ip"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -82,6 +83,16 @@ def axes_username(request: HttpRequest, credentials: dict | None) -> str:
     """django-axes' AXES_USERNAME_CALLABLE: lockouts count per normalised name (and address)."""
     raw = (credentials or {}).get("username") or request.POST.get("username") or ""
     return sign_in_name(str(raw))
+
+
+def sign_in_attempts_limit(request: HttpRequest, credentials: dict | None) -> int:
+    """django-axes' AXES_FAILURE_LIMIT: failures of one name from one address before a lockout."""
+    return settings.LOGIN_ATTEMPTS_LIMIT
+
+
+def sign_in_lockout_time(request: HttpRequest | None = None) -> timedelta:
+    """django-axes' AXES_COOLOFF_TIME: how long a lockout lasts after the last failure."""
+    return timedelta(seconds=settings.LOGIN_ATTEMPTS_WINDOW_SECONDS)
 
 
 def too_many_attempts(minutes: int) -> str:
