@@ -463,5 +463,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # pikepdf says on import that its C++ log bridge started; axes logs every failed sign-in itself.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "pikepdf": {"level": "WARNING"},
+        "axes": {"level": "ERROR"},
+    },
 }
