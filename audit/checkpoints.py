@@ -152,3 +152,26 @@ def store(checkpoint: Checkpoint) -> bool:
         return False
     storage().save(name, ContentFile(checkpoint.to_json()))
     return True
+
+
+def latest_summary() -> dict | None:
+    """The newest checkpoint as the audit page and the transparency report show it: what it says,
+    whether its signature holds, and whether the chain still has its hash at its seq (one query)."""
+    from audit.models import AuditEvent
+    from audit.services import known_keys
+
+    item = latest()
+    if item is None:
+        return None
+    if isinstance(item, UnreadableCheckpoint):
+        return {"name": item.name, "problem": item.problem}
+    at_seq = AuditEvent.objects.filter(seq=item.seq).values_list("hash", flat=True).first()
+    return {
+        "name": item.name,
+        "seq": item.seq,
+        "hash": item.hash,
+        "count": item.count,
+        "created_at": item.created_at,
+        "signature_valid": item.signature_valid(known_keys()),
+        "matches_chain": at_seq == item.hash,
+    }
