@@ -79,7 +79,7 @@ def _site_url() -> str:
 SITE_URL = _site_url()
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.ReportDeskAdminConfig",  # django.contrib.admin with our site (config/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
