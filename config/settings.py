@@ -233,7 +233,7 @@ AXES_FAILURE_LIMIT = "moderation.auth.sign_in_attempts_limit"
 AXES_COOLOFF_TIME = "moderation.auth.sign_in_lockout_time"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "moderation.auth.axes_username"
-AXES_CLIENT_IP_CALLABLE = "config.throttle.client_ip"
+AXES_CLIENT_IP_CALLABLE = "config.throttle.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "moderation.auth.sign_in_locked_out"
 # The sign-in page shows the lockout; no admin pages or access log of its own (sessions say who is in).
 AXES_ENABLE_ADMIN = False

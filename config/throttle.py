@@ -38,6 +38,16 @@ def client_ip(request: HttpRequest) -> str:
         return remote
 
 
+def axes_client_ip(request: HttpRequest) -> str | None:
+    """django-axes' AXES_CLIENT_IP_CALLABLE: client_ip, or None when the request has no address (a
+    sign-in made in code, as tests' force_login does); axes stores it in an IP address column."""
+    address = client_ip(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
 def _key(scope: str, subject: str, window: int) -> tuple[str, int]:
     bucket = int(time.time()) // window
     # Hashed: a username may hold characters no cache backend accepts in a key.
