@@ -85,8 +85,9 @@ def runtime_grants(*, connection: BaseDatabaseWrapper, runtime_role: str, create
     owner, schema_name = _quote(table_owner), _quote(schema)
     statements = []
     if create_role:
+        # bandit B608: the role name passed _identifier's check (lower-case letters, digits, _ only)
         statements.append(
-            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{runtime_role}') THEN "
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{runtime_role}') THEN "  # nosec B608
             f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS; "
             "END IF; END $$"
         )
