@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from audit import checkpoints, triggers
@@ -24,6 +25,7 @@ from audit.checkpoints import Checkpoint
 from audit.models import AuditEvent
 from audit.services import LEGACY, SigningKey, event_hash
 from audit.verify import CheckpointRefused, checkpoint_take, verify
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 TABLE = triggers.TABLE
@@ -211,3 +213,18 @@ def test_keyed_events_passed_off_as_pre_key_ones_are_caught_by_the_checkpoint():
     relink(3, LEGACY)  # every keyed event made to look sealed before the key, re-hashed in plain SHA-256
     assert verify(with_checkpoints=False).intact  # without the checkpoint, a consistent all-legacy chain
     verify_fails(re.escape(f"checkpoint {taken.checkpoint.file_name()} no longer matches the chain at seq 5"))
+
+
+def test_the_audit_page_and_the_transparency_report_show_the_latest_checkpoint(client, capsys):
+    record(3)
+    taken = checkpoint_take().checkpoint
+    client.force_login(UserFactory(username="compliance_officer", role="compliance"))
+    page = client.get(reverse("audit:log")).content.decode()
+    assert "Latest signed checkpoint: event seq 3 (3 events)" in page and "signature valid, matches the chain" in page
+    today = timezone.localdate().isoformat()
+    call_command("transparency_report", "--start", today, "--end", today)
+    shown = json.loads(capsys.readouterr().out)["audit_checkpoint"]
+    assert shown["seq"] == 3 and shown["hash"] == taken.hash and shown["signature_valid"] and shown["matches_chain"]
+    # Rewritten behind the triggers: the page says so at once (audit_verify says where).
+    behind_the_triggers([(f"DELETE FROM {TABLE} WHERE seq = 3", [])])
+    assert "the chain no longer has this hash at this seq" in client.get(reverse("audit:log")).content.decode()
