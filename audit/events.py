@@ -32,6 +32,9 @@ EVENT_TYPES: dict[str, str] = {
     "account.flag_changed": "An account was marked or unmarked (trusted flagger, misuse, legal hold)",
     # accounts and staff
     "staff.created": "A staff account was created or given a role",
+    "account.created": "An account was created by staff in the admin",
+    "account.changed": "An account's name, email, active flag or role was changed by staff",
+    "account.password_set": "An account's password was set or removed by staff",
     "api_token.created": "A personal API token was created",
     "api_token.revoked": "A personal API token was revoked",
     "platform_key.created": "A platform key was created",

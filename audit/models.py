@@ -24,9 +24,11 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 class AuditEvent(models.Model):
     """One state change. Written only by `audit.services.record`, never changed afterwards.
 
-    `hash` covers every field below and `prev_hash` (the hash of the event before it in the chain),
-    so an edit made behind the application's back (trigger disabled, raw SQL) breaks the chain and
-    `manage.py audit_verify` names the first event that no longer matches.
+    `hash` is an HMAC, with a key the database never holds (AUDIT_SIGNING_KEY), over every field below
+    and `prev_hash` (the hash of the event before it in the chain), so an edit made behind the
+    application's back (trigger disabled, raw SQL, hashes recomputed) breaks the chain, and signed
+    checkpoints kept outside the database catch events cut off its end; `manage.py audit_verify`
+    names the first event or checkpoint that no longer matches.
 
     The event is written in its change's transaction; it is linked into the chain just after commit
     by `audit.services.seal_pending`, which fills `seq`, `prev_hash` and `hash` once, in commit order.
@@ -51,6 +53,12 @@ class AuditEvent(models.Model):
     seq = models.BigIntegerField(null=True, blank=True, unique=True, help_text="Position in the hash chain")
     prev_hash = models.CharField(max_length=64, null=True, blank=True)
     hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    key_id = models.CharField(
+        max_length=16,
+        null=True,
+        blank=True,
+        help_text="Id of the key whose HMAC sealed the event; empty when sealed before the chain was keyed",
+    )
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import threading
 import time
@@ -46,6 +47,33 @@ def _canonical(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
+# --- the signing key -------------------------------------------------------------------------------
+# Each event's hash is HMAC-SHA256(AUDIT_SIGNING_KEY, event and previous hash). The key lives in the
+# app's environment, never in the database: whoever can write the table (its owner, a DBA, a stolen
+# backup restored) can change an event but cannot compute its hash, nor any later one, again.
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    id: str  # stored with each event it seals; names the key without revealing it
+    secret: bytes
+
+
+def _signing_key(secret: str) -> SigningKey:
+    raw = secret.encode()
+    return SigningKey(hmac.new(raw, b"report-desk audit key id", hashlib.sha256).hexdigest()[:16], raw)
+
+
+def current_key() -> SigningKey:
+    return _signing_key(settings.AUDIT_SIGNING_KEY)
+
+
+def known_keys() -> dict[str, SigningKey]:
+    """The current key and the retired ones (AUDIT_PREVIOUS_SIGNING_KEYS), by id."""
+    keys = [_signing_key(secret) for secret in [settings.AUDIT_SIGNING_KEY, *settings.AUDIT_PREVIOUS_SIGNING_KEYS]]
+    return {key.id: key for key in keys}
+
+
 def compute_hash(
     *,
     prev_hash: str,
@@ -59,7 +87,10 @@ def compute_hash(
     after: Any,
     data: Any,
     correlation_id: uuid.UUID | None,
+    key: SigningKey | None = None,
 ) -> str:
+    """The event's link: an HMAC with `key` (the current key unless given). `key=None` is only for
+    events sealed before the chain had a key (see LEGACY below): a plain SHA-256 anyone can recompute."""
     payload = {
         "prev": prev_hash,
         "at": created_at.isoformat(),
@@ -72,12 +103,23 @@ def compute_hash(
         "data": data,
         "correlation": str(correlation_id) if correlation_id else None,
     }
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode()).hexdigest()
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    if key is LEGACY:
+        return hashlib.sha256(encoded).hexdigest()
+    return hmac.new((key or current_key()).secret, encoded, hashlib.sha256).hexdigest()
 
 
-def event_hash(event: AuditEvent) -> str:
+# Events sealed before the chain was keyed (migration audit 0004) carry no key id and keep their
+# plain SHA-256 hashes: the migration could not re-seal them without rewriting history. They can only
+# be a prefix of the chain; the first keyed event's HMAC covers the last one's hash, and every
+# checkpoint records where the prefix ends, so none of them can be changed (nor a keyed event turned
+# into one) without audit_verify noticing once a keyed event or a checkpoint follows them.
+LEGACY = SigningKey("", b"")
+
+
+def event_hash(event: AuditEvent, key: SigningKey | None = None) -> str:
     return compute_hash(
+        key=key,
         prev_hash=event.prev_hash,
         created_at=event.created_at,
         event_type=event.event_type,
@@ -190,18 +232,20 @@ def _seal_batch(*, batch_size: int, wait: bool) -> int | None:
         if not pending:
             return 0
         seq, prev_hash = chain_tip()
+        key = current_key()
         links = []
         for event in pending:
             seq += 1
-            event.seq, event.prev_hash = seq, prev_hash
-            event.hash = prev_hash = event_hash(event)
-            links.append((event.seq, event.prev_hash, event.hash, event.pk))
+            event.seq, event.prev_hash, event.key_id = seq, prev_hash, key.id
+            event.hash = prev_hash = event_hash(event, key)
+            links.append((event.seq, event.prev_hash, event.hash, event.key_id, event.pk))
         table = connection.ops.quote_name(AuditEvent._meta.db_table)
         with connection.cursor() as cursor:
             # The one UPDATE the triggers allow (and the model refuses): filling the chain columns once.
+            # The runtime database role may update these columns only (manage.py db_roles).
             # bandit B608: only the model's own table name is formatted in; the values are parameters
             cursor.executemany(
-                f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s AND seq IS NULL",  # noqa: S608  # nosec B608
+                f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s, key_id = %s WHERE id = %s AND seq IS NULL",  # noqa: S608  # nosec B608
                 links,
             )
     return len(pending)
@@ -222,27 +266,3 @@ def seal_pending(*, batch_size: int = 1000, wait: bool = True) -> int:
         sealed += linked
         if linked == 0 and not AuditEvent.objects.filter(seq__isnull=True).exists():
             return sealed
-
-
-@dataclass
-class ChainCheck:
-    checked: int
-    first_bad: AuditEvent | None
-    problem: str = ""
-    unsealed: int = 0
-
-
-def verify_chain(*, batch_size: int = 5000) -> ChainCheck:
-    """Walk the chain in seq order; stop at the first event whose links or hash do not match (an
-    event removed from the chain breaks its successor's prev_hash). Events not yet sealed are
-    counted, not checked: run seal_pending first to include them."""
-    expected_prev = GENESIS_HASH
-    checked = 0
-    for event in AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=batch_size):
-        if event.prev_hash != expected_prev:
-            return ChainCheck(checked, event, "its prev_hash does not match the event before it")
-        if event_hash(event) != event.hash:
-            return ChainCheck(checked, event, "its content does not match its hash")
-        expected_prev = event.hash
-        checked += 1
-    return ChainCheck(checked, None, unsealed=AuditEvent.objects.filter(seq__isnull=True).count())

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from audit import checkpoints
 from audit.filters import AuditEventFilterSet
 from audit.models import AuditEvent
 
@@ -47,6 +48,7 @@ def log(request: HttpRequest) -> HttpResponse:
     before = request.GET.get("before", "")
     if before.isdigit():
         events = events.filter(id__lt=int(before))
+    is_first_page = not before
     rows = list(events[: PAGE_SIZE + 1])
     has_older = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
@@ -62,8 +64,9 @@ def log(request: HttpRequest) -> HttpResponse:
             "events": rows,
             "has_older": has_older,
             "older_cursor": rows[-1].id if rows else None,
-            "is_first_page": not before,
+            "is_first_page": is_first_page,
             "querystring": query.urlencode(),
+            "checkpoint": checkpoints.latest_summary() if is_first_page else None,
         },
     )
 

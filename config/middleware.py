@@ -1,8 +1,10 @@
 import logging
 import sys
+import tempfile
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -22,6 +24,75 @@ class ContentSecurityPolicyMiddleware:
         if settings.CONTENT_SECURITY_POLICY:
             response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
+
+
+class RequestBodyLimitMiddleware:
+    """Refuses a request body over its cap with 413 before anything reads it.
+
+    Django reads a multipart body to its end before any view sees it (files go to temporary files),
+    so a 200 MB upload was read, spooled and parsed before the form said no. The cap: API_MAX_BODY_BYTES
+    under /api/, MAX_REQUEST_BYTES for multipart forms (the most evidence one filing may carry), and
+    DATA_UPLOAD_MAX_MEMORY_SIZE for any other body. A Content-Length over it is answered at once. A
+    chunked body has no Content-Length (Django would read it as empty): it is read here, counted, and
+    refused as soon as it passes the cap; under the cap it is handed to Django with its length.
+    """
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    @staticmethod
+    def limit_for(request: HttpRequest) -> int:
+        if request.path.startswith("/api/"):
+            return settings.API_MAX_BODY_BYTES
+        if request.META.get("CONTENT_TYPE", "").lower().startswith("multipart/"):
+            return settings.MAX_REQUEST_BYTES
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = self.limit_for(request)
+        declared = request.META.get("CONTENT_LENGTH")
+        if declared:
+            if not declared.isdigit():
+                return body_refused(request, 400, "The Content-Length header is not a number.")
+            if int(declared) > limit:
+                return body_too_large(request, limit)
+        elif "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            refused = self._read_chunked(request, limit)
+            if refused is not None:
+                return refused
+        return self.get_response(request)
+
+    def _read_chunked(self, request: HttpRequest, limit: int) -> HttpResponse | None:
+        if not request.META.get("wsgi.input_terminated"):
+            # The server hands over the raw chunked stream (runserver): its end cannot be found.
+            return body_refused(request, 411, "Send the request with a Content-Length.")
+        source = request.META["wsgi.input"]
+        body = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115
+        size = 0
+        while chunk := source.read(self.CHUNK):
+            size += len(chunk)
+            if size > limit:
+                body.close()
+                return body_too_large(request, limit)
+            body.write(chunk)
+        body.seek(0)
+        request._stream = LimitedStream(body, size)
+        request.META["CONTENT_LENGTH"] = str(size)
+        return None
+
+
+def body_too_large(request: HttpRequest, limit: int) -> HttpResponse:
+    return body_refused(
+        request, 413, f"The request is larger than {limit / 1024 / 1024:.1f} MB, the most we accept. Nothing was saved."
+    )
+
+
+def body_refused(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=status)
+    return HttpResponse(render_to_string("413.html", {"message": message}), status=status)
 
 
 class DatabaseUnavailableMiddleware:

@@ -7,6 +7,7 @@ HTTPS-only cookies, HSTS). Every value can still be overridden one by one.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def _site_url() -> str:
 SITE_URL = _site_url()
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.ReportDeskAdminConfig",  # django.contrib.admin with our site (config/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -92,6 +93,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Sign-in lockouts per (username, address): AxesStandaloneBackend, AxesMiddleware, AXES_* below.
+    "axes",
     "audit",
     "reports",
     "moderation",
@@ -108,6 +111,8 @@ if BENCHMARKS and PRODUCTION:
     raise ImproperlyConfigured("BENCHMARKS=1 is for the benchmark server only, not production")
 
 MIDDLEWARE = [
+    # First: a body over the cap is refused (413) before anything reads it (CSRF reads the POST).
+    "config.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -119,6 +124,8 @@ MIDDLEWARE = [
     "moderation.enforcement.signin.SanctionedSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into our sign-in page's answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -150,6 +157,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Two PostgreSQL roles in production: the app runs as the role in DATABASE_URL, which may insert and
+# read audit events but owns nothing; `manage.py migrate` (audit/management/commands/migrate.py) and
+# `manage.py db_roles --apply` connect with this URL instead, as the role that owns the tables. Unset,
+# they use DATABASE_URL (one role: SQLite, bin/demo, development).
+MIGRATE_DATABASE_URL = env("MIGRATE_DATABASE_URL")
+MIGRATE_DATABASE = dj_database_url.parse(MIGRATE_DATABASE_URL) if MIGRATE_DATABASE_URL else None
+if MIGRATE_DATABASE and MIGRATE_DATABASE["ENGINE"] != DATABASES["default"]["ENGINE"]:
+    raise ImproperlyConfigured("MIGRATE_DATABASE_URL must name the same kind of database as DATABASE_URL")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so two writers queue instead of
     # failing with "database is locked" when one upgrades a read lock; WAL lets readers go on.
@@ -172,11 +187,25 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (sign-in throttling, rate limits): shared Redis with several app servers ---------
+# --- Cache (rate limits, the per-address sign-in limit, the staff list) -------------------------
+# Limits live in the cache, so every app process must share it: a per-process cache gives each
+# gunicorn worker its own count (4 workers let 4x the limit through). Production refuses to start
+# without REDIS_URL.
+REDIS_URL = env("REDIS_URL")
+if PRODUCTION and not REDIS_URL:
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set in production: rate limits kept in each process's memory multiply by the "
+        "number of worker processes."
+    )
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}
-        if env("REDIS_URL")
+        # KEY_PREFIX: several deployments (or test runs) may share one Redis.
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "reportdesk"),
+        }
+        if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
@@ -188,12 +217,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# ModelBackend's rules, with permissions and role read in one query (moderation/auth.py).
-AUTHENTICATION_BACKENDS = ["moderation.auth.RoleAwareBackend"]
+# django-axes first (it refuses a locked-out source before any password is checked), then
+# ModelBackend's rules with permissions and role read in one query (moderation/auth.py).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "moderation.auth.RoleAwareBackend"]
 LOGIN_URL = "login"
 LOGIN_ATTEMPTS_LIMIT = env_int("LOGIN_ATTEMPTS_LIMIT", 5)
 LOGIN_ATTEMPTS_PER_ADDRESS = env_int("LOGIN_ATTEMPTS_PER_ADDRESS", 50)
 LOGIN_ATTEMPTS_WINDOW_SECONDS = env_int("LOGIN_ATTEMPTS_WINDOW_SECONDS", 15 * 60)
+# Failed sign-ins lock out the source, never the account: LOGIN_ATTEMPTS_LIMIT failures for one
+# username from one address lock that pair for the window; the right password from another address
+# still signs in (Django's advice: throttle the attacker, not the victim). Attempts are rows in the
+# database (shared by every app process); a success resets the pair. The per-address limit over all
+# usernames (LOGIN_ATTEMPTS_PER_ADDRESS, password spraying) is ours, in moderation/enforcement/signin.py: axes
+# has one failure limit for every lockout parameter.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Read from LOGIN_ATTEMPTS_LIMIT and LOGIN_ATTEMPTS_WINDOW_SECONDS on each use (one source).
+AXES_FAILURE_LIMIT = "moderation.auth.sign_in_attempts_limit"
+AXES_COOLOFF_TIME = "moderation.auth.sign_in_lockout_time"
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "moderation.auth.axes_username"
+AXES_CLIENT_IP_CALLABLE = "config.throttle.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "moderation.enforcement.signin.sign_in_locked_out"
+# The sign-in page shows the lockout; no admin pages or access log of its own (sessions say who is in).
+AXES_ENABLE_ADMIN = False
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 COMPLAINTS_PER_HOUR_PER_ADDRESS = env_int("COMPLAINTS_PER_HOUR_PER_ADDRESS", 10)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -213,6 +261,18 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-public/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Signed checkpoints of the audit chain (manage.py audit_checkpoint): somewhere the database's
+    # users cannot write. A directory by default; in production an S3 bucket with object lock
+    # (AUDIT_CHECKPOINT_STORAGE_BACKEND=storages.backends.s3.S3Storage and its OPTIONS as JSON).
+    "audit_checkpoints": {
+        "BACKEND": env("AUDIT_CHECKPOINT_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(
+            env(
+                "AUDIT_CHECKPOINT_STORAGE_OPTIONS",
+                json.dumps({"location": env("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints"))}),
+            )
+        ),
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -225,7 +285,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
+# Form fields other than files (Django's own cap; files are capped by EVIDENCE_MAX_* and the whole
+# body by MAX_REQUEST_BYTES below).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
 # --- Mail -----------------------------------------------------------------------------------
 EMAIL_BACKEND = env(
@@ -256,8 +318,14 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind the proxies, REMOTE_ADDR is the last proxy; each proxy appends the address it was reached
+# from to X-Forwarded-For, so the client is the entry this many from the right (config/throttle.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
+if TRUSTED_PROXY_COUNT < 1:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be at least 1 (the TLS proxy itself).")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -354,12 +422,31 @@ MISUSE_PAUSE_DAYS = env_int("MISUSE_PAUSE_DAYS", 30)
 # The audit chain is linked after commit (audit.services.seal_pending): each app process seals at most
 # once per this many seconds after a write; `manage.py audit_seal` from cron covers quiet times.
 AUDIT_SEAL_INTERVAL = float(env("AUDIT_SEAL_INTERVAL", "1.0"))
+# Each event's hash is an HMAC with this key, which the database never holds: someone who can write
+# the table can change events but cannot compute their hashes again. Keys retired by a rotation stay
+# in AUDIT_PREVIOUS_SIGNING_KEYS (comma-separated) so that what they sealed still verifies.
+AUDIT_SIGNING_KEY = env("AUDIT_SIGNING_KEY")
+if not AUDIT_SIGNING_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured("AUDIT_SIGNING_KEY must be set in production (and kept out of the database)")
+    # bandit B105: development only; production refuses to start without AUDIT_SIGNING_KEY
+    AUDIT_SIGNING_KEY = "dev-only-audit-signing-key"  # noqa: S105  # nosec B105
+AUDIT_PREVIOUS_SIGNING_KEYS = env_list("AUDIT_PREVIOUS_SIGNING_KEYS")
+# audit_verify reports an event sealed after a checkpoint but dated more than this before it: an
+# event inserted back-dated. The longest a transaction that writes audit events may stay open.
+AUDIT_BACKDATE_TOLERANCE_SECONDS = env_int("AUDIT_BACKDATE_TOLERANCE_SECONDS", 300)
 REPORT_REASON_MAX_WEB = 1000
 REPORT_REASON_MAX_API = 2000
 EVIDENCE_MAX_FILES = 5
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
-# Images larger than this many pixels are refused before decoding (decompression bombs).
+# Images larger than this many pixels are refused before decoding (decompression bombs), and so are
+# all the images of one request together above the second figure (each pixel costs decoding time).
 EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", 40_000_000)
+EVIDENCE_MAX_PIXELS_PER_REQUEST = env_int("EVIDENCE_MAX_PIXELS_PER_REQUEST", 50_000_000)
+# The whole request body: refused with 413 from its Content-Length before it is read (or while it
+# is read, when it is sent chunked). Pages: the most evidence one filing may carry and its fields;
+# the API: API_MAX_BODY_BYTES.
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", EVIDENCE_MAX_FILES * EVIDENCE_MAX_BYTES + 1024 * 1024)
 
 # Enforcement: the repeat-offender ladder within the strike window, appeals, and the platform webhook.
 STRIKE_LADDER = env_list("STRIKE_LADDER", "warning,timeout:24h,suspension:7d,termination")
@@ -381,5 +468,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # pikepdf says on import that its C++ log bridge started; axes logs every failed sign-in itself.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "pikepdf": {"level": "WARNING"},
+        "axes": {"level": "ERROR"},
+    },
 }

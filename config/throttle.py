@@ -1,22 +1,51 @@
-"""A fixed-window counter over Django's cache, for sign-in attempts and anonymous forms.
+"""A fixed-window counter over Django's cache, for the per-address sign-in limit and anonymous forms,
+and the client's address they count by.
 
-With several app servers the cache must be shared (REDIS_URL); the per-process default is right
-for one server and for tests.
+The cache must be shared by every app process (REDIS_URL, which production requires): a count kept
+in each process's memory lets each worker through the whole limit. The per-process default is for
+development and tests on one process.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
 
 def client_ip(request: HttpRequest) -> str:
-    # Behind the load balancer REMOTE_ADDR is the balancer; it must set X-Forwarded-For, and only
-    # its own (first hop) address is trusted, which is what BEHIND_TLS_PROXY deployments configure.
-    return request.META.get("REMOTE_ADDR", "unknown")
+    """The address the request came from: REMOTE_ADDR, or behind the TLS proxies (BEHIND_TLS_PROXY)
+    the first untrusted hop of X-Forwarded-For.
+
+    Each proxy appends the address it was reached from, so with TRUSTED_PROXY_COUNT proxies the
+    client is that many entries from the right; whatever the client wrote itself is further left
+    and never read. Without enough entries (the request skipped a proxy) or with something that is
+    not an address there, REMOTE_ADDR counts.
+    """
+    remote = request.META.get("REMOTE_ADDR") or "unknown"
+    if not settings.BEHIND_TLS_PROXY:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    if len(hops) < settings.TRUSTED_PROXY_COUNT:
+        return remote
+    try:
+        return str(ipaddress.ip_address(hops[-settings.TRUSTED_PROXY_COUNT]))
+    except ValueError:
+        return remote
+
+
+def axes_client_ip(request: HttpRequest) -> str | None:
+    """django-axes' AXES_CLIENT_IP_CALLABLE: client_ip, or None when the request has no address (a
+    sign-in made in code, as tests' force_login does); axes stores it in an IP address column."""
+    address = client_ip(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def _key(scope: str, subject: str, window: int) -> tuple[str, int]:

@@ -3,10 +3,15 @@ query. Sanctions' effect on sign-in is enforcement's (moderation/enforcement/sig
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group, Permission
 from django.db.models import CharField, OuterRef, Value
+from django.http import HttpRequest
 
 from moderation.enforcement.selectors import sign_in_blocked
 from moderation.roles import role_from_groups
@@ -59,3 +64,26 @@ class RoleAwareBackend(ModelBackend):
         user_obj._group_perm_cache = found["group"]
         user_obj._perm_cache = found["user"] | found["group"]
         user_obj._role_cache = role_from_groups(found["role"])
+
+
+def sign_in_name(username: str) -> str:
+    """The key failed sign-ins are counted under: the name as Django signs it in (stripped, NFKC, as
+    the sign-in form's UsernameField does), casefolded. "ｒｏｓａ", "rｏsa" and "Rosa" are one name,
+    not three with five tries each."""
+    return AbstractBaseUser.normalize_username(username.strip()).casefold()
+
+
+def axes_username(request: HttpRequest, credentials: dict | None) -> str:
+    """django-axes' AXES_USERNAME_CALLABLE: lockouts count per normalised name (and address)."""
+    raw = (credentials or {}).get("username") or request.POST.get("username") or ""
+    return sign_in_name(str(raw))
+
+
+def sign_in_attempts_limit(request: HttpRequest, credentials: dict | None) -> int:
+    """django-axes' AXES_FAILURE_LIMIT: failures of one name from one address before a lockout."""
+    return settings.LOGIN_ATTEMPTS_LIMIT
+
+
+def sign_in_lockout_time(request: HttpRequest | None = None) -> timedelta:
+    """django-axes' AXES_COOLOFF_TIME: how long a lockout lasts after the last failure."""
+    return timedelta(seconds=settings.LOGIN_ATTEMPTS_WINDOW_SECONDS)

@@ -551,15 +551,15 @@ def staff_create(
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
+    from moderation.accounts import clean_username
     from moderation.roles import ROLES
 
     if role not in ROLES:
         raise ValidationError({"role": f"Role must be one of: {', '.join(ROLES)}."})
-    if not username.strip():
-        raise ValidationError({"username": "A username is required."})
+    username = clean_username(username)  # as the sign-up form would: no markup, no look-alike
     User = get_user_model()  # noqa: N806
     with transaction.atomic():
-        user, created = User.objects.get_or_create(username=username.strip(), defaults={"email": email})
+        user, created = User.objects.get_or_create(username=username, defaults={"email": email})
         if password:
             user.set_password(password)
         elif created:

@@ -1,14 +1,16 @@
 """Django's admin for the reports app. The moderators' queue is /moderation/; the admin exists for
-staff housekeeping and as the baseline the queue benchmark compares against (same filters and
-search). Workflow fields are read-only here: state changes go through the services."""
+looking things up and as the baseline the queue benchmark compares against (same filters and
+search). Read-only for everyone (config.admin.ReadOnlyAdmin): every change goes through a service,
+with its audit event."""
 
 from django.contrib import admin
 
+from config.admin import ReadOnlyAdmin
 from reports.models import Evidence, Report, Target
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "status",
@@ -25,27 +27,18 @@ class ReportAdmin(admin.ModelAdmin):
     list_filter = ["status", "report_type", "category", "severity", "escalated", "created_at"]
     search_fields = ["reason", "target__public_id", "reporter__username", "target__owner__username"]
     list_select_related = ["reporter", "target", "assignee"]
-    readonly_fields = [f.name for f in Report._meta.fields]
     date_hierarchy = "created_at"
     ordering = ["due_at"]
 
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(ReadOnlyAdmin):
     list_display = ["public_id", "kind", "title", "owner", "state", "created_at"]
     list_filter = ["kind", "state"]
     search_fields = ["public_id", "external_id", "title", "owner__username"]
     list_select_related = ["owner"]
-    readonly_fields = ["public_id", "snapshot_sha256", "state", "snapshot_purged_at"]
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
+class EvidenceAdmin(ReadOnlyAdmin):
     list_display = ["id", "report", "original_name", "content_type", "size", "purged_at"]
-    readonly_fields = [f.name for f in Evidence._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

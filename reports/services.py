@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -33,7 +34,7 @@ from reports.models import (
     Target,
     TargetKind,
 )
-from reports.uploads import CleanFile, clean_upload
+from reports.uploads import CleanFile, clean_uploads
 
 ALREADY_REPORTED = "You already reported this; we will review it."
 OWN_CONTENT = "You cannot report your own content."
@@ -77,6 +78,22 @@ def _reason_limit(channel: str) -> int:
     return settings.REPORT_REASON_MAX_API if channel == ReportChannel.API else settings.REPORT_REASON_MAX_WEB
 
 
+def _count_attempt(*, reporter: AbstractBaseUser) -> None:
+    """Every filing counts toward the hourly limit, refused or not: refused ones cost work too (a
+    request of large images with one bad file among them was decoded, then refused, without limit).
+    A counter in the shared cache (atomic increments on Redis); the reports stored in the last hour
+    are checked as well, exactly, under a lock (_check_rate_limit)."""
+    limit, window = settings.REPORTS_PER_HOUR_LIMIT, 3600
+    attempts = throttle.hit(scope="filing", subject=str(reporter.pk), window=window)
+    if attempts > limit:
+        wait = throttle.retry_after(scope="filing", subject=str(reporter.pk), limit=limit, window=window) or window
+        raise RateLimitExceeded(
+            f"You have tried to send {limit} reports in the last hour, the most we accept. "
+            f"Please try again in {max(1, wait // 60)} minutes.",
+            retry_after=wait,
+        )
+
+
 def _check_rate_limit(*, reporter: AbstractBaseUser) -> None:
     limit = settings.REPORTS_PER_HOUR_LIMIT
     window_start = timezone.now() - timedelta(hours=1)
@@ -117,15 +134,10 @@ def _clean_report_fields(*, category: str, reason: str, channel: str, incident_a
 def _clean_evidence(files: Sequence[UploadedFile]) -> list[CleanFile]:
     if len(files) > settings.EVIDENCE_MAX_FILES:
         raise ValidationError({"evidence": f"Attach at most {settings.EVIDENCE_MAX_FILES} files."})
-    cleaned, problems = [], []
-    for upload in files:
-        try:
-            cleaned.append(clean_upload(upload))
-        except ValidationError as exc:
-            problems.extend(exc.messages)
-    if problems:
-        raise ValidationError({"evidence": problems})
-    return cleaned
+    try:
+        return clean_uploads(files)
+    except ValidationError as exc:
+        raise ValidationError({"evidence": exc.messages}) from exc
 
 
 def _store_evidence(*, report: Report, files: list[CleanFile], stored: list[str]) -> list[Evidence]:
@@ -167,11 +179,14 @@ def report_file(
     errors = _clean_report_fields(category=category, reason=reason, channel=channel, incident_at=incident_at)
     if target.owner_id == actor.pk:
         errors["target"] = OWN_CONTENT
+    # Early, before anything is decoded: the reports stored this hour (again under the lock below),
+    # then every attempt, refused ones included.
+    _check_rate_limit(reporter=actor)
+    _count_attempt(reporter=actor)
     if errors:
         raise ValidationError(errors)
     # A second open report on the same target is refused by the database's unique constraint
     # (report_one_open_per_reporter_target) below, race or not; no query first.
-    _check_rate_limit(reporter=actor)
     # Enforcement's answer (reports/hooks.py): read with the account when its API token loaded it.
     standing = hooks.enforcement().reporter_standing(actor)
     _check_not_paused(standing)
@@ -181,6 +196,10 @@ def report_file(
     stored: list[str] = []
     try:
         with transaction.atomic():
+            # One filing at a time per reporter: the limit is checked and the report stored under a
+            # lock on the reporter's row, so a burst of parallel filings stores exactly the limit.
+            get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk").first()
+            _check_rate_limit(reporter=actor)
             now = timezone.now()
             report = Report.objects.create(
                 report_type=target.kind,

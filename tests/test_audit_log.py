@@ -8,6 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from audit import services as audit
 from audit import triggers
 from audit.models import AppendOnlyError, AuditEvent
+from audit.verify import verify
 
 
 def _event(actor=audit.SYSTEM, **kwargs) -> AuditEvent:
@@ -29,7 +30,7 @@ def test_record_writes_actor_object_data_and_the_sealer_chains_hashes(user):
     assert second.actor is None and second.actor_label == "system"
     # Written unsealed (this test's transaction never commits, so no after-commit sealing ran).
     assert (first.seq, first.hash, second.seq) == (None, None, None)
-    assert audit.verify_chain().unsealed == 2
+    assert verify().unsealed == 2
 
     assert audit.seal_pending() == 2
     first.refresh_from_db()
@@ -37,7 +38,7 @@ def test_record_writes_actor_object_data_and_the_sealer_chains_hashes(user):
     assert (first.seq, second.seq) == (1, 2)
     assert first.prev_hash == audit.GENESIS_HASH
     assert second.prev_hash == first.hash
-    assert audit.verify_chain().checked == 2 and audit.verify_chain().unsealed == 0
+    assert verify().checked == 2 and verify().unsealed == 0
     assert audit.seal_pending() == 0
 
 
@@ -124,7 +125,7 @@ def test_database_trigger_refuses_raw_update_and_delete(statement):
 def test_audit_verify_passes_then_names_the_tampered_event(capsys):
     events = [_event(object_id=f"r{i}") for i in range(3)]
     call_command("audit_verify")
-    assert "3 events checked (3 sealed first)" in capsys.readouterr().out
+    assert "3 events checked against 0 checkpoint(s) (3 sealed first)" in capsys.readouterr().out
 
     # Tamper as an attacker with database access would: lift the trigger, edit, put it back.
     with transaction.atomic():

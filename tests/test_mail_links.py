@@ -21,7 +21,7 @@ from moderation.enforcement.services import ActionRequest, appeal_decide, compla
 from reports import notify
 from reports.models import Report, ReportChannel, ReportStatus
 from reports.services import report_file
-from tests.factories import PASSWORD, ReportFactory, TargetFactory
+from tests.factories import ReportFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,7 @@ def test_a_dismissal_tells_the_reporter_how_to_appeal_on_their_report_page(
     assert "no violation was found" in outcome.body and "within 90 days" in outcome.body
     [report_link] = links(outcome)
     assert report_link.endswith("#appeal")
-    client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     page = client.get(path_of(report_link)).content.decode()
     assert 'id="appeal"' in page and "within 90 days of the decision" in page
 
@@ -110,7 +110,7 @@ def test_a_question_links_to_where_it_is_answered(client, moderator, user, djang
     [question] = mail.outbox
     [link] = links(question)
     assert link.endswith("#questions")
-    client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     page = client.get(path_of(link)).content.decode()
     assert "Which room was it?" in page and 'id="questions"' in page
 

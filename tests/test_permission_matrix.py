@@ -340,7 +340,7 @@ EXPECTED.update(
             NOT_STAFF | {"admin": REDIRECT},
             check_missing=False,
         ),
-        "django-admin/^(?P<app_label>auth|audit|reports|enforcement)/$": Row(
+        "django-admin/^(?P<app_label>audit|reports|auth|enforcement)/$": Row(
             lambda w: "/django-admin/reports/", NOT_STAFF | {"admin": 404}
         ),
         "django-admin/(?P<url>.*)$": Row(lambda w: "/django-admin/no-such-page/", NOT_STAFF | {"admin": 404}),

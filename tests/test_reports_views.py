@@ -21,6 +21,7 @@ from reports.services import report_file
 from reports.views import REPORT_SUBMITTED
 from tests.conftest import png_bytes
 from tests.factories import ReportFactory, TargetFactory, UserFactory
+from tests.test_uploads import pdf as one_page_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -108,9 +109,7 @@ def test_filing_redirects_to_my_reports_with_the_confirmation(signed_in, user, t
 
 def test_filing_with_an_image_stores_it_reencoded(signed_in, target):
     photo = SimpleUploadedFile("photo.jpg", png_bytes(exif=True), "image/jpeg")
-    pdf = SimpleUploadedFile(
-        "statement.pdf", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n", "application/pdf"
-    )
+    pdf = SimpleUploadedFile("statement.pdf", one_page_pdf(), "application/pdf")
     response = signed_in.post(new_url(target), form_data(evidence=[photo, pdf]))
     assert response.status_code == 302
     rows = {row.original_name: row for row in Evidence.objects.all()}

@@ -25,6 +25,10 @@ def random_secret_key() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(50))
 
 
+# What production requires besides SECRET_KEY and ALLOWED_HOSTS (README, "Running it for real").
+PRODUCTION_SECRETS = {"AUDIT_SIGNING_KEY": "a-key-the-database-never-holds", "REDIS_URL": "redis://127.0.0.1:6379/0"}
+
+
 def manage(*args: str, tmp_path: Path, **environment: str) -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "VAR_DIR": str(tmp_path), **environment}
     return subprocess.run(
@@ -39,6 +43,7 @@ def manage(*args: str, tmp_path: Path, **environment: str) -> subprocess.Complet
 
 
 def test_production_passes_check_deploy_without_warnings(tmp_path):
+    """On SQLite; on PostgreSQL with the two roles it is tests/redteam/test_database_role.py's."""
     result = manage(
         "check",
         "--deploy",
@@ -46,6 +51,7 @@ def test_production_passes_check_deploy_without_warnings(tmp_path):
         DJANGO_ENV="production",
         SECRET_KEY=random_secret_key(),
         ALLOWED_HOSTS="example.com",
+        **PRODUCTION_SECRETS,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."
@@ -102,6 +108,7 @@ def test_a_site_url_set_is_taken_without_its_trailing_slash(tmp_path):
         SECRET_KEY=random_secret_key(),
         ALLOWED_HOSTS=".example.com",
         SITE_URL="https://reports.example.com/",
+        **PRODUCTION_SECRETS,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["SITE_URL"] == "https://reports.example.com"
@@ -122,6 +129,7 @@ def test_production_and_development_defaults(tmp_path):
         SECRET_KEY=random_secret_key(),
         ALLOWED_HOSTS="example.com,www.example.com",
         REPORTS_PER_HOUR_LIMIT="7",
+        **PRODUCTION_SECRETS,
     )
     assert production.returncode == 0, production.stderr
     values = json.loads(production.stdout.strip().splitlines()[-1])
@@ -158,13 +166,16 @@ def test_an_empty_variable_counts_as_unset(tmp_path):
 
 #: The project's own commands in production: the ops commands of the README's table, nothing else.
 OPS_COMMANDS = {
+    "audit_checkpoint",
     "audit_seal",
     "audit_verify",
     "create_platform_key",
     "create_staff",
+    "db_roles",
     "deliver_webhooks",
     "expire_sanctions",
     "export_statements",
+    "migrate",
     "purge_evidence",
     "resend_mail",
     "seed_demo",
@@ -189,7 +200,12 @@ def project_commands(help_text: str) -> dict[str, set[str]]:
 
 def test_production_manage_py_help_lists_only_the_ops_commands(tmp_path):
     production = manage(
-        "help", tmp_path=tmp_path, DJANGO_ENV="production", SECRET_KEY=random_secret_key(), ALLOWED_HOSTS="example.com"
+        "help",
+        tmp_path=tmp_path,
+        DJANGO_ENV="production",
+        SECRET_KEY=random_secret_key(),
+        ALLOWED_HOSTS="example.com",
+        **PRODUCTION_SECRETS,
     )
     assert production.returncode == 0, production.stderr
     found = project_commands(production.stdout)
@@ -206,3 +222,15 @@ def test_the_readme_lists_the_ops_commands_as_production_has_them():
     table = readme.split("## Ops commands", 1)[1].split("\n## ", 1)[0]
     listed = {line.split("`")[1].split()[0] for line in table.splitlines() if line.startswith("| `")}
     assert listed == OPS_COMMANDS
+@pytest.mark.parametrize("missing", sorted(PRODUCTION_SECRETS))
+def test_production_refuses_to_start_without_its_audit_key_or_shared_cache(tmp_path, missing):
+    environment = {name: value for name, value in PRODUCTION_SECRETS.items() if name != missing}
+    result = manage(
+        "check",
+        tmp_path=tmp_path,
+        DJANGO_ENV="production",
+        SECRET_KEY=random_secret_key(),
+        ALLOWED_HOSTS="example.com",
+        **environment,
+    )
+    assert result.returncode != 0 and f"{missing} must be set in production" in result.stderr

@@ -1,7 +1,11 @@
-"""Sign-in attempts and anonymous complaints are throttled; a success resets the sign-in count."""
+"""Sign-in attempts and anonymous complaints are throttled by their source; a success resets the sign-in count."""
+
+from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt
 from django.urls import reverse
+from django.utils import timezone
 
 from reports import services
 from reports.models import Report
@@ -10,25 +14,54 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-def test_sign_in_is_throttled_after_repeated_failures(client, user, settings):
+def sign_in(client, username: str, password: str, address: str = "127.0.0.1"):
+    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_sign_in_is_locked_for_that_name_from_that_address_after_repeated_failures(client, user, settings):
     settings.LOGIN_ATTEMPTS_LIMIT = 3
-    for _ in range(3):
-        response = client.post(reverse("login"), {"username": user.username, "password": "wrong"})
-        assert "Too many" not in response.content.decode()
-    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 200 and "Too many failed sign-in attempts" in response.content.decode()
-    assert "_auth_user_id" not in client.session  # even the right password waits
+    for _ in range(2):
+        response = sign_in(client, user.username, "wrong")
+        assert response.status_code == 200 and "Too many" not in response.content.decode()
+    # The third failure reaches the limit; from then on even the right password waits, on our page.
+    assert sign_in(client, user.username, "wrong").status_code == 429
+    response = sign_in(client, user.username, PASSWORD)
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Too many failed sign-in attempts. Try again in 15 minute(s)." in page and 'name="password"' in page
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_right_password_from_another_address_still_signs_in(client, user, settings):
+    """The lockout is the attacker's (name, address), never the account's: its owner elsewhere is not locked out."""
+    settings.LOGIN_ATTEMPTS_LIMIT = 3
+    for _ in range(5):
+        sign_in(client, user.username, "wrong", address="203.0.113.9")
+    assert sign_in(client, user.username, PASSWORD, address="203.0.113.9").status_code == 429
+    assert sign_in(client, user.username, PASSWORD, address="198.51.100.4").status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
 
 
 def test_a_successful_sign_in_resets_the_count(client, user, settings):
     settings.LOGIN_ATTEMPTS_LIMIT = 3
     for _ in range(2):
-        client.post(reverse("login"), {"username": user.username, "password": "wrong"})
-    assert client.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
+        sign_in(client, user.username, "wrong")
+    assert sign_in(client, user.username, PASSWORD).status_code == 302
     client.logout()
     for _ in range(2):
-        client.post(reverse("login"), {"username": user.username, "password": "wrong"})
-    assert client.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
+        sign_in(client, user.username, "wrong")
+    assert sign_in(client, user.username, PASSWORD).status_code == 302
+
+
+def test_the_lockout_ends_after_the_window(client, user, settings):
+    settings.LOGIN_ATTEMPTS_LIMIT = 2
+    for _ in range(2):
+        sign_in(client, user.username, "wrong")
+    assert sign_in(client, user.username, PASSWORD).status_code == 429
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - timedelta(seconds=settings.LOGIN_ATTEMPTS_WINDOW_SECONDS + 1)
+    )
+    assert sign_in(client, user.username, PASSWORD).status_code == 302
 
 
 COMPLAINT = {
@@ -63,8 +96,11 @@ def test_the_complaint_limit_is_the_filing_services_per_address(db, settings):
 
 
 def test_many_usernames_from_one_address_are_throttled(client, user, settings):
+    """Password spraying: a few tries at many names from one address. Ours, not axes' (one limit only)."""
     settings.LOGIN_ATTEMPTS_PER_ADDRESS = 4
     for n in range(4):
-        client.post(reverse("login"), {"username": f"guess{n}", "password": "wrong"})
-    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+        sign_in(client, f"guess{n}", "wrong")
+    response = sign_in(client, user.username, PASSWORD)
     assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert sign_in(client, user.username, PASSWORD, address="198.51.100.4").status_code == 302

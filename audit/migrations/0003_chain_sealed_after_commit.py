@@ -10,7 +10,8 @@ def remove_triggers(apps, schema_editor):
 def install_triggers(apps, schema_editor):
     from audit import triggers
 
-    triggers.install(schema_editor.connection)
+    # The triggers as they were before the chain was keyed (0004 installs the current ones).
+    triggers.install(schema_editor.connection, chain_columns=triggers.UNKEYED_CHAIN_COLUMNS)
 
 
 class Migration(migrations.Migration):

@@ -3,10 +3,10 @@ through the services, with their audit events, on the account's page)."""
 
 from django.contrib import admin
 
+from config.admin import ReadOnlyAdmin
 from moderation.enforcement.models import AccountStanding
 
 
 @admin.register(AccountStanding)
-class AccountStandingAdmin(admin.ModelAdmin):
+class AccountStandingAdmin(ReadOnlyAdmin):
     list_display = ["user", "trusted_flagger", "legal_hold", "misuse_warned_at", "reports_paused_until"]
-    readonly_fields = ["user", "trusted_flagger", "legal_hold", "misuse_warned_at", "reports_paused_until"]

@@ -12,47 +12,53 @@ from django.contrib.auth import logout
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 
 from config import throttle
 from moderation.enforcement.notices import appeal_token
 from moderation.enforcement.selectors import sign_in_block
 
 
+def too_many_attempts(minutes: int) -> str:
+    return f"Too many failed sign-in attempts. Try again in {max(1, minutes)} minute(s)."
+
+
+def sign_in_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' AXES_LOCKOUT_CALLABLE: this name from this address failed LOGIN_ATTEMPTS_LIMIT
+    times. Our sign-in page again, saying so, with 429; the same name from elsewhere is unaffected."""
+    messages.error(request, too_many_attempts(settings.LOGIN_ATTEMPTS_WINDOW_SECONDS // 60))
+    form = SanctionAwareAuthenticationForm(request, initial={"username": request.POST.get("username", "")})
+    return render(request, "registration/login.html", {"form": form}, status=429)
+
+
 class SanctionAwareAuthenticationForm(AuthenticationForm):
-    """Sign-in that is throttled (per username and per address) and that refuses a suspended or
-    terminated account, but only after the right password, so that the reason, the end and the
-    appeal link are shown to the account's owner and nobody else."""
+    """Sign-in that is throttled and that refuses a suspended or terminated account, but only after
+    the right password, so that the reason, the end and the appeal link are shown to the account's
+    owner and nobody else.
+
+    Throttled by source, never by victim: django-axes (first in AUTHENTICATION_BACKENDS) locks a
+    (name, address) pair after LOGIN_ATTEMPTS_LIMIT failures (keyed by moderation.auth.sign_in_name),
+    and this form refuses an address after LOGIN_ATTEMPTS_PER_ADDRESS failures over all names
+    (spraying). The right password from another address always gets through.
+    """
 
     sanction_block = None
     # bandit B105: a signed appeal link, not a password
     appeal_token = ""  # nosec B105
 
     def clean(self):
-        username = (self.data.get("username") or "").strip().lower()
         window = settings.LOGIN_ATTEMPTS_WINDOW_SECONDS
-        # Per username, to stop guessing one password; per address (higher, offices share one) to
-        # stop spraying many usernames. Only the username's count is reset by a success.
-        subjects = [
-            ("login-user", username, settings.LOGIN_ATTEMPTS_LIMIT),
-            ("login-ip", throttle.client_ip(self.request) if self.request else "", settings.LOGIN_ATTEMPTS_PER_ADDRESS),
-        ]
-        for scope, subject, limit in subjects:
-            wait = throttle.retry_after(scope=scope, subject=subject, limit=limit, window=window)
-            if wait is not None:
-                raise ValidationError(
-                    f"Too many failed sign-in attempts. Try again in {max(1, wait // 60)} minute(s).",
-                    code="throttled",
-                )
+        address = throttle.client_ip(self.request) if self.request else ""
+        limit = settings.LOGIN_ATTEMPTS_PER_ADDRESS
+        wait = throttle.retry_after(scope="login-ip", subject=address, limit=limit, window=window)
+        if wait is not None:
+            raise ValidationError(too_many_attempts(wait // 60), code="throttled")
         try:
-            cleaned = super().clean()
+            return super().clean()
         except ValidationError as error:
             if error.code == "invalid_login" or any(e.code == "invalid_login" for e in error.error_list):
-                for scope, subject, _limit in subjects:
-                    throttle.hit(scope=scope, subject=subject, window=window)
+                throttle.hit(scope="login-ip", subject=address, window=window)
             raise
-        throttle.reset(scope="login-user", subject=username, window=window)
-        return cleaned
 
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)

@@ -1,10 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import seal_pending, verify_chain
+from audit.services import seal_pending
+from audit.verify import verify
 
 
 class Command(BaseCommand):
-    help = "Seal pending audit events, then walk the hash chain; exit 1 at the first event that does not match."
+    help = (
+        "Seal pending audit events, then check the chain with the signing key and against every signed "
+        "checkpoint, and the append-only triggers; exit 1 naming the first event or checkpoint that does not match."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -13,17 +17,27 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         sealed = 0 if options["no_seal"] else seal_pending()
-        result = verify_chain()
-        if result.first_bad is not None:
-            event = result.first_bad
+        result = verify()
+        if not result.intact:
+            for problem in result.problems[1:]:
+                self.stderr.write(f"also: {problem}")
             raise CommandError(
-                f"Audit chain broken at event #{event.pk} ({event.event_type} on {event.object_type}:"
-                f"{event.object_id}, {event.created_at:%Y-%m-%d %H:%M:%S}): {result.problem}. "
-                f"{result.checked} events before it are intact."
+                f"Audit record broken: {result.problems[0]}. {result.checked} events checked"
+                f" against {result.checkpoints} checkpoint(s)."
             )
-        message = f"Audit chain intact: {result.checked} events checked"
+        message = f"Audit chain intact: {result.checked} events checked against {result.checkpoints} checkpoint(s)"
         if sealed:
             message += f" ({sealed} sealed first)"
         if result.unsealed:
             message += f"; {result.unsealed} not yet sealed"
         self.stdout.write(self.style.SUCCESS(message + "."))
+        if result.legacy:
+            self.stdout.write(
+                f"{result.legacy} of them were sealed before the chain was keyed (plain SHA-256): they are anchored "
+                "by the first keyed event after them and by the checkpoints, not by their own hashes."
+            )
+        if not result.checkpoints and result.checked:
+            self.stdout.write(
+                "No checkpoint yet: events cut off the end of the chain cannot be detected until "
+                "manage.py audit_checkpoint runs (every minute from cron)."
+            )

@@ -416,10 +416,12 @@ class Command(BaseCommand):
             "seq",
             "prev_hash",
             "hash",
+            "key_id",
         ]
-        # The events are written sealed, continuing the chain from its tip.
+        # The events are written sealed, continuing the chain from its tip, with the app's key.
         audit.seal_pending()
         seq, chain = audit.chain_tip()
+        key = audit.current_key()
         open_pairs: set[tuple[int, int]] = set()
         decided: list[tuple[uuid.UUID, int, int, object, str]] = []
         batch = 50_000
@@ -528,7 +530,7 @@ class Command(BaseCommand):
                     "data": {},
                     "correlation_id": None,
                 }
-                digest = audit.compute_hash(prev_hash=chain, **fields)
+                digest = audit.compute_hash(prev_hash=chain, key=key, **fields)
                 seq += 1
                 audit_rows.append(
                     (
@@ -545,6 +547,7 @@ class Command(BaseCommand):
                         seq,
                         chain,
                         digest,
+                        key.id,
                     )
                 )
                 chain = digest

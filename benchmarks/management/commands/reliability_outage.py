@@ -131,7 +131,8 @@ class Command(BaseCommand):
 
     def _reconcile(self, path: str) -> None:
         from audit.models import AuditEvent
-        from audit.services import seal_pending, verify_chain
+        from audit.services import seal_pending
+        from audit.verify import verify
         from reports.models import Report
 
         self._refuse_other_databases()
@@ -144,7 +145,7 @@ class Command(BaseCommand):
         )
         # Events committed just before the outage may still wait for the sealer: seal, then walk.
         seal_pending()
-        chain = verify_chain()
+        chain = verify()
         self.stdout.write(
             json.dumps(
                 {
@@ -155,7 +156,7 @@ class Command(BaseCommand):
                     "stored_not_acknowledged": sorted(stored - acknowledged),
                     "chain_checked": chain.checked,
                     "chain_unsealed": chain.unsealed,
-                    "chain_problem": "" if chain.first_bad is None else f"#{chain.first_bad.pk}: {chain.problem}",
+                    "chain_problem": "" if chain.intact else chain.problems[0],
                 }
             )
         )

@@ -5,6 +5,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.checkpoints import latest_summary
 from moderation.metrics import Period, transparency_counts
 
 
@@ -29,6 +30,13 @@ class Command(BaseCommand):
         if options["start"] > options["end"]:
             raise CommandError("--start must not be after --end")
         counts = transparency_counts(Period(options["start"], options["end"]))
+        # Where the figures' record stood: the newest signed checkpoint of the audit chain.
+        checkpoint = latest_summary()
+        counts["audit_checkpoint"] = (
+            {key: value.isoformat() if key == "created_at" else value for key, value in checkpoint.items()}
+            if checkpoint
+            else None
+        )
         if options["format"] == "json":
             self.stdout.write(json.dumps(counts, indent=2))
         else:
