@@ -319,6 +319,9 @@ SPECTACULAR_SETTINGS = {
         "TargetKindEnum": "reports.models.TargetKind",
         "TargetStateEnum": "reports.models.TargetState",
         "SanctionKindEnum": "moderation.actions.ActionKind",
+        # Two choice sets share the field name "category": both named, so neither gets a numbered name.
+        "CategoryEnum": "reports.categories.Category",
+        "HashBankCategoryEnum": "moderation.hashbank.models.BANK_CATEGORY_CHOICES",
     },
     # Swagger UI's files come from drf-spectacular-sidecar, served by us (nothing from a CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
