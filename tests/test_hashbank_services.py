@@ -147,7 +147,7 @@ def test_importing_a_good_list_adds_every_new_row_once_with_one_audit_event(comp
     entries = {entry.sha256 or entry.pdq: entry for entry in batch.entries.all()}
     assert set(entries) == {SHA_B, pdq_only, "c" * 64}
     assert entries[SHA_B].category == "non_consensual" and entries[SHA_B].pdq_quality == 88
-    assert entries[pdq_only].category == "sex_trafficking" and entries[pdq_only].sha256 == ""
+    assert entries[pdq_only].category == "sex_trafficking" and entries[pdq_only].sha256 is None
     assert entries["c" * 64].category == "child_safety"  # the list's default
     assert all(
         entry.source == EntrySource.IMPORT and entry.source_name == batch.source_name for entry in entries.values()

@@ -243,10 +243,8 @@ def _read_entries(*, after_id: int, min_quality: int) -> tuple[np.ndarray, np.nd
     """The active entries with a PDQ of usable quality and an id above `after_id`, by id."""
     from moderation.hashbank.models import BankEntry
 
-    usable = (
-        BankEntry.objects.filter(active=True)
-        .exclude(pdq="")
-        .filter(Q(pdq_quality__isnull=True) | Q(pdq_quality__gte=min_quality))
+    usable = BankEntry.objects.filter(active=True, pdq__isnull=False).filter(
+        Q(pdq_quality__isnull=True) | Q(pdq_quality__gte=min_quality)
     )
     id_parts, hash_parts = [], []
     while True:

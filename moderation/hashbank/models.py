@@ -58,10 +58,10 @@ class ImportBatch(models.Model):
 
 
 class BankEntry(models.Model):
-    """One known-bad file, as hashes. Hashes are lowercase hex; a list may give only one of the two."""
+    """One known-bad file, as hashes: lowercase hex, NULL when a list gives only the other one."""
 
-    sha256 = models.CharField(max_length=64, blank=True, help_text="Exact hash of the file's bytes (hex)")
-    pdq = models.CharField(max_length=64, blank=True, help_text="PDQ perceptual hash, 256 bits (hex)")
+    sha256 = models.CharField(max_length=64, null=True, blank=True, help_text="Exact hash of the file's bytes (hex)")
+    pdq = models.CharField(max_length=64, null=True, blank=True, help_text="PDQ perceptual hash, 256 bits (hex)")
     pdq_quality = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="PDQ's own quality score 0..100 (unknown for lists that do not give it)"
     )
@@ -94,15 +94,17 @@ class BankEntry(models.Model):
     retire_reason = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["id"]
         constraints = [
-            # The exact lookup's index, too: WHERE sha256 = %s AND active (a retired entry may be added again).
+            # Also the exact lookup's index: WHERE sha256 = %s AND active implies the index's condition
+            # whatever the value, so both databases use it (a condition on the value, such as
+            # sha256 <> '', would not be implied by a bound parameter, and SQLite scanned the table).
+            # A retired entry's hash may be banked again; NULLs (no SHA-256 given) never collide.
             models.UniqueConstraint(
-                fields=["sha256", "media_kind"],
-                condition=Q(active=True) & ~Q(sha256=""),
-                name="hashbank_active_sha256_unique",
+                fields=["sha256", "media_kind"], condition=Q(active=True), name="hashbank_active_sha256_unique"
             ),
-            models.CheckConstraint(condition=~Q(sha256="") | ~Q(pdq=""), name="hashbank_entry_has_a_hash"),
+            models.CheckConstraint(
+                condition=Q(sha256__isnull=False) | Q(pdq__isnull=False), name="hashbank_entry_has_a_hash"
+            ),
             models.CheckConstraint(
                 condition=(Q(source=EntrySource.IMPORT) & Q(import_batch__isnull=False))
                 | (Q(source=EntrySource.DECISION) & Q(import_batch__isnull=True)),

@@ -39,6 +39,7 @@ IMPORT_COLUMNS = ("sha256", "pdq", "category", "media_kind", "quality")
 IMPORT_ERRORS_SHOWN = 50
 # Existing hashes are looked up this many at a time (under SQLite's 999 bound parameters).
 _LOOKUP_CHUNK = 900
+_INSERT_CHUNK = 5000
 SOURCE_NAME_MAX = 200
 RETIRE_REASON_MAX = 2000
 
@@ -154,14 +155,14 @@ def entry_add_from_media(
 
 @dataclass(frozen=True)
 class _Row:
-    sha256: str
-    pdq: str
+    sha256: str | None
+    pdq: str | None
     quality: int | None
     category: str
     media_kind: str
 
     @property
-    def key(self) -> tuple[str, str, str]:
+    def key(self) -> tuple[str, str | None, str]:
         # What makes two rows the same entry: the file's bytes, or for a PDQ-only row its PDQ.
         return ("sha256", self.sha256, self.media_kind) if self.sha256 else ("pdq", self.pdq, self.media_kind)
 
@@ -219,24 +220,26 @@ def hash_list_import(
             imported_by_label=label,
         )
         now = timezone.now()
-        BankEntry.objects.bulk_create(
-            (
-                BankEntry(
-                    sha256=row.sha256,
-                    pdq=row.pdq,
-                    pdq_quality=row.quality,
-                    media_kind=row.media_kind,
-                    category=row.category,
-                    source=EntrySource.IMPORT,
-                    import_batch=batch,
-                    added_by=user,
-                    added_by_label=label,
-                    created_at=now,
-                )
-                for row in fresh
-            ),
-            batch_size=2000,
-        )
+        # In slices: bulk_create makes a list of every object it is given, and a list of a million
+        # rows would hold a million model instances at once.
+        for start in range(0, len(fresh), _INSERT_CHUNK):
+            BankEntry.objects.bulk_create(
+                [
+                    BankEntry(
+                        sha256=row.sha256,
+                        pdq=row.pdq,
+                        pdq_quality=row.quality,
+                        media_kind=row.media_kind,
+                        category=row.category,
+                        source=EntrySource.IMPORT,
+                        import_batch=batch,
+                        added_by=user,
+                        added_by_label=label,
+                        created_at=now,
+                    )
+                    for row in fresh[start : start + _INSERT_CHUNK]
+                ]
+            )
         _bump(state)
         audit.record(
             actor=actor,
@@ -295,11 +298,11 @@ def _parse_row(
         return value.strip() if isinstance(value, str) else ""
 
     problems = []
-    hashes = {}
+    hashes: dict[str, str | None] = {}
     for name in ("sha256", "pdq"):
         raw = cell(name)
-        hashes[name] = normalize_hex(raw) if raw else ""
-        if hashes[name] is None:
+        hashes[name] = normalize_hex(raw) if raw else None
+        if raw and hashes[name] is None:
             problems.append(f"{name} is not 64 hex digits")
     if not cell("sha256") and not cell("pdq"):
         problems.append("no sha256 and no pdq")
@@ -322,14 +325,16 @@ def _parse_row(
 
 def _without_duplicates(rows: list[_Row]) -> list[_Row]:
     """The rows that are neither in the bank (active) nor earlier in the file."""
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str | None, str]] = set()
     by_sha = sorted({row.sha256 for row in rows if row.sha256})
     for chunk in _chunks(by_sha):
         found = BankEntry.objects.filter(active=True, sha256__in=chunk).values_list("sha256", "media_kind")
         seen.update(("sha256", sha256, kind) for sha256, kind in found)
     by_pdq = sorted({row.pdq for row in rows if not row.sha256})
     for chunk in _chunks(by_pdq):
-        found = BankEntry.objects.filter(active=True, sha256="", pdq__in=chunk).values_list("pdq", "media_kind")
+        found = BankEntry.objects.filter(active=True, sha256__isnull=True, pdq__in=chunk).values_list(
+            "pdq", "media_kind"
+        )
         seen.update(("pdq", pdq, kind) for pdq, kind in found)
     fresh = []
     for row in rows:
