@@ -74,7 +74,9 @@ def _rgb_pixels(content: bytes) -> np.ndarray:
                 return np.asarray(image)
     except ValidationError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except UnidentifiedImageError:
         raise not_an_image from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError("The image is too large to process.", code="too_large") from None
     except Exception:  # Pillow meets damaged and hostile files with many kinds of error
         raise ValidationError("The image is damaged and could not be read.", code="damaged_image") from None
