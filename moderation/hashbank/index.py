@@ -26,6 +26,7 @@ Memory per hash: 32 bytes of hash, 8 of id, 16 x 4 of positions (104 bytes); plu
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ HASH_BYTES = 32
 # New entries a process has picked up since its last build are scanned by brute force (10,000 take
 # about 0.2 ms); past this many, the index is rebuilt from the arrays it holds (no database read).
 DELTA_LIMIT = 10_000
-# Entries are read from the database in batches of this many (keyset pagination on the id).
+# Entries are read from the database in chunks of this many rows.
 LOAD_BATCH = 50_000
 
 
@@ -240,25 +241,30 @@ def _last(ids: np.ndarray, default: int) -> int:
 
 
 def _read_entries(*, after_id: int, min_quality: int) -> tuple[np.ndarray, np.ndarray]:
-    """The active entries with a PDQ of usable quality and an id above `after_id`, by id."""
+    """The active entries with a PDQ of usable quality and an id above `after_id`, by id.
+
+    One query read in chunks (a server-side cursor on PostgreSQL), with no ORDER BY: the whole bank
+    is a sequential read, sorted here. Pages of `id > last ORDER BY id LIMIT n` were measured
+    instead and took 13 s for 1,000,000 entries, as PostgreSQL sorted the table again for each page
+    when its statistics were stale (right after a large import).
+    """
     from moderation.hashbank.models import BankEntry
 
-    usable = BankEntry.objects.filter(active=True, pdq__isnull=False).filter(
-        Q(pdq_quality__isnull=True) | Q(pdq_quality__gte=min_quality)
+    rows = (
+        BankEntry.objects.filter(active=True, pdq__isnull=False, id__gt=after_id)
+        .filter(Q(pdq_quality__isnull=True) | Q(pdq_quality__gte=min_quality))
+        .values_list("id", "pdq")
+        .iterator(chunk_size=LOAD_BATCH)
     )
     id_parts, hash_parts = [], []
-    while True:
-        rows = list(usable.filter(id__gt=after_id).order_by("id").values_list("id", "pdq")[:LOAD_BATCH])
-        if not rows:
-            break
-        id_parts.append(np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)))
-        hash_parts.append(hashes_from_hex(row[1] for row in rows))
-        after_id = rows[-1][0]
-        if len(rows) < LOAD_BATCH:
-            break
+    while chunk := list(itertools.islice(rows, LOAD_BATCH)):
+        id_parts.append(np.fromiter((row[0] for row in chunk), dtype=np.int64, count=len(chunk)))
+        hash_parts.append(hashes_from_hex(row[1] for row in chunk))
     if not id_parts:
         return _empty_delta()
-    return np.concatenate(id_parts), np.concatenate(hash_parts)
+    ids, hashes = np.concatenate(id_parts), np.concatenate(hash_parts)
+    order = np.argsort(ids, kind="stable")
+    return ids[order], hashes[order]
 
 
 # The process's index, shared by its threads.
