@@ -39,6 +39,11 @@ EVENT_TYPES: dict[str, str] = {
     "api_token.revoked": "A personal API token was revoked",
     "platform_key.created": "A platform key was created",
     "webhook.delivered": "An outbox event was delivered to the platform",
+    # the hash bank (moderation.hashbank)
+    "hashbank.entry_added": "Confirmed media was added to the hash bank (its hashes, never the file)",
+    "hashbank.list_imported": "A hash list was imported into the hash bank",
+    "hashbank.entry_retired": "A hash bank entry was retired and stopped matching",
+    "hashbank.matched": "Media checked against the hash bank matched an entry",
 }
 
 

@@ -4,7 +4,10 @@ from django import forms
 from audit.events import EVENT_TYPES
 from audit.models import AuditEvent
 
-OBJECT_TYPES = ["report", "target", "sanction", "appeal", "notice", "user", "outbox", "api_token", "platform_key"]
+OBJECT_TYPES = [
+    *("report", "target", "sanction", "appeal", "notice", "user", "outbox", "api_token", "platform_key"),
+    *("hashbank_entry", "hashbank_import"),
+]
 
 
 class AuditEventFilterSet(django_filters.FilterSet):

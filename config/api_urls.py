@@ -11,6 +11,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from moderation import api as moderation_api
 from moderation.enforcement import api as enforcement_api
+from moderation.hashbank import api as hashbank_api
 from reports import api as reports_api
 
 
@@ -40,6 +41,7 @@ urlpatterns = [
     *both("reports/mine", reports_api.MyReportsView.as_view(), "reports-mine"),
     *both("reports/<str:reportId>", reports_api.MyReportView.as_view(), "report"),
     *both("targets", reports_api.TargetRegisterView.as_view(), "targets"),
+    *both("hashes/check", hashbank_api.HashCheckView.as_view(), "hashes-check"),
     *both("admin/reports", moderation_api.AdminReportListView.as_view(), "admin-reports"),
     *both("admin/reports/<str:reportId>", moderation_api.AdminReportDetailView.as_view(), "admin-report"),
     *both(

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "reports",
     "moderation",
     "moderation.enforcement",
+    "moderation.hashbank",
 ]
 if not PRODUCTION:
     # The benchmark and drill commands (bench_data, bench_queue, bench_filing, reliability_outage)
@@ -389,6 +390,9 @@ SPECTACULAR_SETTINGS = {
         "TargetKindEnum": "reports.models.TargetKind",
         "TargetStateEnum": "reports.models.TargetState",
         "SanctionKindEnum": "moderation.enforcement.actions.ActionKind",
+        # Two choice sets share the field name "category": both named, so neither gets a numbered name.
+        "CategoryEnum": "reports.categories.Category",
+        "HashBankCategoryEnum": "moderation.hashbank.models.BANK_CATEGORY_CHOICES",
     },
     # Swagger UI's files come from drf-spectacular-sidecar, served by us (nothing from a CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -456,6 +460,16 @@ APPEAL_DEADLINE_DAYS = env_int("APPEAL_DEADLINE_DAYS", 7)
 WEBHOOK_URL = env("WEBHOOK_URL")
 WEBHOOK_SECRET = env("WEBHOOK_SECRET", "dev-webhook-secret" if not PRODUCTION else "")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+
+# The hash bank (moderation/hashbank): an upload matches a bank entry when its SHA-256 is the same, or
+# its PDQ hash is within this many bits of 256 (31 is PDQ's published threshold for a confident
+# match). Hashes PDQ itself rates below the minimum quality (featureless images: flat colour, text
+# on a plain ground) match by SHA-256 only, as they would otherwise match each other; 31 and 50 are
+# the values of Meta's ThreatExchange tools.
+HASHBANK_PDQ_MAX_DISTANCE = env_int("HASHBANK_PDQ_MAX_DISTANCE", 31)
+if not 0 <= HASHBANK_PDQ_MAX_DISTANCE <= 63:
+    raise ImproperlyConfigured("HASHBANK_PDQ_MAX_DISTANCE must be 0..63 bits (31 is PDQ's usual threshold).")
+HASHBANK_PDQ_MIN_QUALITY = env_int("HASHBANK_PDQ_MIN_QUALITY", 50)
 
 # EU DSA Transparency Database exports: where decisions apply (default: the whole EEA).
 DSA_TERRITORIAL_SCOPE = env_list(

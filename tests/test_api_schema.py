@@ -23,6 +23,7 @@ CONTRACT_PATHS = {
     "/api/reports/mine": {"get"},
     "/api/reports/{reportId}": {"get"},
     "/api/targets": {"post"},
+    "/api/hashes/check": {"post"},
     "/api/admin/reports": {"get"},
     "/api/admin/reports/{reportId}": {"get"},
     "/api/admin/reports/{reportId}/review": {"post"},
@@ -77,12 +78,14 @@ def test_docs_page_is_self_hosted_and_keeps_the_content_security_policy(client):
 
 # --- schemathesis against the live server ---------------------------------------------------------
 # The schemathesis CLI (its examples, coverage, fuzzing and stateful phases) runs against the live
-# server, signed in: a moderator's token for the people's endpoints, a platform key for targets. The
+# server, signed in: a moderator's token for the people's endpoints, a platform key for the platform's. The
 # documented examples name the ids below; the fixture creates them so that the examples succeed.
 EXAMPLE_TARGET = uuid.UUID("3f2b9c1e-8d4a-4c61-9f0e-2a7b5d6c8e91")
 EXAMPLE_REPORT = uuid.UUID("9b1d3c5e-7f2a-4b6c-8d0e-1f3a5b7c9d2e")
 EXAMPLE_ACCOUNT = 42
 MAX_EXAMPLES = 20
+# The endpoints for the platform's servers, called with the platform key (the rest with a person's token).
+PLATFORM_PATHS = ["/api/targets", "/api/hashes/check"]
 # Every check but positive_data_acceptance, which expects any schema-valid body to be accepted: the
 # contract requires a 400 for a well-formed but unknown target_id, which no schema can express.
 EXCLUDED_CHECKS = "positive_data_acceptance"
@@ -130,10 +133,10 @@ def test_schemathesis_run_finds_no_server_error_and_no_response_off_the_schema(f
     config = tmp_path / "schemathesis.toml"
     config.write_text(
         "[[operations]]\n"
-        'include-path = "/api/targets"\n'
+        f"include-path = {json.dumps(PLATFORM_PATHS)}\n"
         f'headers = {{ Authorization = "{api_keys["platform"]}" }}\n'
         "\n[[operations]]\n"
-        'exclude-path = "/api/targets"\n'
+        f"exclude-path = {json.dumps(PLATFORM_PATHS)}\n"
         f'headers = {{ Authorization = "{api_keys["person"]}" }}\n'
     )
     report_path = tmp_path / "report.json"

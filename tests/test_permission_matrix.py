@@ -277,6 +277,9 @@ EXPECTED: dict[str, Row] = {
         "POST",
         lambda w: {"kind": "message", "external_id": "matrix-1", "title": "A message", "snapshot_text": "hello"},
     ),
+    "api/hashes/check": Row(
+        lambda w: "/api/hashes/check", api(user=403, platform=200), "POST", lambda w: {"sha256": "0" * 64}
+    ),
     "api/admin/reports": Row(lambda w: "/api/admin/reports", api(user=403, moderator=200)),
     "api/admin/reports/<str:reportId>": Row(
         lambda w: f"/api/admin/reports/{w.report.pk}", api(user=403, moderator=200)

@@ -175,6 +175,8 @@ OPS_COMMANDS = {
     "deliver_webhooks",
     "expire_sanctions",
     "export_statements",
+    "hashbank_import",
+    "hashbank_retire",
     "migrate",
     "purge_evidence",
     "resend_mail",
@@ -182,7 +184,7 @@ OPS_COMMANDS = {
     "sla_sweep",
     "transparency_report",
 }
-BENCHMARK_COMMANDS = {"bench_data", "bench_filing", "bench_queue", "reliability_outage"}
+BENCHMARK_COMMANDS = {"bench_data", "bench_filing", "bench_hashbank", "bench_queue", "reliability_outage"}
 
 
 def project_commands(help_text: str) -> dict[str, set[str]]:
@@ -194,7 +196,7 @@ def project_commands(help_text: str) -> dict[str, set[str]]:
             current = sections.setdefault(line.strip("[]"), set())
         elif current is not None and line.startswith("    "):
             current.add(line.strip())
-    ours = {"audit", "reports", "moderation", "enforcement", "benchmarks"}
+    ours = {"audit", "reports", "moderation", "enforcement", "hashbank", "benchmarks"}
     return {app: commands for app, commands in sections.items() if app in ours}
 
 
