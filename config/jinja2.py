@@ -2,11 +2,11 @@
 templates in templates/jinja2/, autoescape on) with its few helpers, and the two Django template tags
 that bring a Jinja2 partial or macro into a Django template.
 
-Why Jinja2 at all: the queue's rows appear 25 to 100 times a page. Through Django templates they cost
-3.5 times what they cost as Python strings (5 to 9 times written naively); through Jinja2 about the
-same as the strings (README, Benchmarks). So the hot listings are Jinja2 (the queue's results and
-filters, the report page's side lists, the badges they share with every page); every other page is a
-Django template.
+Why Jinja2 at all: the queue's rows appear 25 to 100 times a page. Through Django templates (an
+include per row) its results took 7 to 9 times what they took as Python strings; through Jinja2, 1.3
+to 1.5 times (README, Benchmarks). So the hot listings are Jinja2 (the queue's results and filters,
+the report page's side lists, the badges they share with every page); every other page is a Django
+template.
 
 Each helper answers what its Django counterpart answers, for the same input (tests/test_jinja2.py
 compares them):
