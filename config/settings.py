@@ -144,7 +144,16 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.navigation",
             ],
+            # {% load jinja2 %}: a Jinja2 partial or macro inside a Django template.
+            "libraries": {"jinja2": "config.jinja2"},
         },
+    },
+    # The hot listings (the queue's rows, the report page's side lists, the badges): config/jinja2.py.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "config.jinja2.environment", "autoescape": True},
     },
 ]
 

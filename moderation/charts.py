@@ -1,16 +1,16 @@
-"""Charts drawn on the server as SVG: readable without JavaScript, no library, no CDN.
+"""The dashboard's charts, drawn on the server as SVG: readable without JavaScript, no library, no CDN.
 
-Every string that reaches the SVG goes through format_html, so labels are escaped like any other
-user-visible text. Colours are attributes (fill=...), not inline styles, which the CSP forbids.
+Here only the geometry (numbers, colours, and the values each shape stands for); the SVG is written
+by templates/moderation/_chart_stacked_bars.html and _chart_horizontal_bars.html, which escape the
+labels like any other text. Colours are attributes (fill=...), not inline styles, which the CSP
+forbids.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
 
 PALETTE = [
     "#2952cc",
@@ -42,6 +42,51 @@ def _nice_max(value: int) -> int:
     return (value // 4 + 1) * 4
 
 
+def _1(number: float) -> str:
+    """A coordinate with one decimal: enough for a chart, and short markup."""
+    return f"{number:.1f}"
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One segment of a day's stacked bar: `value` reports of `label` on `day`."""
+
+    x: str
+    y: str
+    width: str
+    height: str
+    fill: str
+    day: date
+    label: str
+    value: int
+
+
+@dataclass(frozen=True)
+class GridLine:
+    y: str
+    text_y: str
+    value: int
+
+
+@dataclass(frozen=True)
+class AxisLabel:
+    x: str
+    day: date
+
+
+@dataclass(frozen=True)
+class StackedBars:
+    title: str
+    width: int
+    height: int
+    plot_left: int
+    plot_right: int
+    label_y: int
+    grid: list[GridLine]
+    bars: list[Bar]
+    x_labels: list[AxisLabel]
+
+
 def stacked_bars(
     *,
     days: Sequence[date],
@@ -49,7 +94,7 @@ def stacked_bars(
     title: str,
     width: int = 960,
     height: int = 260,
-) -> SafeString:
+) -> StackedBars:
     """One bar per day, stacked by series (e.g. categories)."""
     left, bottom, top, right = 40, 24, 10, 10
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -57,7 +102,7 @@ def stacked_bars(
     y_max = _nice_max(max(totals, default=0) or 1)
     slot = plot_w / max(len(days), 1)
     bar_w = max(slot * 0.75, 1)
-    rects = []
+    bars = []
     for i, day in enumerate(days):
         y = top + plot_h
         for index, (label, values) in enumerate(series):
@@ -66,48 +111,61 @@ def stacked_bars(
                 continue
             h = plot_h * value / y_max
             y -= h
-            rects.append(
-                (
-                    f"{left + i * slot + (slot - bar_w) / 2:.1f}",
-                    f"{y:.1f}",
-                    f"{bar_w:.1f}",
-                    f"{h:.1f}",
-                    colour_for(index),
-                    f"{day:%d %b}: {label} {value}",
+            bars.append(
+                Bar(
+                    x=_1(left + i * slot + (slot - bar_w) / 2),
+                    y=_1(y),
+                    width=_1(bar_w),
+                    height=_1(h),
+                    fill=colour_for(index),
+                    day=day,
+                    label=label,
+                    value=value,
                 )
             )
     grid = []
     for n in range(5):
-        value = y_max * n // 4
         y = top + plot_h - plot_h * n / 4
-        grid.append((f"{y:.1f}", f"{y + 4:.1f}", value))
+        grid.append(GridLine(y=_1(y), text_y=_1(y + 4), value=y_max * n // 4))
     label_every = max(1, len(days) // 10)
     x_labels = [
-        (f"{left + i * slot + slot / 2:.1f}", f"{day:%d %b}") for i, day in enumerate(days) if i % label_every == 0
+        AxisLabel(x=_1(left + i * slot + slot / 2), day=day) for i, day in enumerate(days) if i % label_every == 0
     ]
-    return format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">'
-        "<title>{}</title>{}{}{}</svg>",
-        width,
-        height,
-        title,
-        title,
-        format_html_join(
-            "",
-            '<line x1="40" x2="{}" y1="{}" y2="{}" stroke="#e5e7eb"/>'
-            '<text x="34" y="{}" text-anchor="end" font-size="11" fill="#5b6474">{}</text>',
-            ((width - right, y, y, ty, v) for y, ty, v in grid),
-        ),
-        format_html_join("", '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>', rects),
-        format_html_join(
-            "",
-            '<text x="{}" y="{}" text-anchor="middle" font-size="11" fill="#5b6474">{}</text>',
-            ((x, height - 6, text) for x, text in x_labels),
-        ),
+    return StackedBars(
+        title=title,
+        width=width,
+        height=height,
+        plot_left=left,
+        plot_right=width - right,
+        label_y=height - 6,
+        grid=grid,
+        bars=bars,
+        x_labels=x_labels,
     )
 
 
-def horizontal_bars(*, items: Sequence[tuple[str, int]], title: str, width: int = 480) -> SafeString:
+@dataclass(frozen=True)
+class HorizontalBar:
+    label: str
+    value: int
+    label_y: int
+    bar_x: int
+    bar_y: int
+    bar_width: str
+    fill: str
+    value_x: str
+    value_y: int
+
+
+@dataclass(frozen=True)
+class HorizontalBars:
+    title: str
+    width: int
+    height: int
+    bars: list[HorizontalBar]
+
+
+def horizontal_bars(*, items: Sequence[tuple[str, int]], title: str, width: int = 480) -> HorizontalBars:
     """Labelled horizontal bars, e.g. actions by kind."""
     row_h, label_w = 26, 230
     height = max(row_h * len(items) + 10, 40)
@@ -116,19 +174,17 @@ def horizontal_bars(*, items: Sequence[tuple[str, int]], title: str, width: int 
     for i, (label, value) in enumerate(items):
         y = 5 + i * row_h
         w = (width - label_w - 50) * value / x_max
-        bars.append((y + 16, label, label_w, y + 4, f"{w:.1f}", colour_for(i), label_w + w + 6, y + 17, value))
-    return format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">'
-        "<title>{}</title>{}</svg>",
-        width,
-        height,
-        title,
-        title,
-        format_html_join(
-            "",
-            '<text x="0" y="{}" font-size="12" fill="#1d2330">{}</text>'
-            '<rect x="{}" y="{}" width="{}" height="16" rx="3" fill="{}"/>'
-            '<text x="{}" y="{}" font-size="12" fill="#1d2330">{}</text>',
-            bars,
-        ),
-    )
+        bars.append(
+            HorizontalBar(
+                label=label,
+                value=value,
+                label_y=y + 16,
+                bar_x=label_w,
+                bar_y=y + 4,
+                bar_width=_1(w),
+                fill=colour_for(i),
+                value_x=_1(label_w + w + 6),
+                value_y=y + 17,
+            )
+        )
+    return HorizontalBars(title=title, width=width, height=height, bars=bars)

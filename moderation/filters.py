@@ -46,13 +46,15 @@ def _day_start(day: date) -> datetime:
 
 
 class ReportQueueFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", empty_label=None)
+    status = django_filters.ChoiceFilter(
+        choices=STATUS_CHOICES, method="filter_status", label="Status", empty_label=None
+    )
     report_type = django_filters.ChoiceFilter(choices=TargetKind.choices, label="Type", empty_label="Any type")
-    category = django_filters.ChoiceFilter(choices=Category.choices, empty_label="Any category")
-    severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any severity")
-    assignee = django_filters.ChoiceFilter(method="filter_assignee", choices=[], empty_label="Anyone")
+    category = django_filters.ChoiceFilter(choices=Category.choices, label="Category", empty_label="Any category")
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, label="Severity", empty_label="Any severity")
+    assignee = django_filters.ChoiceFilter(method="filter_assignee", choices=[], label="Assignee", empty_label="Anyone")
     escalated = django_filters.ChoiceFilter(
-        choices=ESCALATED_CHOICES, method="filter_escalated", empty_label="Escalated or not"
+        choices=ESCALATED_CHOICES, method="filter_escalated", label="Escalation", empty_label="Escalated or not"
     )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue only", widget=forms.CheckboxInput)
     created_from = django_filters.DateFilter(

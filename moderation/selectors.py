@@ -112,7 +112,7 @@ def queue_reports() -> QuerySet[Report]:
 
 #: What deadline_of reads of a report.
 DEADLINE_FIELDS = ("status", "created_at", "due_at", "closed_at", "reviewed_at")
-#: The columns a queue row shows (moderation/templatetags/queue_tags.queue_row) and its deadline
+#: The columns a queue row shows (templates/jinja2/moderation/_queue_results.html) and its deadline
 #: needs, so that a page reads these rather than every column of five tables.
 QUEUE_ROW_FIELDS = (
     "id",
@@ -524,9 +524,8 @@ def counts_together(groups: dict[str, tuple[QuerySet, dict[str, Q | None]]], *, 
     return found
 
 
-#: The columns the report page's side lists show (moderation/templatetags/queue_tags.py:
-#: other_report_item, account_report_item, sanction_item), and what deadline_of needs: reading
-#: whole rows of three tables for them cost more than the queries.
+#: The columns the report page's side lists show (templates/jinja2/moderation/_report_side_lists.html),
+#: and what deadline_of needs: reading whole rows of three tables for them cost more than the queries.
 OTHER_REPORT_FIELDS = ("id", "category", *DEADLINE_FIELDS, "reporter_id", "reporter__username")
 ACCOUNT_REPORT_FIELDS = ("id", "status", "category", "created_at", "target__title")
 ACCOUNT_SANCTION_FIELDS = ("id", "kind", "status", "decided_at", "ends_at", "decided_by__username")

@@ -126,8 +126,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         # Once here rather than once per row in the template.
         "can_review": request.user.has_perm("reports.review_report"),
     }
-    template = "moderation/_queue_results.html" if request.headers.get(PARTIAL_HEADER) else "moderation/queue.html"
-    response = render(request, template, context)
+    if request.headers.get(PARTIAL_HEADER):
+        response = render(request, "moderation/_queue_results.html", context, using="jinja2")
+    else:
+        response = render(request, "moderation/queue.html", context)
     patch_vary_headers(response, (PARTIAL_HEADER,))
     return response
 

@@ -16,6 +16,7 @@ from moderation.enforcement.models import Sanction
 from reports.categories import Category
 from reports.models import Report
 from tests.factories import ReportFactory
+from tests.html import attr, elements, one, text
 from tests.test_enforcement import decide
 
 pytestmark = pytest.mark.django_db
@@ -91,13 +92,48 @@ def test_page_draws_well_formed_svg_with_numbers_beneath(
     with django_assert_max_num_queries(20):
         response = client.get(reverse("dashboard"), {"period": "7"})
     page = response.content.decode()
-    svgs = re.findall(r"<svg class=\"chart\".*?</svg>", page, flags=re.S)
-    assert len(svgs) == 2
-    for svg in svgs:
-        root = ET.fromstring(svg)  # raises if not well-formed
-        assert root.tag.endswith("svg")
-    assert svgs[0].count("<rect") >= 2  # bars for two categories on that day
+    for svg in re.findall(r"<svg class=\"chart\".*?</svg>", page, flags=re.S):
+        assert ET.fromstring(svg).tag.endswith("svg")  # raises if not well-formed XML
+    received, actions = elements(page, "svg", class_="chart")
+    assert attr(received, "aria-label") == "Reports received per day by category"
+    day = f"{(timezone.now() - timedelta(days=2)).date():%d %b}"
+    # One bar segment per category on that day, each naming its day, category and count.
+    assert sorted(text(one(rect, "title")) for rect in elements(received, "rect")) == [
+        f"{day}: Harassment or bullying 1",
+        f"{day}: Violence or threats 5",
+    ]
+    assert attr(actions, "aria-label") == "Actions taken by kind" and elements(actions, "rect")
     assert "Violence or threats" in page and "7.0 / 24.0" in page  # the median / p90 in the table
+
+
+def test_chart_templates_draw_the_geometry_and_show_labels_as_text():
+    """The SVG comes from templates (moderation/_chart_*.html); charts.py gives only numbers and the
+    values each shape stands for."""
+    from datetime import date
+
+    from django.template.loader import render_to_string
+
+    from moderation import charts
+
+    hostile = '<script>alert("x")</script>'
+    stacked = charts.stacked_bars(days=[date(2026, 3, 1), date(2026, 3, 2)], series=[(hostile, [3, 1])], title=hostile)
+    svg = one(render_to_string("moderation/_chart_stacked_bars.html", {"chart": stacked}), "svg")
+    assert (
+        attr(svg, "aria-label") == hostile
+        and text(elements(svg, "title")[0]) == hostile
+        and not elements(svg, "script")
+    )
+    bars = elements(svg, "rect")
+    assert [text(one(bar, "title")) for bar in bars] == [f"01 Mar: {hostile} 3", f"02 Mar: {hostile} 1"]
+    # The grid reaches the nice maximum (4 for 3), the taller bar is three times the shorter.
+    assert [text(label) for label in elements(svg, "text")][:5] == ["0", "1", "2", "3", "4"]
+    assert float(attr(bars[0], "height")) == pytest.approx(3 * float(attr(bars[1], "height")), abs=0.2)
+
+    horizontal = charts.horizontal_bars(items=[(hostile, 2), ("Warning", 4)], title="Actions")
+    svg = one(render_to_string("moderation/_chart_horizontal_bars.html", {"chart": horizontal}), "svg")
+    assert [text(label) for label in elements(svg, "text")] == [hostile, "2", "Warning", "4"]
+    widths = [float(attr(bar, "width")) for bar in elements(svg, "rect")]
+    assert widths[1] == pytest.approx(2 * widths[0])
 
 
 def test_custom_dates_and_bad_dates(client, compliance):

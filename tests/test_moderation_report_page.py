@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertInHTML
 
 from audit.models import AuditEvent
 from moderation import services
@@ -29,6 +30,7 @@ from tests.factories import (
     TargetFactory,
     UserFactory,
 )
+from tests.html import attr, elements, one, text
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +108,7 @@ def test_the_page_shows_the_case_and_its_context(mod_client, moderator):
     assert "Waiting for the reporter" in html
     # The history from the audit log, with the change spelled out.
     assert "A report was escalated to compliance review" in html and "Might be a threat" in html
-    assert 'class="badge badge-pending" data-status="pending"' in html
+    assertInHTML('<span class="badge badge-pending" data-status="pending">Pending</span>', html)
 
 
 def test_review_through_the_page_and_the_report_leaves_the_open_queue(mod_client, moderator):
@@ -167,7 +169,7 @@ def test_a_stale_review_is_refused_with_who_decided_and_the_notes_kept(mod_clien
     assert report.status == "dismissed" and report.admin_notes == ""
     assert AuditEvent.objects.filter(event_type="report.reviewed").count() == 1
     # The words typed are offered back as a note, not lost.
-    assert re.search(r"<textarea[^>]*>\s*My careful notes</textarea>", html)
+    assert [text(box).strip() for box in elements(html, "textarea") if text(box).strip()] == ["My careful notes"]
 
 
 def test_review_form_errors_keep_the_page(mod_client):
@@ -383,11 +385,11 @@ def test_internal_notes_never_reach_the_reporter(client, moderator):
 
 
 def test_the_side_lists_escape_user_text_and_read_like_the_template_filters(mod_client):
-    """The other reports, the account's earlier reports and its sanctions are built in Python
-    (moderation/templatetags/queue_tags.py): every name and title escaped, the dates as Django's
-    date filter writes them, a deadline only on the open ones."""
+    """The other reports, the account's earlier reports and its sanctions
+    (templates/jinja2/moderation/_report_side_lists.html): every name and title shown as text, the
+    dates as Django's date filter writes them, a deadline only on the open ones."""
     from django.template.defaultfilters import date as date_filter
-    from django.utils.html import escape
+    from django.template.defaultfilters import truncatechars
 
     payload = '<script>alert("x")</script>'
     owner = UserFactory(username="owner_x")
@@ -401,20 +403,47 @@ def test_the_side_lists_escape_user_text_and_read_like_the_template_filters(mod_
     sanction = SanctionFactory(account=owner, decided_by=decider, ends_at=timezone.now() + timedelta(days=3))
 
     html = mod_client.get(page_url(report)).content.decode()
-    # truncated to 40 characters like the truncatechars filter, then escaped
-    assert payload not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; and a long …" in html
-    assert f"@{escape(hostile.username)}" in html and "no account" in html
-    local = timezone.localtime
-    assert date_filter(local(other_open.created_at), "j M, H:i") in html
-    assert date_filter(local(earlier.created_at), "j M Y") in html
-    assert f"{date_filter(local(sanction.decided_at), 'j M Y')} by decider" in html
-    assert f"until {date_filter(local(sanction.ends_at), 'j M Y')}" in html
-    sanction_link = reverse("enforcement:sanction", args=[sanction.pk])
-    assert f'<a href="{sanction_link}">{sanction.get_kind_display()}</a>' in html
-    assert f'badge-sanction-{sanction.status}">{sanction.get_status_display()}</span>' in html
-    items = {
-        pk: re.search(rf"<li>[^\n]*?{reverse('moderation:report', args=[pk])}.*?</li>", html).group(0)
-        for pk in (other_open.pk, other_closed.pk, earlier.pk)
+    assert not [el for el in elements(html, "script") if not attr(el, "src")]  # no element from the payload
+    lines = {
+        attr(link, "href"): item
+        for item in elements(html, "li")
+        for link in elements(item, "a")[:1]
+        if attr(link, "href") and attr(link, "href").startswith(("/moderation/reports/", "/moderation/sanctions/"))
     }
-    assert "deadline" in items[other_open.pk] and "deadline" not in items[other_closed.pk]
-    assert f">{other_open.get_category_display()}</a>" in items[other_open.pk]
+    local = timezone.localtime
+
+    def line(obj, name="moderation:report"):
+        return lines[reverse(name, args=[obj.pk])]
+
+    # The earlier report's title, cut like |truncatechars:40, as text.
+    assert text(line(earlier)).endswith(
+        f"{truncatechars(earlier.target.title, 40)} · {date_filter(local(earlier.created_at), 'j M Y')}"
+    )
+    assert text(one(line(other_open), "span", class_="block")).startswith(
+        f"@{hostile.username} · {date_filter(local(other_open.created_at), 'j M, H:i')}"
+    )
+    assertInHTML(
+        f'<a href="{reverse("moderation:report", args=[other_open.pk])}">{other_open.get_category_display()}</a>',
+        str(line(other_open)),
+    )
+    assert "no account" in text(line(other_closed))
+    assert elements(line(other_open), "span", class_="deadline") and not elements(
+        line(other_closed), "span", class_="deadline"
+    )
+    assertInHTML(
+        f'<span class="badge badge-pending" data-status="pending">{other_open.get_status_display()}</span>',
+        str(line(other_open)),
+    )
+    sanction_line = line(sanction, "enforcement:sanction")
+    assertInHTML(
+        f'<a href="{reverse("enforcement:sanction", args=[sanction.pk])}">{sanction.get_kind_display()}</a>',
+        str(sanction_line),
+    )
+    assertInHTML(
+        f'<span class="badge badge-sanction-{sanction.status}">{sanction.get_status_display()}</span>',
+        str(sanction_line),
+    )
+    assert text(one(sanction_line, "span", class_="block")) == (
+        f"{date_filter(local(sanction.decided_at), 'j M Y')} by decider · "
+        f"until {date_filter(local(sanction.ends_at), 'j M Y')}"
+    )

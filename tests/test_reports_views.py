@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertInHTML
 
 from audit.models import AuditEvent
 from reports.categories import Category
@@ -273,7 +274,7 @@ def test_my_reports_lists_only_my_own_with_badges_and_words(signed_in, user, oth
     for status, report in mine.items():
         assert reverse("reports:detail", args=[report.id]) in html
         label = ReportStatus(status).label
-        assert f'<span class="badge badge-{status}" data-status="{status}">{label}</span>' in html
+        assertInHTML(f'<span class="badge badge-{status}" data-status="{status}">{label}</span>', html)
     assert reverse("reports:detail", args=[theirs.id]) not in html and "Someone else" not in html
 
 
