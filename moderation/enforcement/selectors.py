@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -48,9 +48,16 @@ def _blocking_sign_in(account: AbstractBaseUser | OuterRef) -> QuerySet[Sanction
     return sanctions_in_force(account=account).filter(kind__in=_SIGN_IN_BLOCKING)
 
 
+#: Permanent first, then the one that ends last: what keeps an account out longest is what it is told.
+#: NULL's place is explicit, since databases differ: PostgreSQL puts NULL first in a descending order,
+#: SQLite last (there, a suspension was named while a termination was also in force).
+LONGEST_FIRST = (F("ends_at").desc(nulls_first=True), "-decided_at")
+
+
 def sign_in_block(*, account: AbstractBaseUser) -> Sanction | None:
-    """The suspension or termination that keeps this account out, if any (checked on access)."""
-    return _blocking_sign_in(account).order_by("ends_at").last()
+    """The suspension or termination that keeps this account out, if any (checked on access): a
+    permanent one before any with an end, else the one that ends last."""
+    return _blocking_sign_in(account).order_by(*LONGEST_FIRST).first()
 
 
 def sign_in_blocked(account: AbstractBaseUser | OuterRef) -> Exists:
@@ -184,7 +191,7 @@ def my_notice(*, user: AbstractBaseUser, notice_id: uuid.UUID) -> Notice:
 def my_restrictions(*, user: AbstractBaseUser) -> list[Sanction]:
     """What currently limits this account (for its account page), never who reported it."""
     account_kinds = [k for k, rule in ACTION_RULES.items() if rule.lasting and not rule.on_content]
-    return list(sanctions_in_force(account=user).filter(kind__in=account_kinds).order_by("ends_at"))
+    return list(sanctions_in_force(account=user).filter(kind__in=account_kinds).order_by(*LONGEST_FIRST))
 
 
 def appealed_sanction_ids(*, user: AbstractBaseUser) -> set[uuid.UUID]:
