@@ -27,6 +27,7 @@ EVENT_TYPES: dict[str, str] = {
     "sanction.expired": "A temporary sanction reached its end",
     "referral.approved": "A second compliance officer approved a referral to authorities",
     "notice.sent": "A notice was sent to a user",
+    "notice.read": "The recipient opened a notice for the first time",
     "appeal.filed": "An appeal was filed",
     "appeal.decided": "An appeal was decided",
     "account.flag_changed": "An account was marked or unmarked (trusted flagger, misuse, legal hold)",

@@ -58,7 +58,9 @@ def test_warning_resolves_the_report_with_audit_notice_and_webhook(moderator, re
     assert AuditEvent.objects.filter(event_type="report.reviewed", correlation_id=warning.decision_id).count() == 1
     assert OutboxEvent.objects.get().payload["kind"] == "warning"
     notice = Notice.objects.get(recipient=report.target.owner)
-    assert "Warning" in notice.body and "Terms of service §4.2" in notice.body and "appeal" in notice.body.lower()
+    assert notice.subject == "You received a warning"
+    assert "- You received a warning" in notice.body and "Terms of service §4.2" in notice.body
+    assert "appeal" in notice.body.lower()
 
 
 def test_combined_decision_removes_content_and_warns_in_one_decision(moderator, report):
@@ -69,7 +71,8 @@ def test_combined_decision_removes_content_and_warns_in_one_decision(moderator, 
     assert AuditEvent.objects.filter(event_type="target.state_changed").count() == 1
     # One statement of reasons for the whole decision, listing both actions.
     notice = Notice.objects.get(recipient=report.target.owner)
-    assert "Remove content" in notice.body and "Warning" in notice.body
+    assert notice.subject == "Your message was removed and you received a warning"
+    assert "- Your message was removed\n- You received a warning" in notice.body
 
 
 def test_quarantine_applies_to_files_only(moderator):

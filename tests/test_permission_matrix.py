@@ -275,7 +275,7 @@ EXPECTED: dict[str, Row] = {
         lambda w: "/api/targets",
         api(user=403, platform=201),
         "POST",
-        lambda w: {"kind": "message", "external_id": "matrix-1", "title": "A message", "snapshot_text": "hello"},
+        lambda w: {"kind": "message", "external_id": "matrix-1", "title": "A message", "text": "hello"},
     ),
     "api/hashes/check": Row(
         lambda w: "/api/hashes/check", api(user=403, platform=200), "POST", lambda w: {"sha256": "0" * 64}

@@ -32,6 +32,7 @@ from moderation.enforcement.models import (
     Appeal,
     AppealStatus,
     GroundType,
+    Notice,
     Sanction,
     SanctionStatus,
 )
@@ -580,6 +581,30 @@ def _reopen_report(*, actor, report_id: uuid.UUID, reason: str) -> None:
         after=report_audit_state(report),
         data={"reason": reason},
     )
+
+
+# --- notices --------------------------------------------------------------------------------------
+
+
+def notice_read(*, actor: AbstractBaseUser, notice_id: uuid.UUID | str) -> Notice:
+    """The recipient opened their notice: the first time is recorded (the banner stops counting it,
+    and the record shows that the person saw what they were told). Anyone else's notice: not found."""
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().filter(pk=notice_id, recipient_id=actor.pk).first()
+        if notice is None:
+            raise Notice.DoesNotExist("no such notice for this account")
+        if notice.read_at is None:
+            notice.read_at = timezone.now()
+            notice.save(update_fields=["read_at"])
+            audit.record(
+                actor=actor,
+                event_type="notice.read",
+                object_type="notice",
+                object_id=notice.id,
+                before={"read_at": None},
+                after={"read_at": notice.read_at},
+            )
+    return notice
 
 
 # --- accounts: misuse, trusted flaggers, legal holds --------------------------------------------

@@ -8,10 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.conf import settings
 from django.utils import dateformat, timezone
+from django.utils.dateparse import parse_datetime
 
 from moderation.enforcement.actions import ACTION_RULES, ActionKind
+from moderation.enforcement.dsa import NOTICE_SOURCES, decision_source
 from reports.models import TargetKind
 
 
@@ -87,7 +91,7 @@ def what_happened(sanction, *, exact: bool = False) -> str:
     return _sentence(_fill(ACTION_WORDING[sanction.kind].happened, sanction, exact=exact))
 
 
-def _in_order(sanctions: Sequence) -> list:
+def in_order(sanctions: Sequence) -> list:
     """What happened to the content first, then to the account, each in the action table's order."""
     order = list(ActionKind.values)
     return sorted(sanctions, key=lambda s: (not ACTION_RULES[s.kind].on_content, order.index(s.kind)))
@@ -96,7 +100,7 @@ def _in_order(sanctions: Sequence) -> list:
 def decision_subject(sanctions: Sequence) -> str:
     """The subject of a statement of reasons: "Your message was removed and your account is suspended
     until 5 Dec". A referral to the authorities is never part of what the person is told here."""
-    told = _in_order([s for s in sanctions if s.kind != ActionKind.REFER_AUTHORITIES])
+    told = in_order([s for s in sanctions if s.kind != ActionKind.REFER_AUTHORITIES])
     clauses = [_fill(ACTION_WORDING[s.kind].happened, s, exact=False) for s in told]
     if not clauses:
         return "A decision about your account"
@@ -134,3 +138,68 @@ def misuse_subject(*, paused_until: datetime | None) -> str:
     if paused_until is None:
         return "A warning: several of your reports were unfounded"
     return f"We have paused your reports until {short_date(paused_until)}"
+
+
+# --- the parts of each notice, for its mail and its page alike -------------------------------------
+
+
+@dataclass(frozen=True)
+class Redress:
+    """A way to challenge a decision besides our own appeal: what it is, and where to read more."""
+
+    text: str
+    url: str
+
+
+def statement_context(*, sanctions: Sequence, primary) -> dict[str, Any]:
+    """A statement of reasons' parts (DSA Art. 17(3)): what was decided, the facts, the ground,
+    whether it followed a notice or was taken on our own initiative and whether automated means were
+    used, and every way to challenge it: the internal appeal, out-of-court settlement, the courts.
+    A referral to the authorities is not part of it."""
+    told = in_order([s for s in sanctions if s.kind != ActionKind.REFER_AUTHORITIES])
+    # The sanctions of one decision share their reports: the first one's say what it followed.
+    source, detected_automatically = decision_source(sanctions[:1])
+    return {
+        "decided": [(sanction, what_happened(sanction, exact=True)) for sanction in told],
+        "primary": primary,
+        "content": CONTENT_WORDS.get(primary.target.kind, "content") if primary.target_id else "",
+        "followed_notice": source in NOTICE_SOURCES,
+        "detected_automatically": detected_automatically,
+        "automated_decision": any(s.automated for s in sanctions),
+        "appeal_days": settings.APPEAL_WINDOW_DAYS,
+        **_redress(),
+    }
+
+
+def lift_context(*, sanction) -> dict[str, Any]:
+    return {"sanction": sanction, "what": _fill(ACTION_WORDING[sanction.kind].noun, sanction, exact=False)}
+
+
+def _redress() -> dict[str, Redress]:
+    return {
+        "out_of_court": Redress(settings.REDRESS_OUT_OF_COURT_TEXT, settings.REDRESS_OUT_OF_COURT_URL),
+        "judicial": Redress(settings.REDRESS_JUDICIAL_TEXT, settings.REDRESS_JUDICIAL_URL),
+    }
+
+
+def appeal_context(*, appeal) -> dict[str, Any]:
+    """An appeal's outcome, and where to go from here: the same routes besides us (DSA Art. 21)."""
+    return {"appeal": appeal, **_redress()}
+
+
+def misuse_details(*, paused_until: datetime | None, count: int) -> dict[str, Any]:
+    """What a misuse notice states, kept with it (Notice.details): nothing else keeps it as it was."""
+    return {
+        "count": count,
+        "paused_until": paused_until.isoformat() if paused_until else None,
+        "window_days": settings.MISUSE_WINDOW_DAYS,
+    }
+
+
+def misuse_context(*, details: dict[str, Any]) -> dict[str, Any]:
+    paused_until = details.get("paused_until")
+    return {
+        "count": details.get("count"),
+        "paused_until": parse_datetime(paused_until) if paused_until else None,
+        "window_days": details.get("window_days"),
+    }
