@@ -12,6 +12,7 @@ EVENT_TYPES: dict[str, str] = {
     "evidence.added": "An evidence file was attached to a report",
     "evidence.purged": "Evidence past retention was deleted",
     "report.info_answered": "The reporter answered a request for more information",
+    "report.target_linked": "A complaint without an account was linked to the content or account it is about",
     # moderation app
     "report.reviewed": "A report's status was changed by a moderator",
     "report.reopened": "A closed report was reopened",

@@ -172,3 +172,26 @@ class InfoAnswerForm(forms.Form):
         if len(answer) > 2000:
             raise forms.ValidationError("Keep your answer to 2,000 characters or fewer.")
         return answer
+
+
+class ComplaintLinkForm(forms.Form):
+    """On a complaint's page, for moderators: the registered content (its kind and the platform's
+    own id) or the account the complaint is about (reports.services.complaint_link)."""
+
+    kind = forms.ChoiceField(label="Kind of content", choices=[("", "Choose…"), *TargetKind.choices], required=False)
+    external_id = forms.CharField(label="The platform's id for it", max_length=128, required=False)
+    username = forms.CharField(
+        label="Or the account (username)",
+        max_length=150,
+        required=False,
+        help_text="When the platform never registered the content: account actions then work, removals do not.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        content = bool(data.get("kind") and data.get("external_id", "").strip())
+        if content == bool(data.get("username", "").strip()):
+            raise forms.ValidationError(
+                "Give the kind and the platform's id of the content, or the account's username (one of them)."
+            )
+        return data

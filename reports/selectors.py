@@ -68,3 +68,10 @@ def open_report_ids_by(*, user: AbstractBaseUser, targets: list[Target]) -> set[
             "target_id", flat=True
         )
     )
+
+
+def registered_target(*, kind: str, external_id: str) -> Target | None:
+    """The content the platform registered under this kind and id (POST /api/targets), if any."""
+    if not external_id.strip():
+        return None
+    return Target.objects.filter(kind=kind, external_id=external_id.strip()).first()

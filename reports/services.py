@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -327,6 +328,59 @@ def complaint_file(
         if report.reporter_email:
             transaction.on_commit(lambda: notify.report_received(report=report), robust=True)
     throttle.hit(scope="complaint", subject=client_address, window=COMPLAINT_WINDOW_SECONDS)
+    return report
+
+
+def complaint_link(
+    *,
+    actor: AbstractBaseUser,
+    report_id: uuid.UUID | str,
+    target: Target | None = None,
+    account: AbstractBaseUser | None = None,
+) -> Report:
+    """A moderator links a complaint made without an account to what it is about: the content the
+    platform registered (the report moves onto that target, so a removal reaches the platform by
+    its kind and its own id, and the complaint joins the other reports on it), or, when the
+    platform never registered the content, the account behind it (so account actions work).
+
+    Until then the complaint's target is only the complainant's description, with no owner and no
+    platform id, and enforcement refuses what would have to reach the platform."""
+    if not actor.is_authenticated or not actor.has_perm("reports.review_report"):
+        raise PermissionDenied("reports.review_report is required")
+    if (target is None) == (account is None):
+        raise ValidationError("Link the complaint to registered content or to an account, one of them.")
+    with transaction.atomic():
+        report = Report.objects.select_for_update(of=("self",)).select_related("target").get(pk=report_id)
+        described = report.target
+        if report.channel != ReportChannel.THIRD_PARTY or described.metadata.get("source") != "complaint":
+            raise ValidationError("Only a complaint sent without an account, not yet linked, can be linked.")
+        if report.status not in OPEN_STATUSES:
+            raise ValidationError("This complaint is closed; reopen it first.")
+        before = {"target": str(described.public_id), "owner": described.owner_id}
+        data = {"complaint_location": described.metadata.get("reported_location", described.title)}
+        if target is not None:
+            if not target.external_id:
+                raise ValidationError({"external_id": "This content has no platform id; link the account instead."})
+            report.target, report.report_type = target, target.kind
+            report.save(update_fields=["target", "report_type", "updated_at"])
+            after = {"target": str(target.public_id), "owner": target.owner_id}
+        else:
+            described_locked = Target.objects.select_for_update().get(pk=described.pk)
+            if described_locked.owner_id is not None:
+                raise ValidationError({"username": "This complaint is already linked to an account."})
+            described_locked.owner = account
+            described_locked.save(update_fields=["owner", "updated_at"])
+            report.target = described_locked
+            after = {"target": str(described.public_id), "owner": account.pk}
+        audit.record(
+            actor=actor,
+            event_type="report.target_linked",
+            object_type="report",
+            object_id=report.id,
+            before=before,
+            after=after,
+            data=data,
+        )
     return report
 
 

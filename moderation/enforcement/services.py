@@ -132,6 +132,14 @@ def _validate_decision(
             add("actions", f"“{label}” does not apply to a {report.target.get_kind_display().lower()}.")
         if not rule.on_content and report.target.owner_id is None:
             add("actions", f"“{label}” needs an account, and this content has no known owner.")
+        # What acts on the content reaches the platform by the content's own id: a complaint's
+        # description has none until it is linked to the registered content (reports.services.complaint_link).
+        if (rule.on_content or action.kind == ActionKind.KICK) and not report.target.external_id:
+            add(
+                "actions",
+                f"“{label}” has to reach the platform, which does not know this content by any id yet: "
+                "link the complaint to the registered content on the report page first.",
+            )
     if ground_type not in GroundType.values:
         add("ground_type", "Say whether the ground is the law or the terms of service.")
     if not ground.strip():
