@@ -452,6 +452,8 @@ AUDIT_BACKDATE_TOLERANCE_SECONDS = env_int("AUDIT_BACKDATE_TOLERANCE_SECONDS", 3
 REPORT_REASON_MAX_WEB = 1000
 REPORT_REASON_MAX_API = 2000
 EVIDENCE_MAX_FILES = 5
+# Evidence chosen on a filing form that came back with an error is kept this long for the next try.
+HELD_EVIDENCE_MINUTES = env_int("HELD_EVIDENCE_MINUTES", 60)
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 # Images larger than this many pixels are refused before decoding (decompression bombs), and so are
 # all the images of one request together above the second figure (each pixel costs decoding time).

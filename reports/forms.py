@@ -99,6 +99,7 @@ class ReportForm(forms.Form):
             HTML('<p class="counter" id="reason-counter" aria-live="polite"></p>'),
             Div(Div("incident_at", css_class="col"), Div("is_pattern", css_class="col"), css_class="row"),
             "evidence",
+            HTML('{% include "reports/_held_evidence.html" %}'),
             "good_faith",
             Submit("submit", "Send report", css_class="btn btn-primary"),
         )

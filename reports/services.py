@@ -28,6 +28,7 @@ from reports.models import (
     OPEN_STATUSES,
     ApiToken,
     Evidence,
+    HeldEvidence,
     PlatformKey,
     Report,
     ReportChannel,
@@ -172,9 +173,11 @@ def report_file(
     incident_at=None,
     is_pattern: bool = False,
     evidence: Sequence[UploadedFile] = (),
+    held: Sequence[HeldEvidence] = (),
     channel: str = ReportChannel.WEB,
 ) -> Report:
-    """File a report from a signed-in user on a known target."""
+    """File a report from a signed-in user on a known target. `held`: evidence the same person chose
+    on an earlier try of the form, already checked (evidence_hold); it becomes the report's evidence."""
     if not actor.is_authenticated:
         raise PermissionError("only signed-in users file reports here; others use the complaint form")
     errors = _clean_report_fields(category=category, reason=reason, channel=channel, incident_at=incident_at)
@@ -192,7 +195,10 @@ def report_file(
     standing = hooks.enforcement().reporter_standing(actor)
     _check_not_paused(standing)
     trusted = standing.trusted_flagger
-    files = _clean_evidence(evidence)
+    held = [row for row in held if row.owner_id == actor.pk]
+    if len(evidence) + len(held) > settings.EVIDENCE_MAX_FILES:
+        raise ValidationError({"evidence": f"Attach at most {settings.EVIDENCE_MAX_FILES} files."})
+    files = _clean_evidence(evidence) + [_held_file(row) for row in held]
 
     stored: list[str] = []
     try:
@@ -218,6 +224,9 @@ def report_file(
                 **_zero_tolerance_escalation(category),
             )
             rows = _store_evidence(report=report, files=files, stored=stored)
+            held_files = [row.file.name for row in held]
+            HeldEvidence.objects.filter(pk__in=[row.pk for row in held]).delete()
+            transaction.on_commit(lambda: _discard_files(held_files))
             audit.record(
                 actor=actor,
                 event_type="report.created",
@@ -240,6 +249,63 @@ def report_file(
         _discard_files(stored)
         raise
     return report
+
+
+def _held_file(row: HeldEvidence) -> CleanFile:
+    with row.file.open("rb") as stored:
+        content = stored.read()
+    return CleanFile(content, row.content_type, row.original_name, row.sha256)
+
+
+#: Expired held evidence removed by each evidence_hold, at most (the rest by the next ones).
+_HELD_PURGE_BATCH = 100
+
+
+def evidence_hold(*, actor: AbstractBaseUser, files: Sequence[UploadedFile]) -> list[HeldEvidence]:
+    """Keep the evidence chosen on a filing form that came back with an error, for the person's next
+    try (HELD_EVIDENCE_MINUTES): checked and cleaned as a filing would, so a bad file is said now.
+    Checking costs what filing costs, so it counts toward the hourly filing limit like any attempt.
+    A person holds at most EVIDENCE_MAX_FILES; older ones go first. Expired holds are deleted here."""
+    if not actor.is_authenticated:
+        raise PermissionDenied("only signed-in users file reports")
+    if len(files) > settings.EVIDENCE_MAX_FILES:
+        raise ValidationError({"evidence": f"Attach at most {settings.EVIDENCE_MAX_FILES} files."})
+    _count_attempt(reporter=actor)
+    cleaned = _clean_evidence(files)
+    expired_before = timezone.now() - timedelta(minutes=settings.HELD_EVIDENCE_MINUTES)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            rows = []
+            for clean in cleaned:
+                row = HeldEvidence(
+                    owner=actor,
+                    original_name=clean.original_name,
+                    content_type=clean.content_type,
+                    size=clean.size,
+                    sha256=clean.sha256,
+                )
+                row.file.save(clean.original_name, ContentFile(clean.content), save=False)
+                stored.append(row.file.name)
+                row.save()
+                rows.append(row)
+            kept = HeldEvidence.objects.filter(owner=actor).order_by("-created_at").values_list("pk", flat=True)
+            over = HeldEvidence.objects.filter(owner=actor).exclude(pk__in=list(kept[: settings.EVIDENCE_MAX_FILES]))
+            expired = HeldEvidence.objects.filter(
+                pk__in=list(
+                    HeldEvidence.objects.filter(created_at__lt=expired_before).values_list("pk", flat=True)[
+                        :_HELD_PURGE_BATCH
+                    ]
+                )
+            )
+            gone = [row.file.name for row in (*over, *expired)]
+            over.delete()
+            expired.delete()
+            transaction.on_commit(lambda: _discard_files(gone))
+    except BaseException:
+        _discard_files(stored)
+        raise
+    return rows
 
 
 #: Complaints are counted per address in windows of this many seconds (COMPLAINTS_PER_HOUR_PER_ADDRESS).

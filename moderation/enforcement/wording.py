@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.utils import dateformat, timezone
 from django.utils.dateparse import parse_datetime
 
+from config.dates import long_date, short_date
 from moderation.enforcement.actions import ACTION_RULES, ActionKind
 from moderation.enforcement.dsa import NOTICE_SOURCES, decision_source
 from reports.models import TargetKind
@@ -61,17 +61,6 @@ CONTENT_WORDS = {
     TargetKind.VIDEO_STORY: "video story",
     TargetKind.PROFILE: "profile",
 }
-
-
-def long_date(moment: datetime) -> str:
-    """ "5 Dec 2026, 14:00 UTC": where exactness matters (sign-in, the page of a notice)."""
-    return dateformat.format(timezone.localtime(moment), "j M Y, H:i T")
-
-
-def short_date(moment: datetime) -> str:
-    """ "5 Dec" (with the year when it is not this year's): for subjects, which stay short."""
-    local = timezone.localtime(moment)
-    return dateformat.format(local, "j M" if local.year == timezone.localtime().year else "j M Y")
 
 
 def _fill(text: str, sanction, *, exact: bool) -> str:
