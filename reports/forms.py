@@ -110,7 +110,7 @@ class ComplaintForm(forms.Form):
     email = forms.EmailField(
         label="Your email", required=False, help_text="We send a confirmation of receipt and the outcome here."
     )
-    content_kind = forms.ChoiceField(label="What kind of content?", choices=TargetKind.choices)
+    content_kind = forms.ChoiceField(label="What kind of content?", choices=[("", "Choose…"), *TargetKind.choices])
     location = forms.CharField(
         label="Where is it?",
         max_length=500,

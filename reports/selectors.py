@@ -92,3 +92,12 @@ def held_evidence(*, user: AbstractBaseUser, ids: list[str]) -> list[HeldEvidenc
         return []
     since = timezone.now() - timedelta(minutes=settings.HELD_EVIDENCE_MINUTES)
     return list(HeldEvidence.objects.filter(owner=user, pk__in=valid, created_at__gte=since))
+
+
+def complaint_received(*, report_id: str | None) -> Report | None:
+    """The complaint a session just sent (its id kept in the session), for the thank-you page."""
+    try:
+        report_uuid = uuid.UUID(str(report_id))
+    except ValueError:
+        return None
+    return Report.objects.filter(pk=report_uuid, reporter__isnull=True).first()

@@ -25,6 +25,8 @@ def report_submitted(report: Report) -> str:
         f"Report {report.short_id} sent. We will review it by {long_date(report.due_at)}, and tell you the outcome. "
         "The person you reported is never told who you are."
     )
+
+
 DEMO_SECTION_TITLES = {
     TargetKind.MESSAGE: "Chat rooms",
     TargetKind.USER: "Accounts",
@@ -199,6 +201,20 @@ def complaint(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return render(request, "reports/complaint_done.html", {"report": report})
+            # POST, redirect, GET: a refresh of the thank-you page sends nothing again. The session
+            # (anonymous ones too) remembers which complaint it thanks for; nobody else can open it.
+            request.session[COMPLAINT_SESSION_KEY] = str(report.pk)
+            return redirect("reports:complaint_received")
     status = 400 if request.method == "POST" else 200
     return render(request, "reports/complaint.html", {"form": form}, status=status)
+
+
+#: The complaint this session just sent, for its thank-you page.
+COMPLAINT_SESSION_KEY = "complaint_received"
+
+
+def complaint_received(request: HttpRequest) -> HttpResponse:
+    report = selectors.complaint_received(report_id=request.session.get(COMPLAINT_SESSION_KEY))
+    if report is None:
+        return redirect("reports:complaint")
+    return render(request, "reports/complaint_done.html", {"report": report, "due": long_date(report.due_at)})
