@@ -235,3 +235,15 @@ def test_a_misuse_notice_keeps_what_it_said_and_shows_it_as_a_page(client, moder
     words = text(one(page, "article", class_="notice"))
     assert "In the last 90 days, 5 of your reports were found to be manifestly unfounded" in words
     assert f"until {until:%-d %B %Y}" in words
+
+
+@pytest.mark.parametrize(("status", "said"), [("dismissed", "we found no violation"), ("resolved", "we took action")])
+def test_the_reporters_outcome_mail_says_what_happened(
+    moderator, report, status, said, django_capture_on_commit_callbacks
+):
+    from moderation import services as moderation_services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation_services.report_review(actor=moderator, report_id=report.pk, status=status)
+    [outcome] = [m for m in mail.outbox if m.to == [report.reporter.email]]
+    assert outcome.subject == f"Your report {report.short_id}: {said}"
