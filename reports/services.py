@@ -224,9 +224,10 @@ def report_file(
                 **_zero_tolerance_escalation(category),
             )
             rows = _store_evidence(report=report, files=files, stored=stored)
-            held_files = [row.file.name for row in held]
-            HeldEvidence.objects.filter(pk__in=[row.pk for row in held]).delete()
-            transaction.on_commit(lambda: _discard_files(held_files))
+            if held:
+                held_files = [row.file.name for row in held]
+                HeldEvidence.objects.filter(pk__in=[row.pk for row in held]).delete()
+                transaction.on_commit(lambda: _discard_files(held_files))
             audit.record(
                 actor=actor,
                 event_type="report.created",

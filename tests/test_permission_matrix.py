@@ -131,6 +131,8 @@ EXPECTED: dict[str, Row] = {
     "accounts/login/": Row(lambda w: "/accounts/login/", everyone(REDIRECT, anonymous=200)),
     "accounts/logout/": Row(lambda w: "/accounts/logout/", everyone(REDIRECT), method="POST", data=lambda w: {}),
     "complaint/": Row(lambda w: "/complaint/", everyone(200)),
+    # Thanks for the complaint this session sent; without one, back to the form.
+    "complaint/received/": Row(lambda w: "/complaint/received/", everyone(REDIRECT)),
     "demo/": Row(lambda w: "/demo/", page(user=200, moderator=200, compliance=200, admin=200)),
     "account/": Row(lambda w: "/account/", page(user=200, moderator=200, compliance=200, admin=200)),
     "account/tokens/": Row(
@@ -218,6 +220,12 @@ EXPECTED: dict[str, Row] = {
         staff(REDIRECT, user=404),
         "POST",
         lambda w: {"question": "When did it happen?"},
+    ),
+    "moderation/reports/<uuid:report_id>/link/": Row(
+        lambda w: f"/moderation/reports/{w.report.pk}/link/",
+        staff(REDIRECT, user=404),
+        "POST",
+        lambda w: {"username": "reported_account"},
     ),
     "moderation/evidence/<uuid:evidence_id>/": Row(
         lambda w: f"/moderation/evidence/{w.evidence.pk}/", staff(200, user=404)
