@@ -12,6 +12,7 @@ EVENT_TYPES: dict[str, str] = {
     "evidence.added": "An evidence file was attached to a report",
     "evidence.purged": "Evidence past retention was deleted",
     "report.info_answered": "The reporter answered a request for more information",
+    "report.target_linked": "A complaint without an account was linked to the content or account it is about",
     # moderation app
     "report.reviewed": "A report's status was changed by a moderator",
     "report.reopened": "A closed report was reopened",
@@ -27,6 +28,7 @@ EVENT_TYPES: dict[str, str] = {
     "sanction.expired": "A temporary sanction reached its end",
     "referral.approved": "A second compliance officer approved a referral to authorities",
     "notice.sent": "A notice was sent to a user",
+    "notice.read": "The recipient opened a notice for the first time",
     "appeal.filed": "An appeal was filed",
     "appeal.decided": "An appeal was decided",
     "account.flag_changed": "An account was marked or unmarked (trusted flagger, misuse, legal hold)",

@@ -143,6 +143,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.navigation",
+                "moderation.enforcement.context_processors.account_standing",
             ],
             # {% load jinja2 %}: a Jinja2 partial or macro inside a Django template.
             "libraries": {"jinja2": "config.jinja2"},
@@ -451,6 +452,8 @@ AUDIT_BACKDATE_TOLERANCE_SECONDS = env_int("AUDIT_BACKDATE_TOLERANCE_SECONDS", 3
 REPORT_REASON_MAX_WEB = 1000
 REPORT_REASON_MAX_API = 2000
 EVIDENCE_MAX_FILES = 5
+# Evidence chosen on a filing form that came back with an error is kept this long for the next try.
+HELD_EVIDENCE_MINUTES = env_int("HELD_EVIDENCE_MINUTES", 60)
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 # Images larger than this many pixels are refused before decoding (decompression bombs), and so are
 # all the images of one request together above the second figure (each pixel costs decoding time).
@@ -466,6 +469,22 @@ STRIKE_LADDER = env_list("STRIKE_LADDER", "warning,timeout:24h,suspension:7d,ter
 STRIKE_WINDOW_DAYS = env_int("STRIKE_WINDOW_DAYS", 90)
 APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 183)
 APPEAL_DEADLINE_DAYS = env_int("APPEAL_DEADLINE_DAYS", 7)
+# Redress besides the internal appeal, in every statement of reasons (DSA Art. 17(3)(f)): certified
+# out-of-court dispute settlement bodies (Art. 21) and the courts. Text and an optional link each.
+REDRESS_OUT_OF_COURT_TEXT = env(
+    "REDRESS_OUT_OF_COURT_TEXT",
+    "You can also take this decision to a certified out-of-court dispute settlement body (Article 21 of "
+    "the EU Digital Services Act). These bodies are independent of us; their decisions do not bind you, "
+    "and for you they are free or cost a small fee.",
+)
+REDRESS_OUT_OF_COURT_URL = env(
+    "REDRESS_OUT_OF_COURT_URL", "https://digital-strategy.ec.europa.eu/en/policies/dsa-out-court-dispute-settlement"
+)
+REDRESS_JUDICIAL_TEXT = env(
+    "REDRESS_JUDICIAL_TEXT",
+    "Whatever else you do, you can take this decision to court at any time, under the law that applies to you.",
+)
+REDRESS_JUDICIAL_URL = env("REDRESS_JUDICIAL_URL", "")
 WEBHOOK_URL = env("WEBHOOK_URL")
 WEBHOOK_SECRET = env("WEBHOOK_SECRET", "dev-webhook-secret" if not PRODUCTION else "")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)

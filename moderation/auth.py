@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models import CharField, OuterRef, Value
 from django.http import HttpRequest
 
-from moderation.enforcement.selectors import sign_in_blocked
+from moderation.enforcement.selectors import restricted, sign_in_blocked, unread_notice_count
 from moderation.roles import role_from_groups
 
 
@@ -21,10 +21,17 @@ class RoleAwareBackend(ModelBackend):
     """Django's ModelBackend, reading an account's permissions and role groups in one query (a
     UNION ALL) instead of three per request: its own permissions, its groups' permissions, and its
     group names for `moderation.roles.role_of`, which every page's navigation asks. The session's
-    account is loaded with whether a sanction keeps it out (for SanctionedSessionMiddleware)."""
+    account is loaded with whether a sanction keeps it out (for SanctionedSessionMiddleware), and with
+what every page's banner says about it."""
 
     def get_user(self, user_id):
-        accounts = get_user_model()._default_manager.annotate(_sign_in_blocked=sign_in_blocked(OuterRef("pk")))
+        # With what every page's banner says (enforcement's account_banner): notices not yet read,
+        # and whether a restriction is in force; subqueries of the same query.
+        accounts = get_user_model()._default_manager.annotate(
+            _sign_in_blocked=sign_in_blocked(OuterRef("pk")),
+            _unread_notices=unread_notice_count(OuterRef("pk")),
+            _restricted=restricted(OuterRef("pk")),
+        )
         user = accounts.filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
 

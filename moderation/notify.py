@@ -32,7 +32,10 @@ def report_outcome(*, report_id: uuid.UUID) -> bool:
     recipient = report.reporter.email if report.reporter else report.reporter_email
     acted = report.status == ReportStatus.RESOLVED
     return send_safely(
-        subject=f"Outcome of your report {report.short_id}",
+        # The subject says what happened, like the notices' (moderation/enforcement/wording.py).
+        subject=f"Your report {report.short_id}: we took action"
+        if acted
+        else f"Your report {report.short_id}: we found no violation",
         template="reports/email/report_outcome.txt",
         context={
             "report": report,

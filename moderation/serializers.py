@@ -10,7 +10,7 @@ from audit.models import AuditEvent
 from moderation.services import ADMIN_NOTES_MAX
 from reports.categories import Category, Severity
 from reports.models import OPEN_STATUSES, Report, ReportStatus, Target, TargetKind
-from reports.serializers import StrictCharField, StrictChoiceField
+from reports.serializers import StrictCharField, StrictChoiceField, StrictSerializer
 
 REVIEW_STATUSES = [(value, label) for value, label in ReportStatus.choices if value != ReportStatus.PENDING]
 
@@ -122,7 +122,7 @@ class AdminReportDetailSerializer(AdminReportSerializer):
         return HistoryEventSerializer(self.context.get("history", []), many=True).data
 
 
-class ReviewSerializer(serializers.Serializer):
+class ReviewSerializer(StrictSerializer):
     status = StrictChoiceField(choices=REVIEW_STATUSES, help_text="reviewed, resolved or dismissed.")
     admin_notes = StrictCharField(
         max_length=ADMIN_NOTES_MAX,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("reports/<uuid:report_id>/reopen/", views.report_reopen, name="reopen"),
     path("reports/<uuid:report_id>/notes/", views.report_note, name="note"),
     path("reports/<uuid:report_id>/ask/", views.report_ask, name="ask"),
+    path("reports/<uuid:report_id>/link/", views.complaint_link, name="complaint_link"),
     path("evidence/<uuid:evidence_id>/", views.evidence_file, name="evidence"),
     path("targets/<uuid:public_id>/snapshot/", views.target_snapshot, name="snapshot"),
 ]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
@@ -29,7 +30,9 @@ from moderation.forms import (
     ReasonForm,
     ReviewForm,
 )
-from reports.forms import add_service_errors
+from reports import selectors as reports_selectors
+from reports import services as reports_services
+from reports.forms import ComplaintLinkForm, add_service_errors
 from reports.models import OPEN_STATUSES, Report, ReportStatus
 
 PARTIAL_HEADER = "X-Queue-Partial"
@@ -235,6 +238,7 @@ def _report_forms(report: Report, staff: list, others_open: int) -> dict[str, ob
         "assign_form": AssignForm(staff=staff, current=report.assignee_id),
         "note_form": NoteForm(),
         "question_form": QuestionForm(),
+        "link_form": ComplaintLinkForm(),
         **{name: ReasonForm(**options) for name, options in REASON_FORMS.items()},
     }
 
@@ -450,6 +454,32 @@ def report_ask(request: HttpRequest, report: Report) -> HttpResponse:
             messages.success(request, "Question sent. The answer will appear in the timeline.")
             return _back(report)
     return _render_report(request, report, bound={"question_form": form}, status=400)
+
+
+@report_action("reports.review_report")
+def complaint_link(request: HttpRequest, report: Report) -> HttpResponse:
+    """Link a complaint without an account to the registered content or account it is about."""
+    form = ComplaintLinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.non_field_errors()) or "Check the link's fields.")
+        return _back(report)
+    data = form.cleaned_data
+    if data["username"].strip():
+        account = get_user_model().objects.filter(username=data["username"].strip()).first()
+        target, missing = None, None if account else f"No account is called “{data['username'].strip()}”."
+    else:
+        account, target = None, reports_selectors.registered_target(kind=data["kind"], external_id=data["external_id"])
+        missing = None if target else f"The platform registered no {data['kind'].replace('_', ' ')} with that id."
+    if missing:
+        messages.error(request, missing)
+        return _back(report)
+    try:
+        reports_services.complaint_link(actor=request.user, report_id=report.pk, target=target, account=account)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Complaint linked: actions on it now reach the platform.")
+    return _back(report)
 
 
 # --- files --------------------------------------------------------------------------------------

@@ -182,6 +182,7 @@ class ReportFileView(APIView):
                 category=values["category"],
                 reason=values["reason"],
                 incident_at=values["incident_at"],
+                is_pattern=values["is_pattern"],
                 channel=ReportChannel.API,
             )
         except services.RateLimitExceeded as error:

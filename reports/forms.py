@@ -99,6 +99,7 @@ class ReportForm(forms.Form):
             HTML('<p class="counter" id="reason-counter" aria-live="polite"></p>'),
             Div(Div("incident_at", css_class="col"), Div("is_pattern", css_class="col"), css_class="row"),
             "evidence",
+            HTML('{% include "reports/_held_evidence.html" %}'),
             "good_faith",
             Submit("submit", "Send report", css_class="btn btn-primary"),
         )
@@ -109,7 +110,7 @@ class ComplaintForm(forms.Form):
     email = forms.EmailField(
         label="Your email", required=False, help_text="We send a confirmation of receipt and the outcome here."
     )
-    content_kind = forms.ChoiceField(label="What kind of content?", choices=TargetKind.choices)
+    content_kind = forms.ChoiceField(label="What kind of content?", choices=[("", "Choose…"), *TargetKind.choices])
     location = forms.CharField(
         label="Where is it?",
         max_length=500,
@@ -172,3 +173,26 @@ class InfoAnswerForm(forms.Form):
         if len(answer) > 2000:
             raise forms.ValidationError("Keep your answer to 2,000 characters or fewer.")
         return answer
+
+
+class ComplaintLinkForm(forms.Form):
+    """On a complaint's page, for moderators: the registered content (its kind and the platform's
+    own id) or the account the complaint is about (reports.services.complaint_link)."""
+
+    kind = forms.ChoiceField(label="Kind of content", choices=[("", "Choose…"), *TargetKind.choices], required=False)
+    external_id = forms.CharField(label="The platform's id for it", max_length=128, required=False)
+    username = forms.CharField(
+        label="Or the account (username)",
+        max_length=150,
+        required=False,
+        help_text="When the platform never registered the content: account actions then work, removals do not.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        content = bool(data.get("kind") and data.get("external_id", "").strip())
+        if content == bool(data.get("username", "").strip()):
+            raise forms.ValidationError(
+                "Give the kind and the platform's id of the content, or the account's username (one of them)."
+            )
+        return data

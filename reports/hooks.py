@@ -37,7 +37,7 @@ class ReporterStanding:
 class Restriction:
     """A sanction in force on the account, as its owner is told: what, and until when."""
 
-    label: str
+    label: str  # in words, with its end: "Your account is timed out until 5 Dec 2026, 14:00 UTC"
     ends_at: datetime | None
 
 

@@ -213,6 +213,34 @@ class Evidence(models.Model):
         return self.content_type.startswith("image/")
 
 
+def held_evidence_upload_to(instance: HeldEvidence, filename: str) -> str:
+    return f"held/{instance.owner_id}/{uuid.uuid4().hex}"
+
+
+class HeldEvidence(models.Model):
+    """Evidence a reporter chose on a filing form that came back with an error (a box left unticked):
+    already checked and cleaned, kept for a short time (HELD_EVIDENCE_MINUTES) for that person's
+    next try, so the form can say "photo.png attached" instead of silently dropping it (a browser
+    cannot fill a file input again). Its ids are also kept in the person's session: only the
+    session that chose a file can attach it. Filing moves it into Evidence; what is left expires."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(upload_to=held_evidence_upload_to)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "held evidence"
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class InfoRequest(models.Model):
     """A moderator's question to the reporter, answered on the reporter's own report page."""
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from reports.models import OPEN_STATUSES, Report, Target, TargetKind, TargetState
+from reports.models import OPEN_STATUSES, HeldEvidence, Report, Target, TargetKind, TargetState
 
 
 def reports_visible_to(user: AbstractBaseUser) -> QuerySet[Report]:
@@ -68,3 +71,33 @@ def open_report_ids_by(*, user: AbstractBaseUser, targets: list[Target]) -> set[
             "target_id", flat=True
         )
     )
+
+
+def registered_target(*, kind: str, external_id: str) -> Target | None:
+    """The content the platform registered under this kind and id (POST /api/targets), if any."""
+    if not external_id.strip():
+        return None
+    return Target.objects.filter(kind=kind, external_id=external_id.strip()).first()
+
+
+def held_evidence(*, user: AbstractBaseUser, ids: list[str]) -> list[HeldEvidence]:
+    """The person's own held evidence among these ids, not yet expired (HELD_EVIDENCE_MINUTES)."""
+    valid = []
+    for value in ids:
+        try:
+            valid.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    if not valid or not user.is_authenticated:
+        return []
+    since = timezone.now() - timedelta(minutes=settings.HELD_EVIDENCE_MINUTES)
+    return list(HeldEvidence.objects.filter(owner=user, pk__in=valid, created_at__gte=since))
+
+
+def complaint_received(*, report_id: str | None) -> Report | None:
+    """The complaint a session just sent (its id kept in the session), for the thank-you page."""
+    try:
+        report_uuid = uuid.UUID(str(report_id))
+    except ValueError:
+        return None
+    return Report.objects.filter(pk=report_uuid, reporter__isnull=True).first()

@@ -13,9 +13,11 @@ import binascii
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -45,6 +47,17 @@ class StrictCharField(serializers.CharField):
             self.fail("invalid")
         _check_text(self, data)
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false; DRF's BooleanField also takes "yes", "on", 1 and "0"."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
 
 
 class StrictChoiceField(serializers.ChoiceField):
@@ -150,10 +163,41 @@ class Base64FileField(serializers.Field):
         return base64.b64encode(value).decode()
 
 
+# --- request bodies -----------------------------------------------------------------------------
+
+
+class StrictSerializer(serializers.Serializer):
+    """The base of every request body the API writes from: a field the contract does not name is a
+    400 naming it, never dropped in silence (DRF ignores unknown keys, so `"is_patern": true` filed
+    a report without the mark and answered 201). The schema says so too (additionalProperties:
+    false, by StrictSerializerSchema below), so a client generated from it never sends one."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                known = ", ".join(self.fields)
+                raise serializers.ValidationError(
+                    {key: [f"Unknown field; this endpoint takes: {known}."] for key in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class StrictSerializerSchema(OpenApiSerializerExtension):
+    """drf-spectacular: a StrictSerializer's object allows no other properties."""
+
+    target_class = StrictSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        return {**schema, "additionalProperties": False}
+
+
 # --- filing -------------------------------------------------------------------------------------
 
 
-class ReportCreateSerializer(serializers.Serializer):
+class ReportCreateSerializer(StrictSerializer):
     report_type = StrictChoiceField(choices=TargetKind.choices, help_text="The kind of thing reported.")
     target_id = StrictUUIDField(help_text="The target's UUID, as registered through POST /api/targets.")
     reason = StrictCharField(
@@ -170,6 +214,11 @@ class ReportCreateSerializer(serializers.Serializer):
     incident_at = StrictDateTimeField(
         required=False, allow_null=True, default=None, help_text="When it happened (ISO 8601), if known."
     )
+    is_pattern = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="True when it is part of a repeated pattern (describe the earlier times in the reason).",
+    )
 
 
 class ReportSerializer(serializers.ModelSerializer):
@@ -179,14 +228,24 @@ class ReportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Report
-        fields = ["id", "report_type", "target_id", "reason", "category", "status", "created_at", "incident_at"]
+        fields = [
+            "id",
+            "report_type",
+            "target_id",
+            "reason",
+            "category",
+            "status",
+            "created_at",
+            "incident_at",
+            "is_pattern",
+        ]
         read_only_fields = fields
 
 
 # --- targets (the platform's server) ----------------------------------------------------------
 
 
-class TargetRegisterSerializer(serializers.Serializer):
+class TargetRegisterSerializer(StrictSerializer):
     kind = StrictChoiceField(choices=TargetKind.choices, help_text="What the target is.")
     external_id = StrictCharField(
         max_length=128, help_text="The platform's own id for it; registering it again updates the same target."

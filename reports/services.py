@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -27,6 +28,7 @@ from reports.models import (
     OPEN_STATUSES,
     ApiToken,
     Evidence,
+    HeldEvidence,
     PlatformKey,
     Report,
     ReportChannel,
@@ -171,9 +173,11 @@ def report_file(
     incident_at=None,
     is_pattern: bool = False,
     evidence: Sequence[UploadedFile] = (),
+    held: Sequence[HeldEvidence] = (),
     channel: str = ReportChannel.WEB,
 ) -> Report:
-    """File a report from a signed-in user on a known target."""
+    """File a report from a signed-in user on a known target. `held`: evidence the same person chose
+    on an earlier try of the form, already checked (evidence_hold); it becomes the report's evidence."""
     if not actor.is_authenticated:
         raise PermissionError("only signed-in users file reports here; others use the complaint form")
     errors = _clean_report_fields(category=category, reason=reason, channel=channel, incident_at=incident_at)
@@ -191,7 +195,10 @@ def report_file(
     standing = hooks.enforcement().reporter_standing(actor)
     _check_not_paused(standing)
     trusted = standing.trusted_flagger
-    files = _clean_evidence(evidence)
+    held = [row for row in held if row.owner_id == actor.pk]
+    if len(evidence) + len(held) > settings.EVIDENCE_MAX_FILES:
+        raise ValidationError({"evidence": f"Attach at most {settings.EVIDENCE_MAX_FILES} files."})
+    files = _clean_evidence(evidence) + [_held_file(row) for row in held]
 
     stored: list[str] = []
     try:
@@ -217,6 +224,10 @@ def report_file(
                 **_zero_tolerance_escalation(category),
             )
             rows = _store_evidence(report=report, files=files, stored=stored)
+            if held:
+                held_files = [row.file.name for row in held]
+                HeldEvidence.objects.filter(pk__in=[row.pk for row in held]).delete()
+                transaction.on_commit(lambda: _discard_files(held_files))
             audit.record(
                 actor=actor,
                 event_type="report.created",
@@ -239,6 +250,63 @@ def report_file(
         _discard_files(stored)
         raise
     return report
+
+
+def _held_file(row: HeldEvidence) -> CleanFile:
+    with row.file.open("rb") as stored:
+        content = stored.read()
+    return CleanFile(content, row.content_type, row.original_name, row.sha256)
+
+
+#: Expired held evidence removed by each evidence_hold, at most (the rest by the next ones).
+_HELD_PURGE_BATCH = 100
+
+
+def evidence_hold(*, actor: AbstractBaseUser, files: Sequence[UploadedFile]) -> list[HeldEvidence]:
+    """Keep the evidence chosen on a filing form that came back with an error, for the person's next
+    try (HELD_EVIDENCE_MINUTES): checked and cleaned as a filing would, so a bad file is said now.
+    Checking costs what filing costs, so it counts toward the hourly filing limit like any attempt.
+    A person holds at most EVIDENCE_MAX_FILES; older ones go first. Expired holds are deleted here."""
+    if not actor.is_authenticated:
+        raise PermissionDenied("only signed-in users file reports")
+    if len(files) > settings.EVIDENCE_MAX_FILES:
+        raise ValidationError({"evidence": f"Attach at most {settings.EVIDENCE_MAX_FILES} files."})
+    _count_attempt(reporter=actor)
+    cleaned = _clean_evidence(files)
+    expired_before = timezone.now() - timedelta(minutes=settings.HELD_EVIDENCE_MINUTES)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            rows = []
+            for clean in cleaned:
+                row = HeldEvidence(
+                    owner=actor,
+                    original_name=clean.original_name,
+                    content_type=clean.content_type,
+                    size=clean.size,
+                    sha256=clean.sha256,
+                )
+                row.file.save(clean.original_name, ContentFile(clean.content), save=False)
+                stored.append(row.file.name)
+                row.save()
+                rows.append(row)
+            kept = HeldEvidence.objects.filter(owner=actor).order_by("-created_at").values_list("pk", flat=True)
+            over = HeldEvidence.objects.filter(owner=actor).exclude(pk__in=list(kept[: settings.EVIDENCE_MAX_FILES]))
+            expired = HeldEvidence.objects.filter(
+                pk__in=list(
+                    HeldEvidence.objects.filter(created_at__lt=expired_before).values_list("pk", flat=True)[
+                        :_HELD_PURGE_BATCH
+                    ]
+                )
+            )
+            gone = [row.file.name for row in (*over, *expired)]
+            over.delete()
+            expired.delete()
+            transaction.on_commit(lambda: _discard_files(gone))
+    except BaseException:
+        _discard_files(stored)
+        raise
+    return rows
 
 
 #: Complaints are counted per address in windows of this many seconds (COMPLAINTS_PER_HOUR_PER_ADDRESS).
@@ -327,6 +395,59 @@ def complaint_file(
         if report.reporter_email:
             transaction.on_commit(lambda: notify.report_received(report=report), robust=True)
     throttle.hit(scope="complaint", subject=client_address, window=COMPLAINT_WINDOW_SECONDS)
+    return report
+
+
+def complaint_link(
+    *,
+    actor: AbstractBaseUser,
+    report_id: uuid.UUID | str,
+    target: Target | None = None,
+    account: AbstractBaseUser | None = None,
+) -> Report:
+    """A moderator links a complaint made without an account to what it is about: the content the
+    platform registered (the report moves onto that target, so a removal reaches the platform by
+    its kind and its own id, and the complaint joins the other reports on it), or, when the
+    platform never registered the content, the account behind it (so account actions work).
+
+    Until then the complaint's target is only the complainant's description, with no owner and no
+    platform id, and enforcement refuses what would have to reach the platform."""
+    if not actor.is_authenticated or not actor.has_perm("reports.review_report"):
+        raise PermissionDenied("reports.review_report is required")
+    if (target is None) == (account is None):
+        raise ValidationError("Link the complaint to registered content or to an account, one of them.")
+    with transaction.atomic():
+        report = Report.objects.select_for_update(of=("self",)).select_related("target").get(pk=report_id)
+        described = report.target
+        if report.channel != ReportChannel.THIRD_PARTY or described.metadata.get("source") != "complaint":
+            raise ValidationError("Only a complaint sent without an account, not yet linked, can be linked.")
+        if report.status not in OPEN_STATUSES:
+            raise ValidationError("This complaint is closed; reopen it first.")
+        before = {"target": str(described.public_id), "owner": described.owner_id}
+        data = {"complaint_location": described.metadata.get("reported_location", described.title)}
+        if target is not None:
+            if not target.external_id:
+                raise ValidationError({"external_id": "This content has no platform id; link the account instead."})
+            report.target, report.report_type = target, target.kind
+            report.save(update_fields=["target", "report_type", "updated_at"])
+            after = {"target": str(target.public_id), "owner": target.owner_id}
+        else:
+            described_locked = Target.objects.select_for_update().get(pk=described.pk)
+            if described_locked.owner_id is not None:
+                raise ValidationError({"username": "This complaint is already linked to an account."})
+            described_locked.owner = account
+            described_locked.save(update_fields=["owner", "updated_at"])
+            report.target = described_locked
+            after = {"target": str(described.public_id), "owner": account.pk}
+        audit.record(
+            actor=actor,
+            event_type="report.target_linked",
+            object_type="report",
+            object_id=report.id,
+            before=before,
+            after=after,
+            data=data,
+        )
     return report
 
 

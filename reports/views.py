@@ -12,12 +12,21 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from config import throttle
+from config.dates import long_date
 from reports import hooks, selectors, services
 from reports.categories import CATEGORY_RULES, Category
 from reports.forms import ComplaintForm, InfoAnswerForm, ReportForm, add_service_errors
-from reports.models import InfoRequest, ReportStatus, TargetKind
+from reports.models import HeldEvidence, InfoRequest, Report, ReportStatus, TargetKind
 
-REPORT_SUBMITTED = "Report submitted -- admins will review it."
+
+def report_submitted(report: Report) -> str:
+    """The filing's confirmation: its reference and when we act by."""
+    return (
+        f"Report {report.short_id} sent. We will review it by {long_date(report.due_at)}, and tell you the outcome. "
+        "The person you reported is never told who you are."
+    )
+
+
 DEMO_SECTION_TITLES = {
     TargetKind.MESSAGE: "Chat rooms",
     TargetKind.USER: "Accounts",
@@ -46,15 +55,48 @@ def demo_platform(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/demo.html", {"sections": sections, "already_reported": already})
 
 
+#: The session's list of held evidence ids (reports.services.evidence_hold): only the session that
+#: chose a file may attach it.
+HELD_SESSION_KEY = "held_evidence"
+
+
+def _held_for(request: HttpRequest) -> list[HeldEvidence]:
+    """The evidence held from this session's earlier try that the form sends back, less the removed."""
+    if request.method != "POST":
+        request.session.pop(HELD_SESSION_KEY, None)
+        return []
+    ours = set(request.session.get(HELD_SESSION_KEY, []))
+    removed = set(request.POST.getlist("remove_evidence"))
+    wanted = [value for value in request.POST.getlist("held_evidence") if value in ours and value not in removed]
+    return selectors.held_evidence(user=request.user, ids=wanted)
+
+
+def _hold(request: HttpRequest, form: ReportForm, held: list[HeldEvidence]) -> list[HeldEvidence]:
+    """The form came back with an error: keep what was newly chosen, checked, for the next try."""
+    files = request.FILES.getlist("evidence")
+    if not files:
+        return held
+    if len(files) + len(held) > settings.EVIDENCE_MAX_FILES:
+        form.add_error("evidence", f"Attach at most {settings.EVIDENCE_MAX_FILES} files.")
+        return held
+    try:
+        return held + services.evidence_hold(actor=request.user, files=files)
+    except ValidationError as error:
+        if "evidence" not in form.errors:
+            add_service_errors(form, error)
+        return held
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_new(request: HttpRequest) -> HttpResponse:
     target = selectors.reportable_target(public_id=request.GET.get("target"))
     own_content = target.owner_id == request.user.pk
     form = ReportForm(request.POST or None, request.FILES or None)
+    held = _held_for(request)
     if request.method == "POST" and not own_content and form.is_valid():
         try:
-            services.report_file(
+            report = services.report_file(
                 actor=request.user,
                 target=target,
                 category=form.cleaned_data["category"],
@@ -62,12 +104,22 @@ def report_new(request: HttpRequest) -> HttpResponse:
                 incident_at=form.cleaned_data["incident_at"],
                 is_pattern=form.cleaned_data["is_pattern"],
                 evidence=form.cleaned_data["evidence"],
+                held=held,
             )
+        except services.RateLimitExceeded as limited:
+            form.add_error(None, limited.message)
         except ValidationError as error:
             add_service_errors(form, error)
+            if "evidence" not in form.errors:
+                held = _hold(request, form, held)
         else:
-            messages.success(request, REPORT_SUBMITTED)
+            request.session.pop(HELD_SESSION_KEY, None)
+            messages.success(request, report_submitted(report))
             return redirect("reports:mine")
+    elif request.method == "POST" and not own_content:
+        held = _hold(request, form, held)
+    if request.method == "POST":
+        request.session[HELD_SESSION_KEY] = [str(row.pk) for row in held]
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -76,6 +128,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
             "form": form,
             "target": target,
             "own_content": own_content,
+            "held": held,
             "category_hints": [(label, CATEGORY_RULES[value].hint) for value, label in Category.choices],
         },
         status=status,
@@ -148,6 +201,20 @@ def complaint(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return render(request, "reports/complaint_done.html", {"report": report})
+            # POST, redirect, GET: a refresh of the thank-you page sends nothing again. The session
+            # (anonymous ones too) remembers which complaint it thanks for; nobody else can open it.
+            request.session[COMPLAINT_SESSION_KEY] = str(report.pk)
+            return redirect("reports:complaint_received")
     status = 400 if request.method == "POST" else 200
     return render(request, "reports/complaint.html", {"form": form}, status=status)
+
+
+#: The complaint this session just sent, for its thank-you page.
+COMPLAINT_SESSION_KEY = "complaint_received"
+
+
+def complaint_received(request: HttpRequest) -> HttpResponse:
+    report = selectors.complaint_received(report_id=request.session.get(COMPLAINT_SESSION_KEY))
+    if report is None:
+        return redirect("reports:complaint")
+    return render(request, "reports/complaint_done.html", {"report": report, "due": long_date(report.due_at)})

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from moderation.models import ReportNote
 from reports.categories import Category, deadline_for, severity_for
-from reports.models import Evidence, InfoRequest, Report, ReportStatus, Target, TargetKind
+from reports.models import Evidence, HeldEvidence, InfoRequest, Report, ReportStatus, Target, TargetKind
 
 PASSWORD = "correct-horse-battery"
 
@@ -74,6 +74,18 @@ class EvidenceFactory(factory.django.DjangoModelFactory):
     original_name = "screenshot.png"
     content_type = "image/png"
     size = 1234
+    sha256 = "0" * 64
+
+
+class HeldEvidenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HeldEvidence
+
+    owner = factory.SubFactory(UserFactory)
+    file = factory.django.FileField(filename="held.png", data=b"\x89PNG")
+    original_name = "screenshot.png"
+    content_type = "image/png"
+    size = 4
     sha256 = "0" * 64
 
 

@@ -277,6 +277,7 @@ def test_notes_up_to_5000_characters_are_accepted(client, mod, length):
         ({"status": "closed"}, "status"),
         ({"status": True}, "status"),
         ({}, "status"),
+        ({"status": "dismissed", "notes": "the field is admin_notes"}, "notes"),
         ([], "non_field_errors"),
         ("[1, 2]", "non_field_errors"),
         ('{"status": "resolved"', "non_field_errors"),

@@ -81,7 +81,17 @@ def test_filing_returns_201_with_the_report_and_ties_it_to_the_token_user(client
     response = post(client, valid(target, category="harassment"), auth)
     assert response.status_code == 201, response.content
     body = response.json()
-    assert set(body) == {"id", "report_type", "target_id", "reason", "category", "status", "created_at", "incident_at"}
+    assert set(body) == {
+        "id",
+        "report_type",
+        "target_id",
+        "reason",
+        "category",
+        "status",
+        "created_at",
+        "incident_at",
+        "is_pattern",
+    }
     report = Report.objects.get()
     assert body["id"] == str(report.id)
     assert body["report_type"] == "message"
@@ -122,6 +132,29 @@ def test_incident_time_is_kept(client, target, auth):
     when = (timezone.now() - timedelta(hours=3)).replace(microsecond=0)
     body = post(client, valid(target, incident_at=when.isoformat()), auth).json()
     assert Report.objects.get(pk=body["id"]).incident_at == when
+
+
+def test_the_documented_optional_fields_are_all_kept(client, target, auth):
+    """is_pattern, incident_at and category, together (is_pattern was dropped in silence before)."""
+    when = (timezone.now() - timedelta(days=1)).replace(microsecond=0)
+    response = post(client, valid(target, is_pattern=True, incident_at=when.isoformat(), category="violence"), auth)
+    assert response.status_code == 201, response.content
+    assert response.json()["is_pattern"] is True
+    report = Report.objects.get()
+    assert report.is_pattern is True and report.incident_at == when and report.category == Category.VIOLENCE
+
+
+def test_is_pattern_defaults_to_false(client, target, auth):
+    assert post(client, valid(target), auth).json()["is_pattern"] is False
+    assert Report.objects.get().is_pattern is False
+
+
+@pytest.mark.parametrize("unknown", [{"is_patern": True}, {"evidence": []}, {"severity": "low", "status": "resolved"}])
+def test_an_unknown_field_is_a_400_naming_it_and_nothing_is_stored(client, target, auth, unknown):
+    with Nothing():
+        body = refused(post(client, valid(target, **unknown), auth), *unknown)
+    assert set(body["errors"]) == set(unknown)
+    assert "is_pattern" in body["errors"][next(iter(unknown))][0]  # it names what the endpoint takes
 
 
 @pytest.mark.parametrize("kind", TargetKind.values)
@@ -181,6 +214,9 @@ def test_web_form_limit_does_not_apply_to_the_api(client, target, auth):
         ({"incident_at": 1700000000}, "incident_at"),
         ({"incident_at": "0001-01-01T00:00:00+05:00"}, "incident_at"),
         ({"incident_at": "9999-12-31T23:59:59-05:00"}, "incident_at"),
+        ({"is_pattern": "yes"}, "is_pattern"),
+        ({"is_pattern": 1}, "is_pattern"),
+        ({"is_pattern": None}, "is_pattern"),
     ],
 )
 def test_malformed_fields_are_refused_with_a_message_for_that_field(client, target, auth, change, field):

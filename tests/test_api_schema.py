@@ -58,6 +58,23 @@ def test_schema_is_served_with_every_contract_path_once(client):
 
 
 @pytest.mark.django_db
+def test_every_request_body_allows_only_its_documented_fields(client):
+    """Each write endpoint's body refuses unknown fields (StrictSerializer), and the schema says so."""
+    schema = client.get("/api/schema/?format=json").json()
+    bodies = [
+        operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        for methods in schema["paths"].values()
+        for operation in methods.values()
+        if "requestBody" in operation
+    ]
+    assert sorted(bodies) == ["HashCheckRequest", "ReportCreateRequest", "ReviewRequest", "TargetRegisterRequest"]
+    for name in bodies:
+        assert schema["components"]["schemas"][name]["additionalProperties"] is False, name
+    filing = schema["components"]["schemas"]["ReportCreateRequest"]["properties"]
+    assert {"is_pattern", "incident_at", "category"} <= set(filing)
+
+
+@pytest.mark.django_db
 def test_docs_page_is_self_hosted_and_keeps_the_content_security_policy(client):
     response = client.get("/api/docs/")
     assert response.status_code == 200

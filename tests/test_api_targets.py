@@ -110,6 +110,7 @@ def test_a_file_snapshot_is_checked_and_hashed(client, platform):
         ({"file": "not base64!"}, "file"),
         ({"file": base64.b64encode(b"<html><script>alert(1)</script></html>").decode()}, "file"),
         ({"file": 12}, "file"),
+        ({"owner": 5}, "owner"),
     ],
 )
 def test_bad_registrations_are_a_400_per_field_and_store_nothing(client, platform, change, field):

@@ -9,6 +9,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from audit.models import AuditEvent
+from config.dates import long_date
 from reports.categories import Category
 from reports.models import Report, ReportChannel, ReportStatus, Target, TargetKind
 from reports.services import complaint_file
@@ -47,14 +48,41 @@ def test_the_form_is_open_to_anyone_without_an_account(client):
     assert "except for reports of child sexual abuse" in html
 
 
+def test_the_form_preselects_no_kind_and_marks_required_fields(client):
+    from tests.html import attr, elements, one
+
+    html = client.get(URL).content.decode()
+    kind = one(html, "select", name="content_kind")
+    options = elements(kind, "option")
+    assert attr(options[0], "value") == "" and "selected" in dict(options[0].attributes)
+    for name in ("content_kind", "category", "location", "description", "good_faith"):
+        [field] = [e for e in elements(html, name=name) if e.name in ("input", "select", "textarea")]
+        assert "required" in dict(field.attributes), name
+    assert elements(html, "span", class_="asteriskField")  # and visibly, with the legend saying what * means
+    assert "are required." in html
+    # Nothing chosen is an error for that field, not a silent "Chat message".
+    response = client.post(URL, complaint_data(content_kind=""))
+    assert response.status_code == 400 and not Report.objects.exists()
+
+
+def test_the_thank_you_page_without_a_complaint_goes_back_to_the_form(client):
+    response = client.get("/complaint/received/")
+    assert response.status_code == 302 and response.url == URL
+
+
 def test_a_complaint_is_stored_audited_and_confirmed_by_email(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(URL, complaint_data())
-    assert response.status_code == 200
+    # POST, redirect, GET: the thank-you page names the reference and the deadline, and refreshing
+    # it sends nothing again.
+    assert response.status_code == 302 and response.url == "/complaint/received/"
     report = Report.objects.select_related("target").get()
-    html = response.content.decode()
-    assert "we received your complaint" in html and str(report.id) in html
-    assert "We sent a confirmation to rita@example.test." in html
+    for _ in range(2):
+        html = client.get(response.url).content.decode()
+        assert "we received your complaint" in html and report.short_id in html and str(report.id) in html
+        assert f"We will act by</dt><dd><strong>{long_date(report.due_at)}</strong>" in html
+        assert "We sent a confirmation to rita@example.test" in html
+    assert Report.objects.count() == 1
 
     assert report.reporter is None and report.channel == ReportChannel.THIRD_PARTY
     assert (report.reporter_name, report.reporter_email) == ("Rita Rights-Holder", "rita@example.test")
@@ -100,6 +128,7 @@ def test_a_child_safety_report_may_be_anonymous(client, django_capture_on_commit
                 content_kind=TargetKind.MESSAGE,
                 description="An adult asks a 12-year-old for photos in #lobby.",
             ),
+            follow=True,
         )
     assert response.status_code == 200
     assert "You sent this anonymously, so we cannot reply to you." in response.content.decode()
@@ -165,7 +194,7 @@ def test_the_service_applies_the_same_rules_without_the_form():
 def test_a_mail_failure_does_not_lose_the_complaint(client, settings, django_capture_on_commit_callbacks):
     settings.EMAIL_BACKEND = BROKEN_MAIL
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(URL, complaint_data())
+        response = client.post(URL, complaint_data(), follow=True)
     assert response.status_code == 200 and "we received your complaint" in response.content.decode()
     assert Report.objects.filter(reporter_email="rita@example.test").exists()
     assert AuditEvent.objects.count() == 1
@@ -175,6 +204,7 @@ def test_what_the_complainant_typed_is_escaped(client):
     response = client.post(
         URL,
         complaint_data(name="<script>alert(1)</script>", location="<img src=x onerror=alert(1)>"),
+        follow=True,
     )
     assert response.status_code == 200
     assert "<script>alert(1)" not in response.content.decode()
@@ -183,5 +213,5 @@ def test_what_the_complainant_typed_is_escaped(client):
 
 def test_line_breaks_in_the_description_count_once(client):
     description = ("b" * 99 + "\r\n") * 10
-    assert client.post(URL, complaint_data(description=description)).status_code == 200
+    assert client.post(URL, complaint_data(description=description)).status_code == 302
     assert "\r" not in Report.objects.get().reason

@@ -3,7 +3,7 @@ the two-person referral, the ladder, expiry and lifting."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -58,7 +58,9 @@ def test_warning_resolves_the_report_with_audit_notice_and_webhook(moderator, re
     assert AuditEvent.objects.filter(event_type="report.reviewed", correlation_id=warning.decision_id).count() == 1
     assert OutboxEvent.objects.get().payload["kind"] == "warning"
     notice = Notice.objects.get(recipient=report.target.owner)
-    assert "Warning" in notice.body and "Terms of service §4.2" in notice.body and "appeal" in notice.body.lower()
+    assert notice.subject == "You received a warning"
+    assert "- You received a warning" in notice.body and "Terms of service §4.2" in notice.body
+    assert "appeal" in notice.body.lower()
 
 
 def test_combined_decision_removes_content_and_warns_in_one_decision(moderator, report):
@@ -69,7 +71,8 @@ def test_combined_decision_removes_content_and_warns_in_one_decision(moderator, 
     assert AuditEvent.objects.filter(event_type="target.state_changed").count() == 1
     # One statement of reasons for the whole decision, listing both actions.
     notice = Notice.objects.get(recipient=report.target.owner)
-    assert "Remove content" in notice.body and "Warning" in notice.body
+    assert notice.subject == "Your message was removed and you received a warning"
+    assert "- Your message was removed\n- You received a warning" in notice.body
 
 
 def test_quarantine_applies_to_files_only(moderator):
@@ -104,7 +107,7 @@ def test_suspension_refuses_sign_in_with_reason_until_it_ends(client, moderator,
     response = client.post(reverse("login"), {"username": owner.username, "password": PASSWORD})
     assert response.status_code == 200  # the form again, not a redirect into the site
     page = response.content.decode()
-    assert "suspension" in page.lower() and "Repeated insults" in page
+    assert "This account is suspended until" in page and "Repeated insults" in page
     assert reverse("enforcement:appeal_link", args=["x"]).rsplit("x", 1)[0] in page
     assert "_auth_user_id" not in client.session
 
@@ -128,6 +131,38 @@ def test_a_signed_in_session_ends_when_the_account_is_suspended(client, moderato
     response = client.get(reverse("reports:mine"))
     assert response.status_code == 302 and response.url == reverse("login")
     assert "_auth_user_id" not in client.session
+
+
+def test_sign_in_says_in_words_until_when_the_account_is_suspended(client, moderator, report):
+    owner = report.target.owner
+    ends = datetime(2031, 12, 5, 14, 0, tzinfo=UTC)
+    SanctionFactory(account=owner, kind=ActionKind.SUSPENSION, status=SanctionStatus.ACTIVE, ends_at=ends)
+    response = client.post(reverse("login"), {"username": owner.username, "password": PASSWORD})
+    assert response.context["form"].non_field_errors() == ["This account is suspended until 5 Dec 2031, 14:00 UTC."]
+
+
+def test_sign_in_names_the_termination_when_a_suspension_is_also_in_force(client, report):
+    """Both keep the account out; the permanent one is what it is told, on SQLite as on PostgreSQL
+    (NULL end dates sort last in SQLite's descending order, first in PostgreSQL's)."""
+    owner = report.target.owner
+    SanctionFactory(account=owner, kind=ActionKind.SUSPENSION, status=SanctionStatus.ACTIVE, ends_at=in_a_day())
+    termination = SanctionFactory(account=owner, kind=ActionKind.TERMINATION, status=SanctionStatus.ACTIVE)
+    SanctionFactory(
+        account=owner, kind=ActionKind.SUSPENSION, status=SanctionStatus.ACTIVE, ends_at=in_a_day() + timedelta(days=9)
+    )
+    assert enforcement_selectors.sign_in_block(account=owner) == termination
+    response = client.post(reverse("login"), {"username": owner.username, "password": PASSWORD})
+    assert response.context["form"].non_field_errors() == ["This account is permanently terminated."]
+    assert response.context["form"].sanction_block == termination
+
+
+def test_of_two_suspensions_sign_in_names_the_one_that_ends_last(report):
+    owner = report.target.owner
+    SanctionFactory(account=owner, kind=ActionKind.SUSPENSION, status=SanctionStatus.ACTIVE, ends_at=in_a_day())
+    later = SanctionFactory(
+        account=owner, kind=ActionKind.SUSPENSION, status=SanctionStatus.ACTIVE, ends_at=in_a_day() + timedelta(days=3)
+    )
+    assert enforcement_selectors.sign_in_block(account=owner) == later
 
 
 @pytest.mark.parametrize(

@@ -124,6 +124,7 @@ def test_an_uploaded_file_is_hashed_and_matched_by_pdq(client, platform, moderat
         ({"sha256": SHA, "pdq_quality": 90}, "pdq_quality", "Only with pdq."),
         ({}, "non_field_errors", "Send the file (base64), or its sha256 and/or pdq."),
         ({"file": base64.b64encode(png_bytes()).decode(), "sha256": SHA}, "non_field_errors", "Send the file"),
+        ({"sha256": SHA, "md5": "0" * 32}, "md5", "Unknown field; this endpoint takes: file, sha256, pdq"),
     ],
 )
 def test_bad_input_is_a_400_with_a_message_for_the_field(client, platform, bank, body, field, message):

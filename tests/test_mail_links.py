@@ -43,7 +43,7 @@ def path_of(link: str) -> str:
 
 
 def test_the_statement_of_reasons_links_to_an_appeal_page_that_opens_without_signing_in(
-    client, moderator, user, django_capture_on_commit_callbacks
+    client, moderator, user, settings, django_capture_on_commit_callbacks
 ):
     report = ReportFactory(reporter=user)
     owner = report.target.owner
@@ -58,7 +58,9 @@ def test_the_statement_of_reasons_links_to_an_appeal_page_that_opens_without_sig
             ladder_override_reason="Chosen for the test.",
         )
     [statement] = [m for m in mail.outbox if m.to == [owner.email]]
-    [appeal_link] = links(statement)
+    # Our own link (the appeal), then the other routes' addresses (settings REDRESS_*), not ours.
+    appeal_link, *redress = links(statement)
+    assert redress == [settings.REDRESS_OUT_OF_COURT_URL]
     page = client.get(path_of(appeal_link))  # nobody signed in: a suspended account cannot
     assert page.status_code == 200 and "appeal" in page.content.decode().lower()
 

@@ -131,6 +131,8 @@ EXPECTED: dict[str, Row] = {
     "accounts/login/": Row(lambda w: "/accounts/login/", everyone(REDIRECT, anonymous=200)),
     "accounts/logout/": Row(lambda w: "/accounts/logout/", everyone(REDIRECT), method="POST", data=lambda w: {}),
     "complaint/": Row(lambda w: "/complaint/", everyone(200)),
+    # Thanks for the complaint this session sent; without one, back to the form.
+    "complaint/received/": Row(lambda w: "/complaint/received/", everyone(REDIRECT)),
     "demo/": Row(lambda w: "/demo/", page(user=200, moderator=200, compliance=200, admin=200)),
     "account/": Row(lambda w: "/account/", page(user=200, moderator=200, compliance=200, admin=200)),
     "account/tokens/": Row(
@@ -219,6 +221,12 @@ EXPECTED: dict[str, Row] = {
         "POST",
         lambda w: {"question": "When did it happen?"},
     ),
+    "moderation/reports/<uuid:report_id>/link/": Row(
+        lambda w: f"/moderation/reports/{w.report.pk}/link/",
+        staff(REDIRECT, user=404),
+        "POST",
+        lambda w: {"username": "reported_account"},
+    ),
     "moderation/evidence/<uuid:evidence_id>/": Row(
         lambda w: f"/moderation/evidence/{w.evidence.pk}/", staff(200, user=404)
     ),
@@ -275,7 +283,7 @@ EXPECTED: dict[str, Row] = {
         lambda w: "/api/targets",
         api(user=403, platform=201),
         "POST",
-        lambda w: {"kind": "message", "external_id": "matrix-1", "title": "A message", "snapshot_text": "hello"},
+        lambda w: {"kind": "message", "external_id": "matrix-1", "title": "A message", "text": "hello"},
     ),
     "api/hashes/check": Row(
         lambda w: "/api/hashes/check", api(user=403, platform=200), "POST", lambda w: {"sha256": "0" * 64}

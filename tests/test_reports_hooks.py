@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from moderation.enforcement.models import AccountStanding
 from moderation.enforcement.reports_hooks import ReportsHooks
+from moderation.enforcement.wording import long_date
 from reports import hooks
 from tests.factories import AppealFactory, NoticeFactory, ReportFactory, SanctionFactory, UserFactory
 
@@ -55,7 +56,8 @@ def test_the_account_page_gets_restrictions_and_the_notice_count_as_plain_values
     NoticeFactory(recipient=user)
     NoticeFactory(recipient=UserFactory(username="someone_else_notified"))
     assert hooks.enforcement().account_notices(user) == hooks.AccountNotices(
-        restrictions=[hooks.Restriction(label="Timeout (temporary restriction)", ends_at=ends)], notice_count=1
+        restrictions=[hooks.Restriction(label=f"Your account is timed out until {long_date(ends)}", ends_at=ends)],
+        notice_count=1,
     )
 
 

@@ -16,10 +16,10 @@ from django.utils import timezone
 from pytest_django.asserts import assertInHTML
 
 from audit.models import AuditEvent
+from config.dates import long_date
 from reports.categories import Category
 from reports.models import Evidence, Report, ReportStatus, TargetKind, TargetState
 from reports.services import report_file
-from reports.views import REPORT_SUBMITTED
 from tests.conftest import png_bytes
 from tests.factories import ReportFactory, TargetFactory, UserFactory
 from tests.test_uploads import pdf as one_page_pdf
@@ -99,9 +99,10 @@ def test_filing_redirects_to_my_reports_with_the_confirmation(signed_in, user, t
     )
     assert response.redirect_chain == [(MINE, 302)]
     html = response.content.decode()
-    assert REPORT_SUBMITTED == "Report submitted -- admins will review it."
-    assert REPORT_SUBMITTED in html
     report = Report.objects.get()
+    # The confirmation names the reference and the deadline.
+    confirmation = f"Report {report.short_id} sent. We will review it by {long_date(report.due_at)}"
+    assert confirmation in html
     assert (report.reporter, report.target, report.category) == (user, target, Category.VIOLENCE)
     assert report.is_pattern and report.incident_at.isoformat().startswith("2024-05-01T21:30")
     assert reverse("reports:detail", args=[report.id]) in html
@@ -130,7 +131,7 @@ def test_a_mail_failure_still_files_the_report(signed_in, target, settings, djan
     settings.EMAIL_BACKEND = "tests.test_reports_services.BrokenMailBackend"
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in.post(new_url(target), form_data(), follow=True)
-    assert REPORT_SUBMITTED in response.content.decode()
+    assert f"Report {Report.objects.get().short_id} sent." in response.content.decode()
     assert Report.objects.count() == 1 and mail.outbox == []
 
 

@@ -224,6 +224,8 @@ def test_the_readme_lists_the_ops_commands_as_production_has_them():
     table = readme.split("## Ops commands", 1)[1].split("\n## ", 1)[0]
     listed = {line.split("`")[1].split()[0] for line in table.splitlines() if line.startswith("| `")}
     assert listed == OPS_COMMANDS
+
+
 @pytest.mark.parametrize("missing", sorted(PRODUCTION_SECRETS))
 def test_production_refuses_to_start_without_its_audit_key_or_shared_cache(tmp_path, missing):
     environment = {name: value for name, value in PRODUCTION_SECRETS.items() if name != missing}

@@ -158,7 +158,14 @@ def puid_for(decision_id: uuid.UUID) -> str:
     return f"rd-{decision_id}"
 
 
-def _source_type(sanctions: list[Sanction]) -> tuple[str, bool]:
+#: The sources that are a notice (DSA Art. 16); any other decision was taken on own initiative.
+NOTICE_SOURCES = frozenset({"SOURCE_ARTICLE_16", "SOURCE_TRUSTED_FLAGGER", "SOURCE_TYPE_OTHER_NOTIFICATION"})
+
+
+def decision_source(sanctions: Iterable[Sanction]) -> tuple[str, bool]:
+    """What a decision followed, as the Transparency Database names it, and whether the content was
+    detected by automated means. The statement of reasons the person receives says the same
+    (notices.statement_of_reasons): a notice, or the platform's own initiative (DSA Art. 17(3)(b))."""
     reports = [report for sanction in sanctions for report in sanction.reports.all()]
     if any(getattr(report, "from_trusted_flagger", False) for report in reports):
         return "SOURCE_TRUSTED_FLAGGER", False
@@ -232,7 +239,7 @@ def statement_for_decision(sanctions: list[Sanction]) -> dict[str, Any] | None:
     statement["content_date"] = _day(content_date)
     statement["application_date"] = _day(primary.starts_at)
     statement["decision_facts"] = facts
-    source_type, detected_automatically = _source_type(sanctions)
+    source_type, detected_automatically = decision_source(sanctions)
     statement["source_type"] = source_type
     statement["automated_detection"] = "Yes" if detected_automatically else "No"
     statement["automated_decision"] = (

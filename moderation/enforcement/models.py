@@ -141,12 +141,21 @@ class Notice(models.Model):
     sanction = models.ForeignKey(Sanction, null=True, blank=True, on_delete=models.PROTECT, related_name="notices")
     report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     appeal = models.ForeignKey("Appeal", null=True, blank=True, on_delete=models.PROTECT, related_name="notices")
+    # What the notice states that no linked row keeps as it was then: a misuse notice's count of
+    # unfounded reports and the end of the pause. The page of the notice is built from these and the
+    # linked sanction, decision or appeal; `body` is the mail as it was sent.
+    details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # When the recipient first opened it (unread notices are announced on every page).
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["recipient", "created_at"], name="notice_recipient_idx")]
+        indexes = [
+            models.Index(fields=["recipient", "created_at"], name="notice_recipient_idx"),
+            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notice_unread_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.subject

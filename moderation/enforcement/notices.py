@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from audit import services as audit
 from config.links import absolute_url
+from moderation.enforcement import wording
 from moderation.enforcement.models import Appeal, Notice, NoticeKind, Sanction
 
 logger = logging.getLogger(__name__)
@@ -48,16 +49,27 @@ def read_complaint_appeal_token(token: str) -> dict:
 
 
 def _create(
-    *, actor, kind: str, recipient, subject: str, template: str, context: dict, email: str = "", **links
+    *,
+    actor,
+    kind: str,
+    recipient,
+    subject: str,
+    template: str,
+    context: dict,
+    email: str = "",
+    details: dict | None = None,
+    **links,
 ) -> Notice:
-    """email: for a recipient without an account (a complainant); an account's own address otherwise."""
+    """email: for a recipient without an account (a complainant); an account's own address otherwise.
+    The subject (wording.py) is the mail's and the notices list's title; the body is the mail."""
     body = render_to_string(template, context)
     notice = Notice.objects.create(
         kind=kind,
         recipient=recipient,
         email=recipient.email if recipient else email,
-        subject=subject,
+        subject=subject[:200],
         body=body,
+        details=details or {},
         **links,
     )
     audit.record(
@@ -90,13 +102,11 @@ def statement_of_reasons(*, actor, sanctions: Sequence[Sanction]) -> Notice:
         actor=actor,
         kind=NoticeKind.STATEMENT_OF_REASONS,
         recipient=primary.account,
-        subject="We have taken action on your account or content",
+        subject=wording.decision_subject(sanctions),
         template="enforcement/notices/statement_of_reasons.txt",
         context={
-            "sanctions": [s for s in sanctions if s.kind != "refer_authorities"],
-            "primary": primary,
+            **wording.statement_context(sanctions=sanctions, primary=primary),
             "appeal_url": absolute_url("enforcement:appeal_link", appeal_token(sanction=primary)),
-            "appeal_days": settings.APPEAL_WINDOW_DAYS,
         },
         sanction=primary,
         decision_id=primary.decision_id,
@@ -108,9 +118,9 @@ def sanction_lifted(*, actor, sanction: Sanction) -> Notice:
         actor=actor,
         kind=NoticeKind.SANCTION_LIFTED,
         recipient=sanction.account,
-        subject=f"{sanction.get_kind_display()} lifted",
+        subject=wording.lifted_subject(sanction),
         template="enforcement/notices/sanction_lifted.txt",
-        context={"sanction": sanction},
+        context=wording.lift_context(sanction=sanction),
         sanction=sanction,
         decision_id=sanction.decision_id,
     )
@@ -122,27 +132,26 @@ def appeal_decision(*, actor, appeal: Appeal) -> Notice:
         kind=NoticeKind.APPEAL_DECISION,
         recipient=appeal.appellant,
         email=appeal.appellant_email,
-        subject=f"Decision on your appeal: {appeal.get_status_display().lower()}",
+        subject=wording.appeal_decision_subject(appeal),
         template="enforcement/notices/appeal_decision.txt",
-        context={"appeal": appeal},
+        context=wording.appeal_context(appeal=appeal),
         appeal=appeal,
         sanction=appeal.sanction,
+        # The decision appealed, so that its statement of reasons is found from here.
+        decision_id=appeal.sanction.decision_id if appeal.sanction_id else None,
     )
 
 
 def misuse(*, actor, account, paused_until, count: int) -> Notice:
     """The warning, or the pause, for repeated manifestly unfounded reports (DSA Art. 23)."""
     paused = paused_until is not None
+    details = wording.misuse_details(paused_until=paused_until, count=count)
     return _create(
         actor=actor,
         kind=NoticeKind.REPORTS_PAUSED if paused else NoticeKind.MISUSE_WARNING,
         recipient=account,
-        subject="We have paused processing your reports" if paused else "About your recent reports",
+        subject=wording.misuse_subject(paused_until=paused_until),
         template="enforcement/notices/misuse.txt",
-        context={
-            "account": account,
-            "paused_until": paused_until,
-            "count": count,
-            "window_days": settings.MISUSE_WINDOW_DAYS,
-        },
+        context={"account": account, **wording.misuse_context(details=details)},
+        details=details,
     )

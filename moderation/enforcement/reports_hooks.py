@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef
 
+from moderation.enforcement import wording
 from moderation.enforcement.models import AccountStanding, Appeal, Notice
 from moderation.enforcement.selectors import my_restrictions, sign_in_blocked
 from reports.hooks import AccountNotices, ReportAppeal, ReporterStanding, Restriction
@@ -38,7 +39,7 @@ class ReportsHooks:
     def account_notices(self, account: AbstractBaseUser) -> AccountNotices:
         return AccountNotices(
             restrictions=[
-                Restriction(label=sanction.get_kind_display(), ends_at=sanction.ends_at)
+                Restriction(label=wording.what_happened(sanction, exact=True), ends_at=sanction.ends_at)
                 for sanction in my_restrictions(user=account)
             ],
             notice_count=Notice.objects.filter(recipient=account).count(),

@@ -6,16 +6,19 @@ a service."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from moderation.enforcement import wording
 from moderation.enforcement.actions import ACTION_RULES, ActionKind, LadderStep, strike_ladder
 from moderation.enforcement.models import (
     UNCOUNTED_STATUSES,
@@ -23,6 +26,7 @@ from moderation.enforcement.models import (
     Appeal,
     AppealStatus,
     Notice,
+    NoticeKind,
     Sanction,
     SanctionStatus,
 )
@@ -42,15 +46,24 @@ def sanctions_in_force(*, account: AbstractBaseUser | OuterRef, at: datetime | N
 
 
 _SIGN_IN_BLOCKING = [kind for kind, rule in ACTION_RULES.items() if rule.blocks_sign_in]
+#: What restricts an account itself while it lasts (a timeout, a suspension, withheld payments...).
+_ACCOUNT_RESTRICTIONS = [k for k, rule in ACTION_RULES.items() if rule.lasting and not rule.on_content]
 
 
 def _blocking_sign_in(account: AbstractBaseUser | OuterRef) -> QuerySet[Sanction]:
     return sanctions_in_force(account=account).filter(kind__in=_SIGN_IN_BLOCKING)
 
 
+#: Permanent first, then the one that ends last: what keeps an account out longest is what it is told.
+#: NULL's place is explicit, since databases differ: PostgreSQL puts NULL first in a descending order,
+#: SQLite last (there, a suspension was named while a termination was also in force).
+LONGEST_FIRST = (F("ends_at").desc(nulls_first=True), "-decided_at")
+
+
 def sign_in_block(*, account: AbstractBaseUser) -> Sanction | None:
-    """The suspension or termination that keeps this account out, if any (checked on access)."""
-    return _blocking_sign_in(account).order_by("ends_at").last()
+    """The suspension or termination that keeps this account out, if any (checked on access): a
+    permanent one before any with an end, else the one that ends last."""
+    return _blocking_sign_in(account).order_by(*LONGEST_FIRST).first()
 
 
 def sign_in_blocked(account: AbstractBaseUser | OuterRef) -> Exists:
@@ -174,17 +187,104 @@ def appeal_counts() -> dict[str, int]:
 
 
 def my_notices(*, user: AbstractBaseUser) -> QuerySet[Notice]:
-    return Notice.objects.filter(recipient=user).select_related("sanction", "appeal").order_by("-created_at")
+    return Notice.objects.filter(recipient=user).order_by("-created_at")
 
 
 def my_notice(*, user: AbstractBaseUser, notice_id: uuid.UUID) -> Notice:
-    return _get_or_404(Notice.objects.filter(recipient=user).select_related("sanction"), notice_id)
+    return _get_or_404(
+        Notice.objects.filter(recipient=user).select_related("sanction__target", "appeal__report"), notice_id
+    )
+
+
+def statement_notice(*, account: AbstractBaseUser | int, decision_id: uuid.UUID | None) -> Notice | None:
+    """The statement of reasons the account was sent for this decision (whichever of its sanctions
+    one starts from: a decision's several sanctions share one statement)."""
+    if decision_id is None:
+        return None
+    return (
+        Notice.objects.filter(recipient=account, decision_id=decision_id, kind=NoticeKind.STATEMENT_OF_REASONS)
+        .select_related("sanction__target")
+        .order_by("created_at")
+        .first()
+    )
+
+
+def notice_page(*, notice: Notice) -> dict:
+    """What the page of a notice shows, in parts, from the rows it is about (wording.py builds the
+    same parts for its mail). A notice from before the parts were kept shows its mail as it was."""
+    if notice.kind == NoticeKind.STATEMENT_OF_REASONS and notice.decision_id:
+        sanctions = list(
+            Sanction.objects.filter(decision_id=notice.decision_id).select_related("target").prefetch_related("reports")
+        )
+        if sanctions:
+            primary = next((s for s in sanctions if s.pk == notice.sanction_id), sanctions[0])
+            return {
+                "part": "enforcement/notices/statement_of_reasons.html",
+                **wording.statement_context(sanctions=sanctions, primary=primary),
+            }
+    if notice.kind == NoticeKind.SANCTION_LIFTED and notice.sanction_id:
+        return {"part": "enforcement/notices/sanction_lifted.html", **wording.lift_context(sanction=notice.sanction)}
+    if notice.kind == NoticeKind.APPEAL_DECISION and notice.appeal_id:
+        return {
+            "part": "enforcement/notices/appeal_decision.html",
+            **wording.appeal_context(appeal=notice.appeal),
+            "statement": statement_notice(account=notice.recipient_id, decision_id=notice.decision_id)
+            if notice.recipient_id
+            else None,
+        }
+    if notice.kind in (NoticeKind.MISUSE_WARNING, NoticeKind.REPORTS_PAUSED) and notice.details:
+        return {"part": "enforcement/notices/misuse.html", **wording.misuse_context(details=notice.details)}
+    return {}
+
+
+@dataclass(frozen=True)
+class AccountBanner:
+    """Every page's reminder to the account: what restricts it now, and the notices it has not read."""
+
+    restrictions: list[str]
+    unread: int
+
+
+def account_banner(*, account: AbstractBaseUser) -> AccountBanner | None:
+    """The banner, or None when there is nothing to say. The session's account comes loaded with its
+    unread count and whether anything restricts it (moderation.auth.RoleAwareBackend.get_user), so an
+    ordinary page costs no query for it; only a restricted account's restrictions are read."""
+    unread = getattr(account, "_unread_notices", None)
+    restricted_now = getattr(account, "_restricted", None)
+    if unread is None or restricted_now is None:  # loaded some other way: ask
+        unread = Notice.objects.filter(recipient=account, read_at__isnull=True).count()
+        restricted_now = True
+    restrictions = (
+        [wording.what_happened(sanction, exact=True) for sanction in my_restrictions(user=account)]
+        if restricted_now
+        else []
+    )
+    if not restrictions and not unread:
+        return None
+    return AccountBanner(restrictions=restrictions, unread=unread)
+
+
+def unread_notice_count(account: AbstractBaseUser | OuterRef):
+    """The account's notices it has not opened, as an expression (the session's account is loaded with it)."""
+    unread = (
+        Notice.objects.filter(recipient=account, read_at__isnull=True)
+        .order_by()
+        .values("recipient")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(unread), 0)
+
+
+def restricted(account: AbstractBaseUser | OuterRef) -> Exists:
+    """Whether a restriction of the account (not of its content) is in force: a timeout, withheld
+    payments. (A suspension or termination keeps it out altogether: sign_in_blocked.)"""
+    return Exists(sanctions_in_force(account=account).filter(kind__in=_ACCOUNT_RESTRICTIONS))
 
 
 def my_restrictions(*, user: AbstractBaseUser) -> list[Sanction]:
     """What currently limits this account (for its account page), never who reported it."""
-    account_kinds = [k for k, rule in ACTION_RULES.items() if rule.lasting and not rule.on_content]
-    return list(sanctions_in_force(account=user).filter(kind__in=account_kinds).order_by("ends_at"))
+    return list(sanctions_in_force(account=user).filter(kind__in=_ACCOUNT_RESTRICTIONS).order_by(*LONGEST_FIRST))
 
 
 def appealed_sanction_ids(*, user: AbstractBaseUser) -> set[uuid.UUID]:

@@ -32,6 +32,7 @@ from moderation.enforcement.models import (
     Appeal,
     AppealStatus,
     GroundType,
+    Notice,
     Sanction,
     SanctionStatus,
 )
@@ -131,6 +132,14 @@ def _validate_decision(
             add("actions", f"“{label}” does not apply to a {report.target.get_kind_display().lower()}.")
         if not rule.on_content and report.target.owner_id is None:
             add("actions", f"“{label}” needs an account, and this content has no known owner.")
+        # What acts on the content reaches the platform by the content's own id: a complaint's
+        # description has none until it is linked to the registered content (reports.services.complaint_link).
+        if (rule.on_content or action.kind == ActionKind.KICK) and not report.target.external_id:
+            add(
+                "actions",
+                f"“{label}” has to reach the platform, which does not know this content by any id yet: "
+                "link the complaint to the registered content on the report page first.",
+            )
     if ground_type not in GroundType.values:
         add("ground_type", "Say whether the ground is the law or the terms of service.")
     if not ground.strip():
@@ -580,6 +589,30 @@ def _reopen_report(*, actor, report_id: uuid.UUID, reason: str) -> None:
         after=report_audit_state(report),
         data={"reason": reason},
     )
+
+
+# --- notices --------------------------------------------------------------------------------------
+
+
+def notice_read(*, actor: AbstractBaseUser, notice_id: uuid.UUID | str) -> Notice:
+    """The recipient opened their notice: the first time is recorded (the banner stops counting it,
+    and the record shows that the person saw what they were told). Anyone else's notice: not found."""
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().filter(pk=notice_id, recipient_id=actor.pk).first()
+        if notice is None:
+            raise Notice.DoesNotExist("no such notice for this account")
+        if notice.read_at is None:
+            notice.read_at = timezone.now()
+            notice.save(update_fields=["read_at"])
+            audit.record(
+                actor=actor,
+                event_type="notice.read",
+                object_type="notice",
+                object_id=notice.id,
+                before={"read_at": None},
+                after={"read_at": notice.read_at},
+            )
+    return notice
 
 
 # --- accounts: misuse, trusted flaggers, legal holds --------------------------------------------

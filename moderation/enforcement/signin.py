@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from config import throttle
 from moderation.enforcement.notices import appeal_token
 from moderation.enforcement.selectors import sign_in_block
+from moderation.enforcement.wording import sign_in_block_message
 
 
 def too_many_attempts(minutes: int) -> str:
@@ -66,8 +67,7 @@ class SanctionAwareAuthenticationForm(AuthenticationForm):
         if block is not None:
             self.sanction_block = block
             self.appeal_token = appeal_token(sanction=block)
-            until = f"until {block.ends_at:%d %B %Y, %H:%M} UTC" if block.ends_at else "permanently"
-            raise ValidationError(f"This account is {block.get_kind_display().lower()} {until}.", code="sanctioned")
+            raise ValidationError(sign_in_block_message(block), code="sanctioned")
 
 
 def _blocked(user) -> bool:

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from moderation.enforcement import selectors, services
+from moderation.enforcement import selectors, services, wording
 from moderation.enforcement.actions import ActionKind
 from moderation.enforcement.filters import AppealFilterSet
 from moderation.enforcement.forms import (
@@ -28,7 +28,7 @@ from moderation.enforcement.forms import (
     ReasonForm,
     ReferralApprovalForm,
 )
-from moderation.enforcement.models import Appeal, Sanction
+from moderation.enforcement.models import Appeal, NoticeKind, Sanction
 from moderation.enforcement.notices import read_appeal_token, read_complaint_appeal_token
 from moderation.services import TransitionRefused
 from reports.categories import rule_for as category_rule
@@ -205,7 +205,9 @@ def my_notices(request: HttpRequest) -> HttpResponse:
         "enforcement/my_notices.html",
         {
             "page": page,
-            "restrictions": selectors.my_restrictions(user=request.user),
+            "restrictions": [
+                wording.what_happened(sanction, exact=True) for sanction in selectors.my_restrictions(user=request.user)
+            ],
         },
     )
 
@@ -235,7 +237,14 @@ def _appeal_form_response(
     return render(
         request,
         template,
-        {**context, "sanction": sanction, "form": form, "appeal": already, "window_open": open_window},
+        {
+            **context,
+            "sanction": sanction,
+            "form": form,
+            "appeal": already,
+            "window_open": open_window,
+            "appeal_section": True,
+        },
         status=400 if request.method == "POST" and form is not None and form.errors else 200,
     )
 
@@ -244,14 +253,19 @@ def _appeal_form_response(
 @require_http_methods(["GET", "POST"])
 def my_notice(request: HttpRequest, notice_id: uuid.UUID) -> HttpResponse:
     notice = selectors.my_notice(user=request.user, notice_id=notice_id)
-    if notice.sanction is None or notice.sanction.account_id != request.user.pk:
-        return render(request, "enforcement/notice_detail.html", {"notice": notice})
+    if notice.read_at is None:
+        services.notice_read(actor=request.user, notice_id=notice.pk)
+    context = {"notice": notice, **selectors.notice_page(notice=notice)}
+    # A statement of reasons is where its decision is appealed; other notices only tell.
+    appealable = notice.kind == NoticeKind.STATEMENT_OF_REASONS and notice.sanction_id
+    if not appealable or notice.sanction.account_id != request.user.pk:
+        return render(request, "enforcement/notice_detail.html", context)
     return _appeal_form_response(
         request,
         account=request.user,
         sanction=notice.sanction,
         template="enforcement/notice_detail.html",
-        context={"notice": notice},
+        context=context,
     )
 
 
@@ -266,13 +280,15 @@ def appeal_link(request: HttpRequest, token: str) -> HttpResponse:
     if sanction is None:
         raise Http404("No such decision")
     account = get_user_model().objects.get(pk=claims["account"])
-    notice = sanction.notices.filter(recipient=account).order_by("created_at").first()
+    # The statement of reasons of the decision this sanction belongs to, whichever sanction of it the
+    # link names (the sign-in block names the suspension; the statement may be filed under the
+    # removal decided with it), and never a later notice about it (an appeal's decision, a lift).
+    notice = selectors.statement_notice(account=account, decision_id=sanction.decision_id)
+    context = {"notice": notice, "via_link": True, **(selectors.notice_page(notice=notice) if notice else {})}
+    if notice is not None and notice.read_at is None:
+        services.notice_read(actor=account, notice_id=notice.pk)  # holding the signed link is the account's proof
     return _appeal_form_response(
-        request,
-        account=account,
-        sanction=sanction,
-        template="enforcement/notice_detail.html",
-        context={"notice": notice, "via_link": True},
+        request, account=account, sanction=sanction, template="enforcement/notice_detail.html", context=context
     )
 
 

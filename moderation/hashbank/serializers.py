@@ -10,7 +10,7 @@ from rest_framework import serializers
 from moderation.hashbank.hashing import HASH_HEX_LENGTH, normalize_hex
 from moderation.hashbank.models import BANK_CATEGORY_CHOICES, EntrySource, MediaKind
 from moderation.hashbank.selectors import BankMatch, MatchType
-from reports.serializers import Base64FileField, StrictIntegerField
+from reports.serializers import Base64FileField, StrictIntegerField, StrictSerializer
 
 
 @extend_schema_field(
@@ -33,7 +33,7 @@ class HexHashField(serializers.Field):
         return value
 
 
-class HashCheckSerializer(serializers.Serializer):
+class HashCheckSerializer(StrictSerializer):
     file = Base64FileField(
         required=False,
         help_text="The upload itself (an image or a video frame: PNG, JPEG, GIF, WebP), base64. It is hashed and "

@@ -37,7 +37,25 @@
     });
   }
 
+  // A form that came back with errors: its summary (templates/_error_summary.html) takes the focus,
+  // so a screen reader reads the problems first; a link in it moves the focus to its field.
+  function initErrorSummary(root) {
+    var summary = root.querySelector("[data-error-summary]");
+    if (!summary) { return; }
+    summary.querySelectorAll("a[href^='#']").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var field = document.getElementById(link.getAttribute("href").slice(1));
+        if (!field) { return; }
+        event.preventDefault();
+        field.scrollIntoView({ block: "center" });
+        field.focus();
+      });
+    });
+    summary.focus();
+  }
+
   function init(root) {
+    initErrorSummary(root);
     initCounters(root);
     initReveal(root);
     initConfirm(root);

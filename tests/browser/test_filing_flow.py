@@ -44,8 +44,10 @@ def test_sign_in_file_a_report_with_an_image_and_see_it_under_my_reports(page, u
     page.click("text=Send report")
 
     page.wait_for_url("**/report/mine/")
-    assert page.locator(".messages").inner_text().strip() == "Report submitted -- admins will review it."
-    row = page.locator("tr", has_text="Message in #late-night")
+    report = Report.objects.get(target=target)
+    confirmation = page.locator(".messages").inner_text().strip()
+    assert confirmation.startswith(f"Report {report.short_id} sent. We will review it by ")
+    row = page.locator(".report-item", has_text="Message in #late-night")
     assert row.count() == 1
     badge = row.locator(".badge")
     assert badge.inner_text() == "Pending"
@@ -67,13 +69,12 @@ def test_sign_in_file_a_report_with_an_image_and_see_it_under_my_reports(page, u
     red, green, blue = colours["dismissed"]
     assert max(red, green, blue) - min(red, green, blue) < 30  # gray
 
-    report = Report.objects.get(target=target)
     assert report.reporter == user and report.status == ReportStatus.PENDING and report.is_pattern
     assert report.reason == reason
     evidence = Evidence.objects.get(report=report)
     assert evidence.original_name == "screenshot.png" and evidence.content_type == "image/png"
 
-    row.locator("a", has_text="Details").click()
+    row.locator("a", has_text="Message in #late-night").click()
     page.wait_for_url(f"**/report/{report.id}/")
     assert page.locator(".badge").first.inner_text() == "Pending"
     assert page.dialogs == []
