@@ -73,9 +73,7 @@ def test_totals_backlog_and_throughput(fixture_reports, moderator):
     assert totals == {"received": 6, "resolved": 4, "dismissed": 1, "open": 1, "dismissal_rate": pytest.approx(0.2)}
     backlog = metrics.open_backlog()
     assert backlog["critical"]["overdue"] == 1 and backlog["critical"]["age_1_3d"] == 1
-    assert figures.throughput == [
-        {"moderator": moderator.username, "closed": 5, "resolved": 4, "dismissed": 1}
-    ]
+    assert figures.throughput == [{"moderator": moderator.username, "closed": 5, "resolved": 4, "dismissed": 1}]
 
 
 def test_per_day_by_category_and_actions(fixture_reports, moderator):

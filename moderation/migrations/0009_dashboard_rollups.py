@@ -29,81 +29,88 @@ def mark_built_when_empty(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('moderation', '0008_enforcement_tables_move_to_its_app'),
-        ('reports', '0009_open_severity_age_index'),
+        ("moderation", "0008_enforcement_tables_move_to_its_app"),
+        ("reports", "0009_open_severity_age_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportRollupChange',
+            name="ReportRollupChange",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('recorded_at', models.DateTimeField()),
-                ('sign', models.SmallIntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('category', models.CharField(max_length=32)),
-                ('severity', models.CharField(max_length=10)),
-                ('status', models.CharField(max_length=10)),
-                ('due_at', models.DateTimeField()),
-                ('first_reviewed_at', models.DateTimeField(null=True)),
-                ('closed_at', models.DateTimeField(null=True)),
-                ('reviewed_by_id', models.BigIntegerField(null=True)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("recorded_at", models.DateTimeField()),
+                ("sign", models.SmallIntegerField()),
+                ("created_at", models.DateTimeField()),
+                ("category", models.CharField(max_length=32)),
+                ("severity", models.CharField(max_length=10)),
+                ("status", models.CharField(max_length=10)),
+                ("due_at", models.DateTimeField()),
+                ("first_reviewed_at", models.DateTimeField(null=True)),
+                ("closed_at", models.DateTimeField(null=True)),
+                ("reviewed_by_id", models.BigIntegerField(null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='RollupState',
+            name="RollupState",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('time_zone', models.CharField(max_length=64)),
-                ('built_at', models.DateTimeField()),
-                ('folded_at', models.DateTimeField()),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("time_zone", models.CharField(max_length=64)),
+                ("built_at", models.DateTimeField()),
+                ("folded_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='ModeratorDayCount',
+            name="ModeratorDayCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('moderator_id', models.BigIntegerField()),
-                ('status', models.CharField(max_length=10)),
-                ('reports', models.IntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("moderator_id", models.BigIntegerField()),
+                ("status", models.CharField(max_length=10)),
+                ("reports", models.IntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('day', 'moderator_id', 'status'), name='rollup_moderator_day_key')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("day", "moderator_id", "status"), name="rollup_moderator_day_key")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReportDayCount',
+            name="ReportDayCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('category', models.CharField(max_length=32)),
-                ('severity', models.CharField(max_length=10)),
-                ('status', models.CharField(max_length=10)),
-                ('reports', models.IntegerField(default=0)),
-                ('first_review_ended', models.IntegerField(default=0)),
-                ('first_review_in_time', models.IntegerField(default=0)),
-                ('decision_ended', models.IntegerField(default=0)),
-                ('decision_in_time', models.IntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("category", models.CharField(max_length=32)),
+                ("severity", models.CharField(max_length=10)),
+                ("status", models.CharField(max_length=10)),
+                ("reports", models.IntegerField(default=0)),
+                ("first_review_ended", models.IntegerField(default=0)),
+                ("first_review_in_time", models.IntegerField(default=0)),
+                ("decision_ended", models.IntegerField(default=0)),
+                ("decision_in_time", models.IntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('day', 'category', 'severity', 'status'), name='rollup_day_count_key')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("day", "category", "severity", "status"), name="rollup_day_count_key"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReportDayDurations',
+            name="ReportDayDurations",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('severity', models.CharField(max_length=10)),
-                ('clock', models.CharField(max_length=16)),
-                ('first_bucket', models.IntegerField()),
-                ('counts', models.JSONField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("severity", models.CharField(max_length=10)),
+                ("clock", models.CharField(max_length=16)),
+                ("first_bucket", models.IntegerField()),
+                ("counts", models.JSONField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('day', 'severity', 'clock'), name='rollup_day_durations_key')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("day", "severity", "clock"), name="rollup_day_durations_key")
+                ],
             },
         ),
         migrations.RunPython(install_triggers, remove_triggers),

@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0008_accountstanding_moves_to_enforcement'),
+        ("reports", "0008_accountstanding_moves_to_enforcement"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(condition=models.Q(('status__in', ['pending', 'reviewed'])), fields=['severity', 'created_at'], name='report_open_sev_created_idx'),
+            model_name="report",
+            index=models.Index(
+                condition=models.Q(("status__in", ["pending", "reviewed"])),
+                fields=["severity", "created_at"],
+                name="report_open_sev_created_idx",
+            ),
         ),
     ]
