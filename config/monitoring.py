@@ -53,10 +53,11 @@ class BacklogCollector(Collector):
         from moderation import oncall  # the apps are loaded by the time anything scrapes
 
         now = timezone.now()
+        figures = oncall.read(now)
         open_reports = GaugeMetricFamily(
             "reportdesk_open_reports", "Open reports by severity and status.", labels=["severity", "status"]
         )
-        for (severity, status), count in sorted(oncall.open_reports().items()):
+        for (severity, status), count in sorted(figures.open_reports.items()):
             open_reports.add_metric([severity, status], count)
         yield open_reports
 
@@ -65,19 +66,19 @@ class BacklogCollector(Collector):
             "Age of the oldest open report of each severity (0 when none is open).",
             labels=["severity"],
         )
-        for severity, received in oncall.oldest_open_received().items():
+        for severity, received in figures.oldest_open_received.items():
             oldest.add_metric([severity], max((now - received).total_seconds(), 0.0) if received else 0.0)
         yield oldest
 
         overdue = GaugeMetricFamily(
             "reportdesk_reports_past_deadline", "Open reports past their deadline, by severity.", labels=["severity"]
         )
-        for severity, count in oncall.past_deadline(now).items():
+        for severity, count in figures.past_deadline.items():
             overdue.add_metric([severity], count)
         yield overdue
 
         window = int(oncall.RATE_WINDOW.total_seconds() // 60)
-        rates = oncall.per_minute(now)
+        rates = figures.per_minute
         yield GaugeMetricFamily(
             "reportdesk_filings_per_minute",
             f"Reports filed per minute, averaged over the last {window} minutes.",
@@ -90,10 +91,10 @@ class BacklogCollector(Collector):
         )
 
         for name, what, backlog in (
-            ("webhook_outbox", "Webhooks not yet accepted by the platform", oncall.webhook_outbox()),
-            ("mail_outbox", "Mail waiting to be sent", oncall.mail_outbox()),
-            ("audit_unsealed", "Audit events not yet sealed into the hash chain", oncall.audit_unsealed()),
-            ("rollup_pending", "Report changes not yet folded into the dashboard's rollups", oncall.rollup_pending()),
+            ("webhook_outbox", "Webhooks not yet accepted by the platform", figures.webhook_outbox),
+            ("mail_outbox", "Mail waiting to be sent", figures.mail_outbox),
+            ("audit_unsealed", "Audit events not yet sealed into the hash chain", figures.audit_unsealed),
+            ("rollup_pending", "Report changes not yet folded into the dashboard's rollups", figures.rollup_pending),
         ):
             yield GaugeMetricFamily(f"reportdesk_{name}_waiting", f"{what}.", value=backlog.waiting)
             yield GaugeMetricFamily(

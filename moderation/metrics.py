@@ -62,20 +62,41 @@ def _received(period: Period) -> QuerySet[Report]:
 
 
 def open_backlog(now: datetime | None = None) -> dict[str, dict[str, int]]:
-    """Open reports by severity and by age bucket (one query with conditional counts)."""
+    """Open reports by severity and by age bucket, and those past their deadline. Counted from the
+    small end: the open reports of each severity (rollups.open_counts), the ones received within the
+    last bucket's bound counted by age (a range of the partial index of open reports by severity and
+    receipt), and those not yet due (a range of the status-severity-deadline index); the older and
+    the overdue, most of a backlog, are the differences. Counting every open report read the whole
+    backlog (200 ms at 3,000,000 reports). All from one snapshot, so the differences are exact."""
     now = now or timezone.now()
-    aggregates = {}
+    oldest_bound = max(high for *_, high in AGE_BUCKETS if high is not None)
+    aggregates = {"recent": Count("pk")}
     for key, _label, low, high in AGE_BUCKETS:
-        condition = Q(created_at__lte=now - timedelta(hours=low))
         if high is not None:
-            condition &= Q(created_at__gt=now - timedelta(hours=high))
-        aggregates[key] = Count("id", filter=condition)
-    aggregates["overdue"] = Count("id", filter=Q(due_at__lt=now))
-    rows = Report.objects.filter(status__in=OPEN_STATUSES).values("severity").annotate(**aggregates).order_by()
-    result = {severity: dict.fromkeys([*(b[0] for b in AGE_BUCKETS), "overdue"], 0) for severity in Severity.values}
-    result = dict(sorted(result.items(), key=lambda item: SEVERITY_RANK[item[0]]))
-    for row in rows:
-        result[row.pop("severity")] = row
+            aggregates[key] = Count(
+                "pk", filter=Q(created_at__lte=now - timedelta(hours=low), created_at__gt=now - timedelta(hours=high))
+            )
+    # Both lists given, PostgreSQL reads one index range per (status, severity) instead of the backlog.
+    open_in = Report.objects.filter(status__in=OPEN_STATUSES, severity__in=Severity.values)
+    with rollups.one_snapshot():
+        totals: dict[str, int] = {}
+        for (severity, _status), n in rollups.open_counts().items():
+            totals[severity] = totals.get(severity, 0) + n
+        recent = {
+            row.pop("severity"): row
+            for row in open_in.filter(created_at__gt=now - timedelta(hours=oldest_bound))
+            .values("severity")
+            .annotate(**aggregates)
+            .order_by()
+        }
+        not_due = dict(open_in.filter(due_at__gte=now).values_list("severity").annotate(n=Count("pk")).order_by())
+    result = {}
+    for severity in sorted(Severity.values, key=lambda s: SEVERITY_RANK[s]):
+        total, row = totals.get(severity, 0), recent.get(severity, {"recent": 0})
+        result[severity] = {key: row.get(key, 0) for key, *_ in AGE_BUCKETS}
+        old_key = next(key for key, *_, high in AGE_BUCKETS if high is None)
+        result[severity][old_key] = total - row["recent"]
+        result[severity]["overdue"] = total - not_due.get(severity, 0)
     return result
 
 

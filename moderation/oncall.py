@@ -3,8 +3,9 @@ the rate of filings and decisions, and the lag of everything written now and fin
 webhook outbox, the mail kept for resending, the audit chain's sealing, the dashboard's rollup).
 
 Every read is a count or a min over an index that holds only the rows asked about (open reports,
-undelivered webhooks, unsealed events, pending rollup changes) or a short time range, so a scrape
-costs the same at a million reports as at a thousand (measured in README.md, "Metrics").
+undelivered webhooks, unsealed events, pending rollup changes) or a short time range, or a sum over
+the dashboard's rollups, so a scrape costs about the same at a million reports as at a thousand
+(measured in README.md, "Benchmarks").
 Aggregates only: no id, name, address or text ever leaves this module.
 """
 
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Min, QuerySet
 
 from audit.models import AuditEvent
+from moderation import rollups
 from moderation.enforcement.models import OutboxEvent
 from moderation.models import ReportRollupChange
 from reports.categories import Severity
@@ -42,10 +44,10 @@ def _backlog(rows: QuerySet, *, since: str = "created_at") -> Backlog:
 
 
 def open_reports() -> dict[tuple[str, str], int]:
-    """Open reports by (severity, status): an index-only count of report_status_sev_due_idx."""
-    rows = Report.objects.filter(status__in=OPEN_STATUSES).values_list("severity", "status").annotate(n=Count("pk"))
+    """Open reports by (severity, status): from the dashboard's rollups (moderation/rollups.py),
+    exact, a few thousand rows whatever the size of the backlog."""
     counts = {(severity, status): 0 for severity in Severity.values for status in OPEN_STATUSES}
-    counts.update({(severity, status): n for severity, status, n in rows.order_by()})
+    counts.update(rollups.open_counts())
     return counts
 
 
@@ -61,16 +63,20 @@ def oldest_open_received() -> dict[str, datetime | None]:
     }
 
 
-def past_deadline(now: datetime) -> dict[str, int]:
-    """Open reports past their deadline, by severity: with both lists given, PostgreSQL reads one
-    range of report_status_sev_due_idx per (status, severity), index only."""
-    rows = (
-        Report.objects.filter(status__in=OPEN_STATUSES, severity__in=Severity.values, due_at__lt=now)
+def past_deadline(now: datetime, *, open_reports: dict[tuple[str, str], int]) -> dict[str, int]:
+    """Open reports past their deadline, by severity: the open reports less those not yet due (a
+    range of report_status_sev_due_idx per status and severity, index only). Counting the overdue
+    ones themselves read most of the backlog."""
+    totals = dict.fromkeys(Severity.values, 0)
+    for (severity, _status), n in open_reports.items():
+        totals[severity] += n
+    not_due = dict(
+        Report.objects.filter(status__in=OPEN_STATUSES, severity__in=Severity.values, due_at__gte=now)
         .values_list("severity")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    return {**dict.fromkeys(Severity.values, 0), **dict(rows)}
+    return {severity: total - not_due.get(severity, 0) for severity, total in totals.items()}
 
 
 def per_minute(now: datetime) -> dict[str, float]:
@@ -103,3 +109,32 @@ def audit_unsealed() -> Backlog:
 def rollup_pending() -> Backlog:
     """Report changes not yet folded into the dashboard's daily rollup by `rollup_reports`."""
     return _backlog(ReportRollupChange.objects.all(), since="recorded_at")
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """Every figure of a scrape, read from one snapshot (the differences above need it)."""
+
+    open_reports: dict[tuple[str, str], int]
+    oldest_open_received: dict[str, datetime | None]
+    past_deadline: dict[str, int]
+    per_minute: dict[str, float]
+    webhook_outbox: Backlog
+    mail_outbox: Backlog
+    audit_unsealed: Backlog
+    rollup_pending: Backlog
+
+
+def read(now: datetime) -> OnCall:
+    with rollups.one_snapshot():
+        counts = open_reports()
+        return OnCall(
+            open_reports=counts,
+            oldest_open_received=oldest_open_received(),
+            past_deadline=past_deadline(now, open_reports=counts),
+            per_minute=per_minute(now),
+            webhook_outbox=webhook_outbox(),
+            mail_outbox=mail_outbox(),
+            audit_unsealed=audit_unsealed(),
+            rollup_pending=rollup_pending(),
+        )

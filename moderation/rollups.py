@@ -31,6 +31,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from moderation.models import (
@@ -40,7 +41,7 @@ from moderation.models import (
     ReportRollupChange,
     RollupState,
 )
-from reports.models import Report
+from reports.models import OPEN_STATUSES, Report
 
 BUCKET_RATIO = 1.02
 #: The bound stated on the dashboard: a percentile is within this fraction of the exact value
@@ -153,6 +154,24 @@ class Tally:
         """ModeratorDayCount rows as (day, moderator_id, status, reports)."""
         for day, moderator_id, status, reports in rows:
             self.moderators[(day, moderator_id, status)] += reports
+
+
+def open_counts() -> dict[tuple[str, str], int]:
+    """Open reports by (severity, status), exactly: the rollups' rows of the open statuses plus the
+    pending changes, a few thousand rows where counting the open reports themselves reads the whole
+    open backlog (242,000 reports at 3,000,000: 1.9 s, PostgreSQL choosing a bitmap scan). Run it
+    inside the caller's `one_snapshot` when it is combined with other reads. Until the rollups are
+    built, the reports are counted."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    if not is_built():
+        rows = Report.objects.filter(status__in=OPEN_STATUSES).values_list("severity", "status").annotate(n=Count("pk"))
+        counts.update({(severity, status): n for severity, status, n in rows.order_by()})
+        return counts
+    for source, column in ((ReportDayCount, "reports"), (ReportRollupChange, "sign")):
+        rows = source.objects.filter(status__in=OPEN_STATUSES).values_list("severity", "status")
+        for severity, status, n in rows.annotate(n=Sum(column)).order_by():
+            counts[(severity, status)] += n
+    return counts
 
 
 # --- writing the rollups ------------------------------------------------------------------------------

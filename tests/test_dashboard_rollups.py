@@ -24,9 +24,9 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from moderation import metrics, rollups
+from moderation import metrics, oncall, rollups
 from moderation.models import ModeratorDayCount, ReportDayCount, ReportDayDurations, ReportRollupChange, RollupState
-from reports.categories import Category, deadline_for, severity_for
+from reports.categories import Category, Severity, deadline_for, severity_for
 from reports.models import CLOSED_STATUSES, OPEN_STATUSES, Report, ReportStatus
 from tests.factories import ReportFactory, TargetFactory, UserFactory
 
@@ -135,6 +135,22 @@ def old_throughput(period: metrics.Period) -> list[dict]:
     ]
 
 
+def old_backlog(now) -> dict[str, dict[str, int]]:
+    aggregates = {}
+    for key, _label, low, high in metrics.AGE_BUCKETS:
+        condition = Q(created_at__lte=now - timedelta(hours=low))
+        if high is not None:
+            condition &= Q(created_at__gt=now - timedelta(hours=high))
+        aggregates[key] = Count("id", filter=condition)
+    aggregates["overdue"] = Count("id", filter=Q(due_at__lt=now))
+    rows = Report.objects.filter(status__in=OPEN_STATUSES).values("severity").annotate(**aggregates).order_by()
+    keys = [*(bucket[0] for bucket in metrics.AGE_BUCKETS), "overdue"]
+    result = {severity: dict.fromkeys(keys, 0) for severity in Severity.values}
+    for row in rows:
+        result[row.pop("severity")] = row
+    return result
+
+
 def within_bound(estimate: float | None, exact: float | None) -> bool:
     if exact is None:
         return estimate is None
@@ -150,8 +166,15 @@ PERIODS = [
 
 
 def assert_as_exact(checked: list[str] | None = None) -> None:
-    """The rollup-based figures equal the old computation for several periods; returns nothing,
-    fails naming the first difference."""
+    """The rollup-based figures equal the old computation for several periods, and so do the open
+    backlog and the metrics' open and overdue counts (counted partly from the rollups); fails naming
+    the first difference."""
+    now = timezone.now()
+    assert metrics.open_backlog(now) == old_backlog(now)
+    open_now = oncall.open_reports()
+    assert sum(open_now.values()) == Report.objects.filter(status__in=OPEN_STATUSES).count()
+    overdue = oncall.past_deadline(now, open_reports=open_now)
+    assert overdue == {severity: row["overdue"] for severity, row in old_backlog(now).items()}
     for period in PERIODS:
         figures = metrics.received_figures(period)
         assert figures.per_day == old_per_day(period), period

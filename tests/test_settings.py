@@ -167,6 +167,7 @@ OPS_COMMANDS = {
     "export_statements",
     "purge_evidence",
     "resend_mail",
+    "rollup_reports",
     "seed_demo",
     "sla_sweep",
     "transparency_report",
