@@ -104,9 +104,9 @@ class ReportRollupChange(models.Model):
     severity = models.CharField(max_length=10)
     status = models.CharField(max_length=10)
     due_at = models.DateTimeField()
-    first_reviewed_at = models.DateTimeField(null=True)
-    closed_at = models.DateTimeField(null=True)
-    reviewed_by_id = models.BigIntegerField(null=True)
+    first_reviewed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by_id = models.BigIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.sign:+d} report received {self.created_at:%Y-%m-%d %H:%M}, {self.status}"

@@ -73,7 +73,7 @@ def past_deadline(now: datetime, *, open_reports: dict[tuple[str, str], int]) ->
     not_due = dict(
         Report.objects.filter(status__in=OPEN_STATUSES, severity__in=Severity.values, due_at__gte=now)
         .values_list("severity")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("due_at"))  # a column of the index, so that it is read alone
         .order_by()
     )
     return {severity: total - not_due.get(severity, 0) for severity, total in totals.items()}

@@ -46,9 +46,9 @@ class Migration(migrations.Migration):
                 ("severity", models.CharField(max_length=10)),
                 ("status", models.CharField(max_length=10)),
                 ("due_at", models.DateTimeField()),
-                ("first_reviewed_at", models.DateTimeField(null=True)),
-                ("closed_at", models.DateTimeField(null=True)),
-                ("reviewed_by_id", models.BigIntegerField(null=True)),
+                ("first_reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("reviewed_by_id", models.BigIntegerField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(

@@ -104,6 +104,13 @@ class Command(BaseCommand):
         parser.add_argument("--page", type=int, default=1000, help="The deep page (default 1,000).")
         parser.add_argument("--check", action="store_true", help="Exit non-zero if a target is missed.")
         parser.add_argument(
+            "--only",
+            action="append",
+            default=[],
+            metavar="TEXT",
+            help="Measure only the pages whose name contains TEXT (repeatable), e.g. --only dashboard.",
+        )
+        parser.add_argument(
             "--slow-queries",
             type=int,
             default=0,
@@ -131,7 +138,11 @@ class Command(BaseCommand):
             DEBUG=False, ALLOWED_HOSTS=hosts, SECURE_SSL_REDIRECT=False, METRICS_TOKEN=METRICS_TOKEN
         ):
             moderator, superuser = self._accounts()
-            cases = self._cases(options)
+            cases = [
+                case
+                for case in self._cases(options)
+                if not options["only"] or any(text in case.name for text in options["only"])
+            ]
             self.stdout.write(self._describe(total, options, cases))
             probe_before = host_speed.loop_seconds()
             results = self._measure(cases, moderator, superuser, options)
