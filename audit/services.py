@@ -17,6 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit import correlation
 from audit.events import is_registered
 from audit.models import AuditEvent
 
@@ -145,7 +146,8 @@ def record(
     data: dict[str, Any] | None = None,
     correlation_id: uuid.UUID | None = None,
 ) -> AuditEvent:
-    """Append one event. Must run inside the transaction of the change it describes."""
+    """Append one event. Must run inside the transaction of the change it describes. Without a
+    correlation_id, the event takes the one bound by the surrounding request (audit/correlation.py)."""
     if not is_registered(event_type):
         raise UnknownEventType(f"unregistered audit event type {event_type!r}")
     if not transaction.get_connection().in_atomic_block:
@@ -167,7 +169,7 @@ def record(
         "before": _canonical(before),
         "after": _canonical(after),
         "data": _canonical(data or {}),
-        "correlation_id": correlation_id,
+        "correlation_id": correlation_id or correlation.current(),
     }
     event = AuditEvent.objects.create(**fields)
     _seal_after_commit()

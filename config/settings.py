@@ -112,7 +112,11 @@ if BENCHMARKS and PRODUCTION:
     raise ImproperlyConfigured("BENCHMARKS=1 is for the benchmark server only, not production")
 
 MIDDLEWARE = [
-    # First: a body over the cap is refused (413) before anything reads it (CSRF reads the POST).
+    # Outermost: the request id, the request's log line and its latency (config/requestlog.py).
+    "config.requestlog.RequestLogMiddleware",
+    # /healthz, /readyz, /metrics, answered before the host check and the HTTPS redirect (config/health.py).
+    "config.health.OpsEndpointsMiddleware",
+    # Then: a body over the cap is refused (413) before anything reads it (CSRF reads the POST).
     "config.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
@@ -505,15 +509,42 @@ DSA_TERRITORIAL_SCOPE = env_list(
     "AT,BE,BG,CY,CZ,DE,DK,EE,ES,FI,FR,GR,HR,HU,IE,IS,IT,LI,LT,LU,LV,MT,NL,NO,PL,PT,RO,SE,SI,SK",
 )
 
+# --- Operations: metrics and logs -------------------------------------------------------------
+# GET /metrics (config/monitoring.py) answers only with `Authorization: Bearer <METRICS_TOKEN>`;
+# without a token set it does not exist. Several gunicorn workers share their request histograms
+# through the PROMETHEUS_MULTIPROC_DIR environment variable (read by prometheus-client itself).
+METRICS_TOKEN = env("METRICS_TOKEN")
+if PRODUCTION and METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters (secrets.token_urlsafe(32))")
+
+# One line per request (config/requestlog.py): JSON in production, for the log pipeline; plain
+# text in development, for people. Every record carries the request id.
+LOG_FORMAT = env("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    # pikepdf says on import that its C++ log bridge started; axes logs every failed sign-in itself.
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # pikepdf says on import that its C++ log bridge started; axes logs every failed sign-in itself.
         "pikepdf": {"level": "WARNING"},
         "axes": {"level": "ERROR"},
+        # Django's "Not Found: /path" warnings would write raw paths (report ids, signed appeal
+        # tokens) to the production log; the request line names the route instead. Errors stay.
+        "django.request": {"level": "ERROR" if PRODUCTION else "WARNING"},
     },
 }

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from moderation import charts, metrics
+from moderation import charts, metrics, rollups
 from moderation.enforcement.actions import ActionKind
 from reports.categories import Category, Severity
 
@@ -45,14 +45,15 @@ class PeriodForm(forms.Form):
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET or {"period": "30"})
     period = form.chosen_period()
-    per_day = metrics.reports_per_day_by_category(period)
+    figures = metrics.received_figures(period)
+    per_day = figures.per_day
     days = period.days
     labels = metrics.category_labels()
     used = [c for c in Category.values if any(per_day.get(d, {}).get(c) for d in days)]
     series = [(labels[c], [per_day.get(d, {}).get(c, 0) for d in days]) for c in used]
     actions = metrics.actions_by_kind(period)
     action_items = [(ActionKind(kind).label, actions.get(kind, 0)) for kind in ActionKind.values]
-    summary = metrics.received_summary(period)
+    summary = figures.summary
     first_review = metrics.timing_table(summary, end_field="first_reviewed_at")
     decision = metrics.timing_table(summary, end_field="closed_at")
     backlog = metrics.open_backlog()
@@ -89,7 +90,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "actions_chart": charts.horizontal_bars(items=action_items, title="Actions taken by kind"),
             "action_items": action_items,
             "appeals": metrics.appeals(period),
-            "throughput": metrics.moderator_throughput(period),
+            "throughput": figures.throughput,
+            "percentile_error": rollups.PERCENTILE_RELATIVE_ERROR,
             "generated_at": timezone.now(),
         },
     )

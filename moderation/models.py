@@ -1,5 +1,5 @@
-"""The moderator's side keeps one table of its own: internal notes on reports. Enforcement's tables
-(sanctions, notices, appeals, the webhook outbox, account standing) are moderation/enforcement/models.py."""
+"""The moderator's side keeps internal notes on reports and the dashboard's daily rollups. Enforcement's
+tables (sanctions, notices, appeals, the webhook outbox, account standing) are moderation/enforcement/models.py."""
 
 from __future__ import annotations
 
@@ -23,3 +23,106 @@ class ReportNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note on {self.report_id} by {self.author_id}"
+
+
+# --- the dashboard's rollups (moderation/rollups.py) ---------------------------------------------------
+# Reports received per day (their local date), kept by `rollup_reports` from the changes the database
+# triggers write into ReportRollupChange; the dashboard adds the changes not yet folded in, so its
+# figures are exact at every moment. Plain ids and values, no foreign keys: derived data that a
+# rebuild recomputes from the reports.
+
+
+class ReportDayCount(models.Model):
+    """Reports received on `day` with this category, severity and current status, and how many of
+    them were first reviewed, and decided, at all and by their deadline."""
+
+    day = models.DateField()
+    category = models.CharField(max_length=32)
+    severity = models.CharField(max_length=10)
+    status = models.CharField(max_length=10)
+    reports = models.IntegerField(default=0)
+    first_review_ended = models.IntegerField(default=0)
+    first_review_in_time = models.IntegerField(default=0)
+    decision_ended = models.IntegerField(default=0)
+    decision_in_time = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "category", "severity", "status"], name="rollup_day_count_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.category} {self.severity} {self.status}: {self.reports}"
+
+
+class ReportDayDurations(models.Model):
+    """For the reports of one severity received on `day`: a histogram of the time from receipt to
+    the end of one clock (first review, decision), in the fixed buckets of moderation/rollups.py.
+    `counts[i]` is the number in bucket `first_bucket + i`."""
+
+    day = models.DateField()
+    severity = models.CharField(max_length=10)
+    clock = models.CharField(max_length=16)
+    first_bucket = models.IntegerField()
+    counts = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "severity", "clock"], name="rollup_day_durations_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.severity} {self.clock}: {sum(self.counts)}"
+
+
+class ModeratorDayCount(models.Model):
+    """Reports a moderator closed on `day` (local date of closed_at), by the status they closed at."""
+
+    day = models.DateField()
+    moderator_id = models.BigIntegerField()
+    status = models.CharField(max_length=10)
+    reports = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "moderator_id", "status"], name="rollup_moderator_day_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} moderator {self.moderator_id} {self.status}: {self.reports}"
+
+
+class ReportRollupChange(models.Model):
+    """A report's counted columns before (sign -1) or after (sign +1) a change, written by the
+    database triggers of moderation/rollup_triggers.py in the change's own transaction, and folded
+    into the rollups (then deleted) by `rollup_reports`. Insert-only while it waits: no row is
+    updated, so concurrent filings never wait on one another here."""
+
+    id = models.BigAutoField(primary_key=True)
+    recorded_at = models.DateTimeField()
+    sign = models.SmallIntegerField()
+    created_at = models.DateTimeField()
+    category = models.CharField(max_length=32)
+    severity = models.CharField(max_length=10)
+    status = models.CharField(max_length=10)
+    due_at = models.DateTimeField()
+    first_reviewed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by_id = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.sign:+d} report received {self.created_at:%Y-%m-%d %H:%M}, {self.status}"
+
+
+class RollupState(models.Model):
+    """One row: the rollups hold every report as of their last fold, counted in `time_zone`'s days.
+    No row (a database that had reports before the rollups existed) or another time zone means
+    they must be built first (`rollup_reports` does)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    time_zone = models.CharField(max_length=64)
+    built_at = models.DateTimeField()
+    folded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return (
+            f"rollups in {self.time_zone}, built {self.built_at:%Y-%m-%d %H:%M}, folded {self.folded_at:%Y-%m-%d %H:%M}"
+        )

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from audit import correlation
 from audit import services as audit
 from moderation import notify, workflow
 from moderation.models import ReportNote
@@ -166,7 +167,8 @@ def report_review_on_target(
     locked first, as decision_apply does, so two actions on one target's reports queue, never deadlock.
     """
     _require(actor, "reports.review_report")
-    batch = uuid.uuid4()
+    # In a web request the batch is the request: its log line and these events share one id.
+    batch = correlation.current() or uuid.uuid4()
     with transaction.atomic():
         target = lock_target_of(report_id) if apply_to_target else None
         report = report_review(
@@ -430,7 +432,7 @@ def reports_bulk(
         raise ValidationError({"assignee": "Choose who to assign the reports to."})
     if len(note) > ADMIN_NOTES_MAX:
         raise ValidationError({"note": f"Keep notes to {ADMIN_NOTES_MAX:,} characters or fewer."})
-    result = BulkResult(correlation_id=correlation_id or uuid.uuid4())
+    result = BulkResult(correlation_id=correlation_id or correlation.current() or uuid.uuid4())
     for report_id in report_ids:
         try:
             with transaction.atomic():

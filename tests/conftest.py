@@ -5,12 +5,17 @@ import os
 
 import pytest
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 from PIL import Image
 
 from audit import triggers
+from moderation import rollup_triggers
+from moderation.models import RollupState
 from moderation.roles import sync_role_groups
+from reports.models import Report
 from tests.factories import UserFactory
 
 # Playwright's sync API runs an event loop in the main thread; Django must still allow DB access.
@@ -44,11 +49,12 @@ def _uses_transactions(request) -> bool:
 
 @pytest.fixture(autouse=True)
 def _audit_triggers(request):
-    """Keep the append-only triggers in place for every test that touches the database.
+    """Keep the append-only triggers (and the dashboard rollups' triggers) in place for every test
+    that touches the database.
 
-    Django empties tables between transactional tests (TRUNCATE or DELETE), which the triggers
-    rightly refuse; so for those tests the triggers are lifted after the test, just before the
-    flush, and put back at the start of the next test.
+    Django empties tables between transactional tests (TRUNCATE or DELETE), which the audit triggers
+    rightly refuse and SQLite's DELETE would feed to the rollup triggers; so for those tests the
+    triggers are lifted after the test, just before the flush, and put back at the start of the next.
     """
     uses_db = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
     if not uses_db and not request.node.get_closest_marker("django_db"):
@@ -57,13 +63,19 @@ def _audit_triggers(request):
     transactional = _uses_transactions(request)
     request.getfixturevalue("transactional_db" if transactional else "db")
     triggers.install(connection)
+    rollup_triggers.install(connection)
     if transactional:
         # The flush after an earlier transactional test also emptied what migrations created:
         # content types, permissions and the role groups. Put them back as the migrations would.
         sync_role_groups(django_apps)
+    if not RollupState.objects.exists() and not Report.objects.exists():
+        # Likewise the rollups' state: on an empty database the migration marks them built.
+        now = timezone.now()
+        RollupState.objects.create(time_zone=settings.TIME_ZONE, built_at=now, folded_at=now)
     yield
     if transactional:
         triggers.remove(connection)
+        rollup_triggers.remove(connection)
 
 
 @pytest.fixture

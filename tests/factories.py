@@ -262,3 +262,72 @@ def platform_key(name: str = "chat-backend") -> str:
     from reports.services import platform_key_create
 
     return platform_key_create(actor=audit_services.SYSTEM, name=name)[1]
+
+
+# --- the dashboard's rollups (moderation/rollups.py keeps them; these are for the model checks) ------------
+
+from django.conf import settings  # noqa: E402
+
+from moderation.models import (  # noqa: E402
+    ModeratorDayCount,
+    ReportDayCount,
+    ReportDayDurations,
+    ReportRollupChange,
+    RollupState,
+)
+
+
+class ReportDayCountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReportDayCount
+
+    day = factory.LazyFunction(timezone.localdate)
+    category = Category.HARASSMENT
+    severity = factory.LazyAttribute(lambda o: severity_for(o.category))
+    status = ReportStatus.PENDING
+    reports = 1
+
+
+class ReportDayDurationsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReportDayDurations
+
+    day = factory.LazyFunction(timezone.localdate)
+    severity = factory.LazyAttribute(lambda o: severity_for(Category.HARASSMENT))
+    clock = "decision"
+    first_bucket = 500
+    counts = factory.LazyFunction(lambda: [1, 0, 2])
+
+
+class ModeratorDayCountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ModeratorDayCount
+
+    day = factory.LazyFunction(timezone.localdate)
+    moderator_id = factory.LazyFunction(lambda: UserFactory(role="moderator").pk)
+    status = ReportStatus.RESOLVED
+    reports = 1
+
+
+class ReportRollupChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReportRollupChange
+
+    recorded_at = factory.LazyFunction(timezone.now)
+    sign = 1
+    created_at = factory.LazyFunction(timezone.now)
+    category = Category.HARASSMENT
+    severity = factory.LazyAttribute(lambda o: severity_for(o.category))
+    status = ReportStatus.PENDING
+    due_at = factory.LazyAttribute(lambda o: deadline_for(category=o.category, received_at=o.created_at))
+
+
+class RollupStateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RollupState
+        django_get_or_create = ("id",)  # one row; a test database starts with it (built, empty)
+
+    id = 1
+    time_zone = factory.LazyFunction(lambda: settings.TIME_ZONE)
+    built_at = factory.LazyFunction(timezone.now)
+    folded_at = factory.LazyFunction(timezone.now)

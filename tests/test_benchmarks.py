@@ -47,6 +47,8 @@ def test_bench_queue_check_passes_on_a_small_dataset():
         "400",
         "--dashboard-ms",
         "1500",
+        "--metrics-ms",
+        "500",
         "--min-ratio",
         "0",
         "--max-queries",
@@ -55,7 +57,8 @@ def test_bench_queue_check_passes_on_a_small_dataset():
     )
     text = out.getvalue()
     assert "all targets met" in text
-    for page in ("queue: first page (open)", "+ pending", "queue: search", "queue: page", "report page", "dashboard"):
+    pages = ("queue: first page (open)", "+ pending", "queue: search", "queue: page", "report page", "dashboard")
+    for page in (*pages, "dashboard (90 days)", "metrics scrape"):
         assert page in text, page
 
 

@@ -180,6 +180,7 @@ OPS_COMMANDS = {
     "migrate",
     "purge_evidence",
     "resend_mail",
+    "rollup_reports",
     "seed_demo",
     "sla_sweep",
     "transparency_report",

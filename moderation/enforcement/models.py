@@ -84,7 +84,8 @@ class Sanction(models.Model):
         indexes = [
             models.Index(fields=["account", "status", "ends_at"], name="sanction_account_status_idx"),
             models.Index(fields=["status", "ends_at"], name="sanction_status_end_idx"),
-            models.Index(fields=["decided_at"], name="sanction_decided_idx"),
+            # Decisions in a period by kind (the dashboard): an index-only scan, kind included.
+            models.Index(fields=["decided_at", "kind"], name="sanction_decided_kind_idx"),
         ]
         permissions = [
             ("apply_basic_action", "Can warn, time out, kick, suspend temporarily, remove and quarantine"),

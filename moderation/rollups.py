@@ -1,0 +1,356 @@
+"""The dashboard's daily rollups: what each report counts for, kept per day so that the dashboard
+reads a few thousand rows whatever the number of reports (it read every report of its period: 522 ms
+at 1,000,000 reports, 1,855 ms at 3,000,000).
+
+How they stay exact: database triggers (moderation/rollup_triggers.py) write each report's counted
+columns before (-1) and after (+1) every insert, change and delete into ReportRollupChange, in the
+change's own transaction, whatever wrote it (a service, a bulk update, the admin, a COPY).
+`fold_pending` (the `rollup_reports` command, every minute) adds those changes into the rollup tables
+and deletes them, in one transaction; the dashboard reads the rollups and the changes not yet folded
+in from one snapshot. Counts are therefore exact at every moment, today's included, and a fold that
+falls behind only makes the dashboard read more pending changes (/metrics shows how many).
+
+Percentiles come from per-day histograms with fixed bucket edges growing by BUCKET_RATIO: a time in
+bucket k lies in [BUCKET_RATIO**(k-1), BUCKET_RATIO**k) seconds (bucket 0 holds times under one
+second). Each order statistic is placed inside its bucket, so it is off by less than the bucket's
+width, which is less than PERCENTILE_RELATIVE_ERROR times the value; percentile_cont's interpolation
+between two ranks keeps that bound. The dashboard states it.
+
+One rollup writer at a time: `fold_pending` and `rebuild` hold a PostgreSQL advisory lock (SQLite's
+IMMEDIATE transactions already serialise writers), so two schedulers on two hosts never fold twice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from moderation.models import (
+    ModeratorDayCount,
+    ReportDayCount,
+    ReportDayDurations,
+    ReportRollupChange,
+    RollupState,
+)
+from reports.models import OPEN_STATUSES, Report
+
+BUCKET_RATIO = 1.02
+#: The bound stated on the dashboard: a percentile is within this fraction of the exact value
+#: (or within one second, for times under a second).
+PERCENTILE_RELATIVE_ERROR = BUCKET_RATIO - 1
+_LOG_RATIO = math.log(BUCKET_RATIO)
+
+#: The two clocks of a report and the column that stops each.
+CLOCKS = {"first_review": "first_reviewed_at", "decision": "closed_at"}
+#: A report's columns that the rollups count, in this order everywhere (the triggers copy the same).
+ROW_FIELDS = (
+    "created_at",
+    "category",
+    "severity",
+    "status",
+    "due_at",
+    "first_reviewed_at",
+    "closed_at",
+    "reviewed_by_id",
+)
+#: ReportDayCount's counters, in the order Tally keeps them.
+COUNT_FIELDS = ("reports", "first_review_ended", "first_review_in_time", "decision_ended", "decision_in_time")
+
+# Key of the PostgreSQL advisory lock held by whoever writes the rollups.
+_ROLLUP_LOCK_KEY = 0x726F6C6C  # "roll"
+
+
+def bucket_of(seconds: float) -> int:
+    """The histogram bucket of a duration: 0 under a second, else k with ratio**(k-1) <= s < ratio**k."""
+    if seconds < 1:
+        return 0
+    return 1 + int(math.log(seconds) / _LOG_RATIO)
+
+
+def bucket_bounds(bucket: int) -> tuple[float, float]:
+    if bucket == 0:
+        return 0.0, 1.0
+    return BUCKET_RATIO ** (bucket - 1), BUCKET_RATIO**bucket
+
+
+def histogram_percentile(histogram: dict[int, int], fraction: float) -> float | None:
+    """percentile_cont over a histogram: the two ranks around (n - 1) * fraction, each placed evenly
+    inside its bucket (the i-th of c values at (i + 0.5) / c of the bucket's width), interpolated."""
+    buckets = sorted((bucket, count) for bucket, count in histogram.items() if count > 0)
+    total = sum(count for _, count in buckets)
+    if not total:
+        return None
+    position = (total - 1) * fraction
+    low, high = math.floor(position), math.ceil(position)
+
+    def value_at(rank: int) -> float:
+        seen = 0
+        for bucket, count in buckets:
+            if rank < seen + count:
+                lo, hi = bucket_bounds(bucket)
+                return lo + (rank - seen + 0.5) / count * (hi - lo)
+            seen += count
+        raise AssertionError("rank beyond the histogram")  # unreachable: rank < total
+
+    below = value_at(low)
+    return below + (value_at(high) - below) * (position - low)
+
+
+def local_day(moment: datetime) -> date:
+    """The day a moment falls on in TIME_ZONE, as the dashboard's periods count days."""
+    return timezone.localtime(moment, timezone.get_default_timezone()).date()
+
+
+@dataclass
+class Tally:
+    """What a set of reports counts for, keyed as the rollup tables are. The one place that says
+    how a report is counted: the fold, the rebuild and the dashboard's reading all add rows here."""
+
+    counts: dict[tuple[date, str, str, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0] * 5))
+    durations: dict[tuple[date, str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
+    moderators: dict[tuple[date, int, str], int] = field(default_factory=lambda: defaultdict(int))
+
+    def add_report(self, row: Sequence, sign: int = 1) -> None:
+        """One report (its ROW_FIELDS), counted in (+1) or out (-1)."""
+        created_at, category, severity, status, due_at, first_reviewed_at, closed_at, reviewed_by_id = row
+        day = local_day(created_at)
+        counters = self.counts[(day, category, severity, status)]
+        counters[0] += sign
+        for index, (clock, ended) in enumerate((("first_review", first_reviewed_at), ("decision", closed_at))):
+            if ended is None:
+                continue
+            counters[1 + 2 * index] += sign
+            if ended <= due_at:
+                counters[2 + 2 * index] += sign
+            self.durations[(day, severity, clock)][bucket_of((ended - created_at).total_seconds())] += sign
+        if closed_at is not None and reviewed_by_id is not None:
+            self.moderators[(local_day(closed_at), reviewed_by_id, status)] += sign
+
+    def add_count_rows(self, rows: Iterable[Sequence]) -> None:
+        """ReportDayCount rows as (day, category, severity, status, *COUNT_FIELDS)."""
+        for day, category, severity, status, *values in rows:
+            counters = self.counts[(day, category, severity, status)]
+            for index, value in enumerate(values):
+                counters[index] += value
+
+    def add_duration_rows(self, rows: Iterable[Sequence]) -> None:
+        """ReportDayDurations rows as (day, severity, clock, first_bucket, counts)."""
+        for day, severity, clock, first_bucket, counts in rows:
+            histogram = self.durations[(day, severity, clock)]
+            for offset, count in enumerate(counts):
+                if count:
+                    histogram[first_bucket + offset] += count
+
+    def add_moderator_rows(self, rows: Iterable[Sequence]) -> None:
+        """ModeratorDayCount rows as (day, moderator_id, status, reports)."""
+        for day, moderator_id, status, reports in rows:
+            self.moderators[(day, moderator_id, status)] += reports
+
+
+def open_counts() -> dict[tuple[str, str], int]:
+    """Open reports by (severity, status), exactly: the rollups' rows of the open statuses plus the
+    pending changes, a few thousand rows where counting the open reports themselves reads the whole
+    open backlog (242,000 reports at 3,000,000: 1.9 s, PostgreSQL choosing a bitmap scan). Run it
+    inside the caller's `one_snapshot` when it is combined with other reads. Until the rollups are
+    built, the reports are counted."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    if not is_built():
+        rows = Report.objects.filter(status__in=OPEN_STATUSES).values_list("severity", "status").annotate(n=Count("pk"))
+        counts.update({(severity, status): n for severity, status, n in rows.order_by()})
+        return counts
+    for source, column in ((ReportDayCount, "reports"), (ReportRollupChange, "sign")):
+        rows = source.objects.filter(status__in=OPEN_STATUSES).values_list("severity", "status")
+        for severity, status, n in rows.annotate(n=Sum(column)).order_by():
+            counts[(severity, status)] += n
+    return counts
+
+
+# --- writing the rollups ------------------------------------------------------------------------------
+
+
+def is_built() -> bool:
+    return RollupState.objects.filter(pk=1, time_zone=settings.TIME_ZONE).exists()
+
+
+@contextmanager
+def _one_writer(*, wait: bool) -> Iterator[bool]:
+    """Hold the rollup lock (PostgreSQL; a session lock, taken before the transaction so that a
+    rebuild's snapshot starts after the writer before it committed). Yields False when `wait` is
+    off and another writer holds it."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [_ROLLUP_LOCK_KEY])
+            held = True
+        else:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_ROLLUP_LOCK_KEY])
+            held = bool(cursor.fetchone()[0])
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_ROLLUP_LOCK_KEY])
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Read the rollups and the pending changes as of one moment: a fold committing between two
+    reads would otherwise have its changes counted twice or not at all."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost:  # inside a caller's transaction (a test's) its snapshot rules
+            _repeatable_read()
+        yield
+
+
+def _repeatable_read() -> None:
+    """PostgreSQL: the transaction reads from one snapshot (this must be its first statement).
+    SQLite's transactions are serializable already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+def _state_now(now: datetime, *, built: bool) -> None:
+    state = RollupState.objects.filter(pk=1).first()
+    if built or state is None:
+        RollupState.objects.update_or_create(
+            pk=1, defaults={"time_zone": settings.TIME_ZONE, "built_at": now, "folded_at": now}
+        )
+    else:
+        RollupState.objects.filter(pk=1).update(folded_at=now)
+
+
+@dataclass
+class FoldResult:
+    folded: int = 0
+    rebuilt: int | None = None  # reports counted by a rebuild, when one was needed
+    busy: bool = False  # another writer held the lock: nothing done
+
+
+def fold_pending(*, batch_size: int = 5000) -> FoldResult:
+    """Add the pending changes into the rollups and delete them, batch by batch, each batch in one
+    transaction. Builds the rollups first when they are not built (a database that had reports before
+    them, or another TIME_ZONE). Another fold running elsewhere: returns at once (busy)."""
+    result = FoldResult()
+    with _one_writer(wait=False) as held:
+        if not held:
+            result.busy = True
+            return result
+        if not is_built():
+            result.rebuilt = _rebuild()
+        while True:
+            with transaction.atomic():
+                changes = list(
+                    ReportRollupChange.objects.order_by("id").values_list("id", "sign", *ROW_FIELDS)[:batch_size]
+                )
+                tally = Tally()
+                for _id, sign, *row in changes:
+                    tally.add_report(row, sign)
+                _add_into_tables(tally)
+                # By id, the rows read above: a change committed meanwhile stays for the next batch.
+                ReportRollupChange.objects.filter(id__in=[change[0] for change in changes]).delete()
+                _state_now(timezone.now(), built=False)
+            result.folded += len(changes)
+            if len(changes) < batch_size:
+                return result
+
+
+def rebuild() -> int:
+    """Count every report again from scratch (after a TIME_ZONE change, or to repair). Returns how
+    many reports it counted. Waits for a fold in progress."""
+    with _one_writer(wait=True):
+        return _rebuild()
+
+
+def _rebuild() -> int:
+    """The reports and the pending changes are read from one snapshot: the changes it deletes are
+    those its reports already show, and a change committed after it stays pending."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost:
+            _repeatable_read()
+        tally = Tally()
+        counted = 0
+        for row in Report.objects.values_list(*ROW_FIELDS).order_by().iterator(chunk_size=20_000):
+            tally.add_report(row)
+            counted += 1
+        ReportDayCount.objects.all().delete()
+        ReportDayDurations.objects.all().delete()
+        ModeratorDayCount.objects.all().delete()
+        ReportRollupChange.objects.all().delete()
+        _add_into_tables(tally)
+        _state_now(timezone.now(), built=True)
+    return counted
+
+
+def _add_into_tables(tally: Tally) -> None:
+    """Add a tally into the rollup tables: read the rows of the days it touches, add, write back
+    (rows that come to nothing are deleted). Runs under the rollup lock, inside a transaction."""
+    _add_counts(tally)
+    _add_durations(tally)
+    _add_moderators(tally)
+
+
+def _add_counts(tally: Tally) -> None:
+    days = {key[0] for key in tally.counts}
+    rows = {(r.day, r.category, r.severity, r.status): r for r in ReportDayCount.objects.filter(day__in=days)}
+    for key, deltas in tally.counts.items():
+        row = rows.get(key)
+        if row is None:
+            day, category, severity, status = key
+            row = rows[key] = ReportDayCount(day=day, category=category, severity=severity, status=status)
+        for name, delta in zip(COUNT_FIELDS, deltas, strict=True):
+            setattr(row, name, getattr(row, name) + delta)
+    _write(
+        ReportDayCount, rows.values(), COUNT_FIELDS, empty=lambda row: not any(getattr(row, n) for n in COUNT_FIELDS)
+    )
+
+
+def _add_durations(tally: Tally) -> None:
+    days = {key[0] for key in tally.durations}
+    rows = {(r.day, r.severity, r.clock): r for r in ReportDayDurations.objects.filter(day__in=days)}
+    for key, deltas in tally.durations.items():
+        row = rows.get(key)
+        if row is None:
+            day, severity, clock = key
+            row = rows[key] = ReportDayDurations(day=day, severity=severity, clock=clock, first_bucket=0, counts=[])
+        histogram = Counter(dict(enumerate(row.counts, start=row.first_bucket)))
+        histogram.update(deltas)
+        used = [bucket for bucket, count in histogram.items() if count]
+        row.first_bucket = min(used, default=0)
+        row.counts = [histogram[bucket] for bucket in range(row.first_bucket, max(used, default=-1) + 1)]
+    _write(ReportDayDurations, rows.values(), ["first_bucket", "counts"], empty=lambda row: not row.counts)
+
+
+def _add_moderators(tally: Tally) -> None:
+    days = {key[0] for key in tally.moderators}
+    rows = {(r.day, r.moderator_id, r.status): r for r in ModeratorDayCount.objects.filter(day__in=days)}
+    for key, delta in tally.moderators.items():
+        row = rows.get(key)
+        if row is None:
+            day, moderator_id, status = key
+            row = rows[key] = ModeratorDayCount(day=day, moderator_id=moderator_id, status=status)
+        row.reports += delta
+    _write(ModeratorDayCount, rows.values(), ["reports"], empty=lambda row: not row.reports)
+
+
+def _write(model, rows: Iterable, fields: Sequence[str], *, empty) -> None:
+    """New rows are inserted, changed ones updated, and rows that came to nothing deleted (rows of
+    the touched days that did not change are written back as they were: a few dozen a day)."""
+    rows = list(rows)
+    model.objects.bulk_create([row for row in rows if row.pk is None and not empty(row)])
+    model.objects.bulk_update([row for row in rows if row.pk is not None and not empty(row)], fields, batch_size=1000)
+    model.objects.filter(pk__in=[row.pk for row in rows if row.pk is not None and empty(row)]).delete()
