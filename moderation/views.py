@@ -18,7 +18,15 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from moderation import selectors, services, workflow
-from moderation.filters import SORT_CHOICES, STATUS_CHOICES, ReportQueueFilterSet
+from moderation.filters import (
+    SORT_CHOICES,
+    STATUS_CHOICES,
+    ReportQueueFilterSet,
+    describe_view,
+    queue_view,
+    view_query,
+    with_view,
+)
 from moderation.forms import (
     PAGE_SIZES,
     AssignForm,
@@ -33,26 +41,10 @@ from reports.forms import add_service_errors
 from reports.models import OPEN_STATUSES, Report, ReportStatus
 
 PARTIAL_HEADER = "X-Queue-Partial"
-# The query-string keys that shape the queue (filters and display); everything else is dropped.
-_DISPLAY_KEYS = ("per_page", "group")
 _INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 # --- the queue ----------------------------------------------------------------------------------
-
-
-def _effective_query(filterset: ReportQueueFilterSet, display: QueryDict) -> QueryDict:
-    """The query string of what is shown, defaults included and empty values left out, so that
-    every link (status tabs, order, pages) keeps the view exactly as it is."""
-    query = QueryDict(mutable=True)
-    for name in filterset.base_filters:
-        for value in filterset.data.getlist(name) if hasattr(filterset.data, "getlist") else [filterset.data[name]]:
-            if value not in ("", None):
-                query.appendlist(name, value)
-    for name in _DISPLAY_KEYS:
-        if display.get(name):
-            query[name] = display[name]
-    return query
 
 
 def _with(query: QueryDict, **changes: str | None) -> str:
@@ -87,7 +79,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = selectors.QueuePaginator(keys, per_page, fetch=fetch).get_page(request.GET.get("page"))
     page.object_list = selectors.with_deadlines(page.object_list)
 
-    query = _effective_query(filterset, request.GET)
+    query = view_query(filterset, request.GET)
+    # A report opened from here carries the view, its page included, in its link: the report
+    # page's "← Queue", "Next report" and "Save and take next" work in this same view.
+    here = query.copy()
+    if page.number > 1:
+        here["page"] = str(page.number)
     # The counts per status answer "how many under the other filters", so the status is lifted.
     # Under a text search the closed statuses are not counted: their trigram matches are the whole
     # history (45 ms of a 110 ms page at a million reports); their tab counts when it is opened.
@@ -112,6 +109,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page_sizes": PAGE_SIZES,
         "counts": counts,
         "query": query.urlencode(),
+        "report_query": here.urlencode(),
         "status_tabs": [
             (value, label, counts.get(value), _with(query, status=value, page=None)) for value, label in STATUS_CHOICES
         ],
@@ -200,22 +198,34 @@ def bulk(request: HttpRequest) -> HttpResponse:
 @permission_required("reports.review_report", raise_exception=True)
 @require_POST
 def next_report(request: HttpRequest) -> HttpResponse:
-    """Pull the most urgent unassigned open report within the moderator's current view and take it."""
-    return _take_next(request, query=request.POST.get("query", "")[:2000])
+    """Pull the most urgent unassigned open report within the moderator's view and take it. The view
+    comes in the query string of the form's action (the queue page's, or the one a report page carries)."""
+    return _take_next(request, view=queue_view(request.GET))
 
 
-def _take_next(request: HttpRequest, *, query: str) -> HttpResponse:
-    shown = QueryDict(query, mutable=True)
+def _take_next(request: HttpRequest, *, view: QueryDict) -> HttpResponse:
+    """Claim the next report of `view` and open it, still carrying the view."""
+    shown = view.copy()
     # Whoever it is assigned to and whatever status tab is open, "next" means open and unassigned.
     for key in ("assignee", "status", "page"):
         shown.pop(key, None)
-    base = _queue_filterset(request, shown, selectors.staff_members()).qs
-    report = services.report_claim_next(actor=request.user, base=base)
+    filterset = _queue_filterset(request, shown, selectors.staff_members())
+    report = services.report_claim_next(actor=request.user, base=filterset.qs)
+    described = describe_view(filterset)
     if report is None:
-        messages.info(request, "No unassigned open report in this view. Clear the filters to look further.")
-        return redirect(_queue_url(query))
-    messages.success(request, f"Report {report.short_id} is yours: the most urgent unassigned report in your view.")
-    return redirect("moderation:report", report.pk)
+        messages.info(
+            request,
+            f"No unassigned open report in this view ({described}). Clear the filters to look further."
+            if described
+            else "No unassigned open report is waiting.",
+        )
+        return redirect(with_view(reverse("moderation:queue"), view))
+    messages.success(
+        request,
+        f"Report {report.short_id} is yours: the most urgent unassigned report in your view"
+        + (f" ({described})." if described else "."),
+    )
+    return redirect(with_view(reverse("moderation:report", args=[report.pk]), view))
 
 
 # --- one report ---------------------------------------------------------------------------------
@@ -256,6 +266,8 @@ def _render_report(
             "is_open": report.is_open,
             "assigned_to_me": report.assignee_id == request.user.pk,
             "me_in_staff": any(member.pk == request.user.pk for member in staff),
+            # The queue view this report was opened from, carried by every link and form action.
+            "view_suffix": with_view("", queue_view(request.GET)),
         },
         status=status,
     )
@@ -288,8 +300,9 @@ def report_detail(request: HttpRequest, report_id: str) -> HttpResponse:
     return _render_report(request, _staff_report(request, report_id))
 
 
-def _back(report: Report) -> HttpResponse:
-    return redirect("moderation:report", report.pk)
+def _back(request: HttpRequest, report: Report) -> HttpResponse:
+    """Back to the report page, in the queue view the action was taken from."""
+    return redirect(with_view(reverse("moderation:report", args=[report.pk]), queue_view(request.GET)))
 
 
 def _refused(request: HttpRequest, report: Report, refused: services.TransitionRefused, **bound) -> HttpResponse:
@@ -340,8 +353,8 @@ def report_review(request: HttpRequest, report: Report) -> HttpResponse:
         done += f" {_reports(len(result.left))} on it could not take that move and were left as they are."
     messages.success(request, done)
     if request.POST.get("then") == "next":
-        return _take_next(request, query="")
-    return _back(report)
+        return _take_next(request, view=queue_view(request.GET))
+    return _back(request, report)
 
 
 @report_action("reports.review_report")
@@ -369,7 +382,7 @@ def report_assign(request: HttpRequest, report: Report) -> HttpResponse:
         messages.success(request, "Assigned to you.")
     else:
         messages.success(request, f"Assigned to {assignee.get_username()}.")
-    return _back(report)
+    return _back(request, report)
 
 
 def _reason_action(
@@ -385,7 +398,7 @@ def _reason_action(
             add_service_errors(form, error)
         else:
             messages.success(request, done)
-            return _back(report)
+            return _back(request, report)
     return _render_report(request, report, bound={form_name: form}, status=400)
 
 
@@ -432,7 +445,7 @@ def report_note(request: HttpRequest, report: Report) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(request, "Note added.")
-            return _back(report)
+            return _back(request, report)
     return _render_report(request, report, bound={"note_form": form}, status=400)
 
 
@@ -448,7 +461,7 @@ def report_ask(request: HttpRequest, report: Report) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(request, "Question sent. The answer will appear in the timeline.")
-            return _back(report)
+            return _back(request, report)
     return _render_report(request, report, bound={"question_form": form}, status=400)
 
 

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -30,11 +31,17 @@ from moderation.enforcement.forms import (
 )
 from moderation.enforcement.models import Appeal, Sanction
 from moderation.enforcement.notices import read_appeal_token, read_complaint_appeal_token
+from moderation.filters import queue_view, with_view
 from moderation.services import TransitionRefused
 from reports.categories import rule_for as category_rule
 from reports.forms import add_service_errors
 from reports.models import Report, ReportStatus
 from reports.selectors import my_report
+
+
+def _report_page(request: HttpRequest, report: Report) -> HttpResponse:
+    """Back to the report's page, in the queue view the moderator came from (moderation/filters.py)."""
+    return redirect(with_view(reverse("moderation:report", args=[report.pk]), queue_view(request.GET)))
 
 
 @login_required
@@ -66,7 +73,7 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         else:
             names = ", ".join(s.get_kind_display().lower() for s in sanctions)
             messages.success(request, f"Decision recorded: {names}. The report is resolved.")
-            return redirect("moderation:report", report.pk)
+            return _report_page(request, report)
     return render(
         request,
         "enforcement/decide.html",
@@ -82,6 +89,7 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
             "proposal": selectors.proposal_for_decision(report=report),
             "record": selectors.account_record(account=report.target.owner),
             "open_on_target": selectors.open_reports_on_target_count(report=report),
+            "view_suffix": with_view("", queue_view(request.GET)),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -383,7 +391,7 @@ def mark_unfounded(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "Marked as manifestly unfounded.")
-    return redirect("moderation:report", report.pk)
+    return _report_page(request, report)
 
 
 @login_required
@@ -406,4 +414,4 @@ def report_hold(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, "Legal hold saved.")
-    return redirect("moderation:report", report.pk)
+    return _report_page(request, report)

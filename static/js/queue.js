@@ -172,8 +172,11 @@
 
   var inflight = null;
 
+  // Forms outside the results that act in the current view ("Next report") carry it in their action.
   function syncQueryFields(query) {
-    document.querySelectorAll("[data-query-field]").forEach(function (field) { field.value = query; });
+    document.querySelectorAll("form[data-view-action]").forEach(function (form) {
+      form.setAttribute("action", form.getAttribute("action").split("?")[0] + "?" + query);
+    });
   }
 
   // After a tab or link changed the view, show the same values in the filter form.
