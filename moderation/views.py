@@ -10,7 +10,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from moderation import selectors, services, workflow
+from moderation.files import protected_file_response
 from moderation.filters import (
     SORT_CHOICES,
     STATUS_CHOICES,
@@ -41,7 +42,6 @@ from reports.forms import add_service_errors
 from reports.models import OPEN_STATUSES, Report, ReportStatus
 
 PARTIAL_HEADER = "X-Queue-Partial"
-_INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 # --- the queue ----------------------------------------------------------------------------------
@@ -468,31 +468,10 @@ def report_ask(request: HttpRequest, report: Report) -> HttpResponse:
 # --- files --------------------------------------------------------------------------------------
 
 
-def _file_response(file, *, content_type: str, filename: str, download: bool) -> FileResponse:
-    """A stored file, never sniffed or run by the browser: images inline (for the blurred
-    preview), everything else as a download, in a sandbox either way."""
-    try:
-        handle = file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404("No such file") from None
-    inline = content_type in _INLINE_TYPES and not download
-    response = FileResponse(
-        handle,
-        content_type=content_type if inline else "application/octet-stream",
-        as_attachment=not inline,
-        filename=filename,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
-
-
 @login_required
 def evidence_file(request: HttpRequest, evidence_id: uuid.UUID) -> FileResponse:
     evidence = selectors.evidence_for_staff(user=request.user, evidence_id=evidence_id)
-    return _file_response(
+    return protected_file_response(
         evidence.file,
         content_type=evidence.content_type,
         filename=evidence.original_name or f"evidence{evidence.extension}",
@@ -503,7 +482,7 @@ def evidence_file(request: HttpRequest, evidence_id: uuid.UUID) -> FileResponse:
 @login_required
 def target_snapshot(request: HttpRequest, public_id: uuid.UUID) -> FileResponse:
     target = selectors.snapshot_for_staff(user=request.user, public_id=public_id)
-    return _file_response(
+    return protected_file_response(
         target.snapshot_file,
         content_type=target.snapshot_content_type,
         filename=f"snapshot-{target.public_id}",

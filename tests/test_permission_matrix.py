@@ -251,6 +251,9 @@ EXPECTED: dict[str, Row] = {
     ),
     "moderation/appeals/": Row(lambda w: "/moderation/appeals/", staff(403, 200)),
     "moderation/appeals/<uuid:appeal_id>/": Row(lambda w: f"/moderation/appeals/{w.appeal.pk}/", staff(403, 200)),
+    "moderation/appeals/<uuid:appeal_id>/attachment/": Row(
+        lambda w: f"/moderation/appeals/{w.appeal.pk}/attachment/", staff(403, 200)
+    ),
     "moderation/accounts/<int:user_id>/": Row(lambda w: f"/moderation/accounts/{w.owner.pk}/", staff(200)),
     "moderation/accounts/<int:user_id>/flag/": Row(
         lambda w: f"/moderation/accounts/{w.owner.pk}/flag/",
@@ -423,7 +426,8 @@ def world(user, other_user, moderator, compliance, admin_user) -> World:
     )
     sanction = SanctionFactory(account=user, decided_by=decider)  # the user was warned once, too
     notice = NoticeFactory(recipient=user, sanction=sanction, kind="statement_of_reasons")
-    appeal = AppealFactory(appellant=user, sanction=sanction)
+    appeal = AppealFactory(appellant=user, sanction=sanction, attachment_content_type="image/png")
+    appeal.attachment.save("a.png", ContentFile(png_bytes()), save=True)
     token, _key = api_token_create(actor=user, name="to revoke")
     standing, _ = AccountStanding.objects.get_or_create(user=user)
     keys = {role: f"Token {api_token_key(person)}" for role, person in people.items()}

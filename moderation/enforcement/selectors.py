@@ -29,7 +29,7 @@ from moderation.enforcement.models import (
 from moderation.roles import role_of
 from moderation.selectors import HistoryEntry, history_entries
 from reports.categories import rule_for as category_rule
-from reports.models import OPEN_STATUSES, Report, ReportStatus
+from reports.models import OPEN_STATUSES, Evidence, Report, ReportStatus
 
 # --- what is in force on an account, strikes and the ladder ------------------------------------
 
@@ -166,6 +166,35 @@ def appeal_detail(*, appeal_id: uuid.UUID) -> Appeal:
         ),
         appeal_id,
     )
+
+
+#: What the appeal page shows of each report the appealed decision settled.
+APPEAL_REPORT_FIELDS = ("id", "category", "status", "created_at", "target__title")
+
+
+def appeal_subject(*, appeal: Appeal) -> dict:
+    """What an appeal's page links to: the reports the appealed decision settled (the dismissed report,
+    or every report of the sanction) and their evidence, in two queries whatever their number."""
+    if appeal.report_id:
+        reports = [appeal.report]
+    else:
+        reports = list(
+            appeal.sanction.reports.select_related("target").only(*APPEAL_REPORT_FIELDS).order_by("created_at")
+        )
+    evidence = list(
+        Evidence.objects.filter(report__in=[report.pk for report in reports])
+        .only("id", "report_id", "original_name", "content_type", "size", "purged_at", "file")
+        .order_by("created_at")
+    )
+    return {"reports": reports, "evidence": evidence}
+
+
+def appeal_attachment(*, appeal_id: uuid.UUID) -> Appeal:
+    """The appeal whose attached file compliance opens; 404 when it has none."""
+    appeal = Appeal.objects.filter(pk=appeal_id).exclude(attachment="").first()
+    if appeal is None:
+        raise Http404("No such file")
+    return appeal
 
 
 def appeal_counts() -> dict[str, int]:

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +31,7 @@ from moderation.enforcement.forms import (
 )
 from moderation.enforcement.models import Appeal, Sanction
 from moderation.enforcement.notices import read_appeal_token, read_complaint_appeal_token
+from moderation.files import protected_file_response
 from moderation.filters import queue_view, with_view
 from moderation.services import TransitionRefused
 from reports.categories import rule_for as category_rule
@@ -197,8 +198,26 @@ def appeal_detail(request: HttpRequest, appeal_id: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "enforcement/appeal_detail.html",
-        {"appeal": appeal, "form": form, "may_decide": appeal.may_be_decided_by(request.user)},
+        {
+            "appeal": appeal,
+            "form": form,
+            "may_decide": appeal.may_be_decided_by(request.user),
+            **selectors.appeal_subject(appeal=appeal),
+        },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@permission_required("enforcement.decide_appeal", raise_exception=True)
+def appeal_attachment(request: HttpRequest, appeal_id: uuid.UUID) -> FileResponse:
+    """The file an appellant attached, for those who decide appeals (checked like evidence)."""
+    appeal = selectors.appeal_attachment(appeal_id=appeal_id)
+    return protected_file_response(
+        appeal.attachment,
+        content_type=appeal.attachment_content_type,
+        filename=appeal.attachment_name or "appeal-attachment",
+        download="download" in request.GET,
     )
 
 

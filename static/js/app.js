@@ -37,7 +37,21 @@
     });
   }
 
+  // After a failed submit the page opens with an error summary: focus moves there (a screen reader
+  // reads it), and each of its links moves focus to the field it names.
+  function initErrorSummary(root) {
+    var summary = root.querySelector("[data-error-summary]");
+    if (!summary) { return; }
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      var field = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (field) { event.preventDefault(); field.focus(); field.scrollIntoView({ block: "center" }); }
+    });
+    if (root === document) { summary.focus(); }
+  }
+
   function init(root) {
+    initErrorSummary(root);
     initCounters(root);
     initReveal(root);
     initConfirm(root);
