@@ -23,6 +23,7 @@ from moderation.enforcement import selectors, services
 from moderation.enforcement.actions import ActionKind
 from moderation.enforcement.filters import AppealFilterSet
 from moderation.enforcement.forms import (
+    DURATION_CHOICES,
     AppealDecisionForm,
     AppealForm,
     DecisionForm,
@@ -34,7 +35,6 @@ from moderation.enforcement.notices import read_appeal_token, read_complaint_app
 from moderation.files import protected_file_response
 from moderation.filters import queue_view, with_view
 from moderation.services import TransitionRefused
-from reports.categories import rule_for as category_rule
 from reports.forms import add_service_errors
 from reports.models import Report, ReportStatus
 from reports.selectors import my_report
@@ -50,9 +50,14 @@ def _report_page(request: HttpRequest, report: Report) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     report = selectors.report_for_decision(report_id=report_id)
-    proposed = selectors.proposed_kinds(report=report)
+    # The ladder's step as this person's role may apply it; what only compliance may apply is named.
+    proposal = selectors.decision_proposal(report=report, user=request.user)
+    duration = DecisionForm.initial_duration(proposal.duration)
     form = DecisionForm(
-        request.POST or None, user=request.user, target_kind=report.target.kind, initial={"actions": proposed}
+        request.POST or None,
+        user=request.user,
+        target_kind=report.target.kind,
+        initial={"actions": list(proposal.kinds), **duration},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -66,6 +71,7 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
                 automated=form.cleaned_data["automated"],
                 apply_to_all_open=form.cleaned_data["apply_to_all_open"],
                 ladder_override_reason=form.cleaned_data["ladder_override_reason"],
+                confirm_unchanged=form.cleaned_data["confirm_unchanged"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -81,14 +87,11 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         {
             "report": report,
             "form": form,
-            "proposed_labels": [ActionKind(kind).label for kind in proposed],
-            # Proposals the user's role cannot take (termination for a moderator): say so, point to escalation.
-            "proposed_beyond_role": [
-                ActionKind(k).label for k in proposed if k not in dict(form.fields["actions"].choices)
-            ],
-            "zero_tolerance": category_rule(report.category).zero_tolerance,
-            "proposal": selectors.proposal_for_decision(report=report),
-            "record": selectors.account_record(account=report.target.owner),
+            "proposal": proposal,
+            "proposed_labels": [ActionKind(kind).label for kind in proposal.kinds],
+            "proposed_duration": dict(DURATION_CHOICES).get(duration.get("duration"), ""),
+            "beyond_role_labels": [ActionKind(kind).label for kind in proposal.beyond_role],
+            "record": selectors.account_record(account=report.target.owner, target=report.target),
             "open_on_target": selectors.open_reports_on_target_count(report=report),
             "view_suffix": with_view("", queue_view(request.GET)),
         },
