@@ -391,6 +391,11 @@ def report_for_staff(*, user: AbstractBaseUser, report_id: uuid.UUID | str) -> R
     return report
 
 
+def report_exists_for_staff(*, user: AbstractBaseUser, report_id: uuid.UUID) -> bool:
+    """Whether a report page's side requests (the heartbeat) may answer: a report staff can see."""
+    return can_see_reports(user) and Report.objects.filter(pk=report_id).exists()
+
+
 def may_see_snapshot(*, user: AbstractBaseUser, target: Target) -> bool:
     """Removed content and quarantined files are for compliance (enforcement.view_removed_content)."""
     if target.snapshot_purged_at:

@@ -12,6 +12,7 @@ urlpatterns = [
     # break the page that lists them; anything that is not a report id answers 404 here.
     path("reports/<str:report_id>/", views.report_detail, name="report"),
     path("reports/<uuid:report_id>/review/", views.report_review, name="review"),
+    path("reports/<uuid:report_id>/presence/", views.report_presence, name="presence"),
     path("reports/<uuid:report_id>/assign/", views.report_assign, name="assign"),
     path("reports/<uuid:report_id>/escalate/", views.report_escalate, name="escalate"),
     path("reports/<uuid:report_id>/deescalate/", views.report_deescalate, name="deescalate"),

@@ -10,14 +10,14 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from moderation import selectors, services, workflow
+from moderation import presence, selectors, services, workflow
 from moderation.files import protected_file_response
 from moderation.filters import (
     SORT_CHOICES,
@@ -250,10 +250,19 @@ def _report_forms(report: Report, staff: list, others_open: int) -> dict[str, ob
 
 
 def _render_report(
-    request: HttpRequest, report: Report, *, bound: dict[str, object] | None = None, status: int = 200
+    request: HttpRequest,
+    report: Report,
+    *,
+    bound: dict[str, object] | None = None,
+    status: int = 200,
+    doing: str = presence.VIEWING,
+    go_ahead: str = "",
 ) -> HttpResponse:
     staff = selectors.staff_members()
     context = selectors.report_page(report=report, user=request.user)
+    # Loading the page counts as a heartbeat (seen even without JavaScript); the page shows who else is here.
+    presence.beat(report_id=report.pk, user=request.user, doing=doing)
+    others = presence.others_on(report_id=report.pk, user=request.user)
     forms = _report_forms(report, staff, context["others_open_count"])
     forms.update(bound or {})
     return render(
@@ -268,6 +277,11 @@ def _render_report(
             "me_in_staff": any(member.pk == request.user.pk for member in staff),
             # The queue view this report was opened from, carried by every link and form action.
             "view_suffix": with_view("", queue_view(request.GET)),
+            # After a failed submit, the page opens on a summary of that form's errors.
+            "error_form": next((form for form in (bound or {}).values() if getattr(form, "errors", None)), None),
+            "presence_line": presence.describe(others),
+            "presence_interval": presence.heartbeat_seconds(),
+            "go_ahead": go_ahead,
         },
         status=status,
     )
@@ -320,7 +334,20 @@ def report_review(request: HttpRequest, report: Report) -> HttpResponse:
     others = selectors.open_reports_on_target(report)
     form = ReviewForm(request.POST, current_status=seen, others_open=len(others))
     if not form.is_valid():
-        return _render_report(request, report, bound={"review_form": form}, status=400)
+        return _render_report(request, report, bound={"review_form": form}, status=400, doing=presence.REVIEWING)
+    go_ahead = request.POST.get("go_ahead", "")
+    busy = presence.not_yet_confirmed(report_id=report.pk, user=request.user, go_ahead=go_ahead)
+    if busy:
+        # Someone else is mid-way: say who, keep every typed word, and go ahead on the next submit.
+        form.add_error(None, presence.refusal(busy))
+        return _render_report(
+            request,
+            report,
+            bound={"review_form": form},
+            status=409,
+            doing=presence.REVIEWING,
+            go_ahead=",".join(part for part in (go_ahead, presence.go_ahead_value(busy)) if part),
+        )
     status, notes = form.cleaned_data["status"], form.cleaned_data["admin_notes"]
     try:
         result = services.report_review_on_target(
@@ -345,7 +372,8 @@ def report_review(request: HttpRequest, report: Report) -> HttpResponse:
         return _refused(request, fresh, refused, note_form=NoteForm(initial={"body": notes}))
     except ValidationError as error:
         add_service_errors(form, error)
-        return _render_report(request, report, bound={"review_form": form}, status=400)
+        return _render_report(request, report, bound={"review_form": form}, status=400, doing=presence.REVIEWING)
+    presence.leave(report_id=report.pk, user=request.user)
     done = f"Report {ReportStatus(status).label.lower()}."
     if result.also:
         done += f" Also {ReportStatus(status).label.lower()}: {_reports(len(result.also))} on the same target."
@@ -463,6 +491,29 @@ def report_ask(request: HttpRequest, report: Report) -> HttpResponse:
             messages.success(request, "Question sent. The answer will appear in the timeline.")
             return _back(request, report)
     return _render_report(request, report, bound={"question_form": form}, status=400)
+
+
+@login_required
+@permission_required("reports.view_queue", raise_exception=True)
+@require_POST
+def report_presence(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
+    """The report page's heartbeat (static/js/presence.js): record this person as here, answer who
+    else is. Besides the existence of the report (404 otherwise, like every report URL), only the
+    cache is touched."""
+    if not selectors.report_exists_for_staff(user=request.user, report_id=report_id):
+        raise Http404("No such report")
+    doing = request.POST.get("doing", presence.VIEWING)
+    if doing == "leaving":
+        presence.leave(report_id=report_id, user=request.user)
+        return HttpResponse(status=204)
+    presence.beat(report_id=report_id, user=request.user, doing=doing)
+    others = presence.others_on(report_id=report_id, user=request.user)
+    return JsonResponse(
+        {
+            "line": presence.describe(others),
+            "others": [{"name": person.username, "doing": person.doing} for person in others],
+        }
+    )
 
 
 # --- files --------------------------------------------------------------------------------------

@@ -251,6 +251,9 @@ EXPECTED: dict[str, Row] = {
     ),
     "moderation/appeals/": Row(lambda w: "/moderation/appeals/", staff(403, 200)),
     "moderation/appeals/<uuid:appeal_id>/": Row(lambda w: f"/moderation/appeals/{w.appeal.pk}/", staff(403, 200)),
+    "moderation/reports/<uuid:report_id>/presence/": Row(
+        lambda w: f"/moderation/reports/{w.report.pk}/presence/", staff(200, user=403), "POST", lambda w: {}
+    ),
     "moderation/appeals/<uuid:appeal_id>/attachment/": Row(
         lambda w: f"/moderation/appeals/{w.appeal.pk}/attachment/", staff(403, 200)
     ),

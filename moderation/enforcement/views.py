@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from moderation import presence
 from moderation.enforcement import selectors, services
 from moderation.enforcement.actions import ActionKind
 from moderation.enforcement.filters import AppealFilterSet
@@ -59,7 +60,15 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         target_kind=report.target.kind,
         initial={"actions": list(proposal.kinds), **duration},
     )
+    go_ahead = request.POST.get("go_ahead", "")
+    busy = []
     if request.method == "POST" and form.is_valid():
+        busy = presence.not_yet_confirmed(report_id=report.pk, user=request.user, go_ahead=go_ahead)
+    if busy:
+        # Someone else is mid-way on this report: say who, keep what was typed, go ahead next time.
+        form.add_error(None, presence.refusal(busy))
+        go_ahead = ",".join(part for part in (go_ahead, presence.go_ahead_value(busy)) if part)
+    elif request.method == "POST" and form.is_valid():
         try:
             sanctions = services.decision_apply(
                 actor=request.user,
@@ -80,7 +89,9 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         else:
             names = ", ".join(s.get_kind_display().lower() for s in sanctions)
             messages.success(request, f"Decision recorded: {names}. The report is resolved.")
+            presence.leave(report_id=report.pk, user=request.user)
             return _report_page(request, report)
+    presence.beat(report_id=report.pk, user=request.user, doing=presence.DECIDING)
     return render(
         request,
         "enforcement/decide.html",
@@ -94,8 +105,11 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
             "record": selectors.account_record(account=report.target.owner, target=report.target),
             "open_on_target": selectors.open_reports_on_target_count(report=report),
             "view_suffix": with_view("", queue_view(request.GET)),
+            "presence_line": presence.describe(presence.others_on(report_id=report.pk, user=request.user)),
+            "presence_interval": presence.heartbeat_seconds(),
+            "go_ahead": go_ahead,
         },
-        status=400 if request.method == "POST" else 200,
+        status=409 if busy else 400 if request.method == "POST" else 200,
     )
 
 
