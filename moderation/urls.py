@@ -7,6 +7,7 @@ app_name = "moderation"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("next/", views.next_report, name="next"),
+    path("new/", views.new_reports, name="new_reports"),
     path("bulk/", views.bulk, name="bulk"),
     # str, not uuid: links from the audit log are built from stored object ids, which must never
     # break the page that lists them; anything that is not a report id answers 404 here.

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -20,6 +23,7 @@ from django.views.decorators.http import require_POST
 from moderation import presence, selectors, services, workflow
 from moderation.files import protected_file_response
 from moderation.filters import (
+    ALL,
     SORT_CHOICES,
     STATUS_CHOICES,
     ReportQueueFilterSet,
@@ -120,6 +124,16 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page_size_links": [(size, _with(query, per_page=str(size), page=None)) for size in PAGE_SIZES],
         "bulk_form": BulkForm(staff=staff, initial={"query": query.urlencode()}),
         "seen_at": seen_at.isoformat(),
+        # The one live sentence (the results themselves are not a live region: re-reading a table
+        # on every filter change is noise).
+        "status_message": _status_message(
+            page,
+            status_label=""
+            if filterset.current_status == ALL
+            else dict(STATUS_CHOICES)[filterset.current_status].lower(),
+            grouped=grouped,
+        ),
+        "poll_seconds": settings.QUEUE_POLL_SECONDS,
         "staff": staff,
         # Once here rather than once per row in the template.
         "can_review": request.user.has_perm("reports.review_report"),
@@ -130,6 +144,34 @@ def queue(request: HttpRequest) -> HttpResponse:
         response = render(request, "moderation/queue.html", context)
     patch_vary_headers(response, (PARTIAL_HEADER,))
     return response
+
+
+def _status_message(page, *, status_label: str, grouped: bool) -> str:
+    """The queue's one live sentence after the results change: "Showing 25 of 312 open reports"."""
+    count = page.paginator.count
+    if not count:
+        return f"No {status_label} reports match."
+    noun = "target" if grouped else "report"
+    return f"Showing {len(page.object_list):,} of {page.paginator.tally} {status_label} {noun}{pluralize(count)}."
+
+
+@login_required
+@permission_required("reports.view_queue", raise_exception=True)
+def new_reports(request: HttpRequest) -> JsonResponse:
+    """How many reports arrived in a queue view since its page was rendered: the queue polls this
+    every QUEUE_POLL_SECONDS (static/js/queue.js) for its "3 new — show" notice. The view comes in
+    the query string, read by the queue's own FilterSet; `since` is the page's `seen_at`."""
+    try:
+        since = datetime.fromisoformat(request.GET.get("since", ""))
+    except ValueError:
+        return JsonResponse({"detail": "since must be an ISO 8601 time (the page's data-since)."}, status=400)
+    if timezone.is_naive(since):
+        since = timezone.make_aware(since)
+    view = queue_view(request.GET)
+    view.pop("page", None)
+    filterset = _queue_filterset(request, view, selectors.staff_members())
+    arrived = selectors.arrived_since(filterset.qs, since=since)
+    return JsonResponse({"new": arrived.count, "more": arrived.more, "label": str(arrived)})
 
 
 def _queue_url(query: str) -> str:

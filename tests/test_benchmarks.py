@@ -47,6 +47,8 @@ def test_bench_queue_check_passes_on_a_small_dataset():
         "400",
         "--dashboard-ms",
         "1500",
+        "--poll-ms",
+        "200",
         "--min-ratio",
         "0",
         "--max-queries",
@@ -57,6 +59,8 @@ def test_bench_queue_check_passes_on_a_small_dataset():
     assert "all targets met" in text
     for page in ("queue: first page (open)", "+ pending", "queue: search", "queue: page", "report page", "dashboard"):
         assert page in text, page
+    # The live queue's poll, and what it costs a moderator a minute.
+    assert "live poll: open queue" in text and "live poll, per moderator per minute" in text
 
 
 @postgres_only

@@ -170,7 +170,8 @@ EXPECTED: dict[str, Row] = {
     # --- the queue and the report page (moderators and up; compliance-only and admin-only actions)
     "moderation/": Row(lambda w: "/moderation/", staff(200)),
     "moderation/dashboard/": Row(lambda w: "/moderation/dashboard/", staff(200)),
-    "moderation/next/": Row(lambda w: "/moderation/next/", staff(REDIRECT), "POST", lambda w: {"query": ""}),
+    "moderation/next/": Row(lambda w: "/moderation/next/", staff(REDIRECT), "POST", lambda w: {}),
+    "moderation/new/": Row(lambda w: "/moderation/new/?since=2026-01-01T00:00:00%2B00:00", staff(200)),
     "moderation/bulk/": Row(
         lambda w: "/moderation/bulk/",
         staff(REDIRECT),
