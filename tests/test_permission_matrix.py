@@ -241,14 +241,21 @@ EXPECTED: dict[str, Row] = {
         missing={"moderator": 404},
     ),
     "moderation/sanctions/<uuid:sanction_id>/": Row(lambda w: f"/moderation/sanctions/{w.sanction.pk}/", staff(200)),
+    # The world's sanction is a warning already given: those allowed get the rule's refusal on the
+    # page with its error summary (400), "not liftable" and "not a referral awaiting approval".
     "moderation/sanctions/<uuid:sanction_id>/lift/": Row(
-        lambda w: f"/moderation/sanctions/{w.sanction.pk}/lift/", staff(403, REDIRECT), "POST", _reason
+        lambda w: f"/moderation/sanctions/{w.sanction.pk}/lift/",
+        staff(403, 400),
+        "POST",
+        _reason,
+        missing={"compliance": 404, "admin": 404},
     ),
     "moderation/sanctions/<uuid:sanction_id>/approve/": Row(
         lambda w: f"/moderation/sanctions/{w.sanction.pk}/approve/",
-        staff(403, REDIRECT),
+        staff(403, 400),
         "POST",
         lambda w: {"reference": "POL-2024-1"},
+        missing={"compliance": 404, "admin": 404},
     ),
     "moderation/appeals/": Row(lambda w: "/moderation/appeals/", staff(403, 200)),
     "moderation/appeals/<uuid:appeal_id>/": Row(lambda w: f"/moderation/appeals/{w.appeal.pk}/", staff(403, 200)),

@@ -113,21 +113,35 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     )
 
 
-@login_required
-@permission_required("reports.view_queue", raise_exception=True)
-def sanction_detail(request: HttpRequest, sanction_id: uuid.UUID) -> HttpResponse:
-    sanction = selectors.sanction_detail(sanction_id=sanction_id)
+def _render_sanction(
+    request: HttpRequest,
+    sanction: Sanction,
+    *,
+    lift_form: ReasonForm | None = None,
+    approve_form: ReferralApprovalForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    bound = lift_form if lift_form is not None and lift_form.errors else approve_form
     return render(
         request,
         "enforcement/sanction_detail.html",
         {
             "sanction": sanction,
-            "lift_form": ReasonForm(),
-            "approve_form": ReferralApprovalForm(),
+            "lift_form": lift_form or ReasonForm(),
+            "approve_form": approve_form or ReferralApprovalForm(),
+            # After a failed submit the page opens on that form's error summary.
+            "error_form": bound if bound is not None and bound.errors else None,
             "may_approve": request.user.has_perm("enforcement.approve_referral")
             and sanction.may_be_approved_by(request.user),
         },
+        status=status,
     )
+
+
+@login_required
+@permission_required("reports.view_queue", raise_exception=True)
+def sanction_detail(request: HttpRequest, sanction_id: uuid.UUID) -> HttpResponse:
+    return _render_sanction(request, selectors.sanction_detail(sanction_id=sanction_id))
 
 
 @login_required
@@ -141,12 +155,11 @@ def sanction_lift(request: HttpRequest, sanction_id: uuid.UUID) -> HttpResponse:
         try:
             services.sanction_lift(actor=request.user, sanction_id=sanction.pk, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{sanction.get_kind_display()} lifted.")
-    else:
-        messages.error(request, "Say why the sanction is lifted.")
-    return redirect("enforcement:sanction", sanction.pk)
+            return redirect("enforcement:sanction", sanction.pk)
+    return _render_sanction(request, sanction, lift_form=form, status=400)
 
 
 @login_required
@@ -162,12 +175,11 @@ def referral_approve(request: HttpRequest, sanction_id: uuid.UUID) -> HttpRespon
                 actor=request.user, sanction_id=sanction.pk, reference=form.cleaned_data["reference"]
             )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            add_service_errors(form, error)
         else:
             messages.success(request, "Referral approved; it now counts.")
-    else:
-        messages.error(request, "Give the authority's reference.")
-    return redirect("enforcement:sanction", sanction.pk)
+            return redirect("enforcement:sanction", sanction.pk)
+    return _render_sanction(request, sanction, approve_form=form, status=400)
 
 
 @login_required
