@@ -302,6 +302,7 @@ def _render_report(
 ) -> HttpResponse:
     staff = selectors.staff_members()
     context = selectors.report_page(report=report, user=request.user)
+    view = queue_view(request.GET)
     # Loading the page counts as a heartbeat (seen even without JavaScript); the page shows who else is here.
     presence.beat(report_id=report.pk, user=request.user, doing=doing)
     others = presence.others_on(report_id=report.pk, user=request.user)
@@ -318,7 +319,8 @@ def _render_report(
             "assigned_to_me": report.assignee_id == request.user.pk,
             "me_in_staff": any(member.pk == request.user.pk for member in staff),
             # The queue view this report was opened from, carried by every link and form action.
-            "view_suffix": with_view("", queue_view(request.GET)),
+            "view_suffix": with_view("", view),
+            "view_description": describe_view(_queue_filterset(request, view, staff)) if view else "",
             # After a failed submit, the page opens on a summary of that form's errors.
             "error_form": next((form for form in (bound or {}).values() if getattr(form, "errors", None)), None),
             "presence_line": presence.describe(others),

@@ -170,3 +170,24 @@ def test_the_decision_page_keeps_a_fixed_number_of_queries(client, moderator, dj
         client.get(decide_url(quiet))
     with django_assert_max_num_queries(len(few)):
         client.get(decide_url(busy))
+
+
+def test_a_proposal_that_would_change_nothing_is_not_ticked_and_says_why(client, moderator):
+    report = _repeat_offender(strikes=3)
+    SanctionFactory(account=report.target.owner, kind=ActionKind.TERMINATION, status=SanctionStatus.ACTIVE)
+    client.force_login(moderator)
+    html = client.get(decide_url(report)).content.decode()
+    note = one(html, "p", data_proposal_in_force=True)
+    # (The parser drops the space after the <strong> part.)
+    assert text(note) == (
+        "“Temporary suspension” would change nothing(not ticked): "
+        "Permanent termination with no end is already in force."
+    )
+    assert not [box for box in elements(html, "input", name="actions") if "checked" in dict(box.attributes)]
+
+
+def test_a_moot_ladder_step_needs_no_reason_to_choose_otherwise(moderator):
+    report = _repeat_offender(strikes=3)
+    SanctionFactory(account=report.target.owner, kind=ActionKind.TERMINATION, status=SanctionStatus.ACTIVE)
+    [removal] = decide(moderator, report, ActionKind.REMOVE_CONTENT, ladder_override_reason="")
+    assert removal.kind == ActionKind.REMOVE_CONTENT

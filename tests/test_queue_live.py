@@ -84,6 +84,7 @@ def test_a_poll_costs_a_fixed_handful_of_queries(client, moderator, django_asser
 def test_only_a_short_sentence_is_live_never_the_results(mod_client):
     ReportFactory.create_batch(2)
     html = mod_client.get(QUEUE).content.decode()
+    assert "{#" not in html and "#}" not in html  # template comments stay in the template
     results = one(html, "div", id="queue-results")
     assert attr(results, "aria-live") is None
     assert not elements(html, aria_live=True)  # no other live region either, only the status below

@@ -159,6 +159,10 @@ class AlreadyInForce:
     ends_at: datetime | None
     in_force: Sanction
 
+    @property
+    def kind_label(self) -> str:
+        return ActionKind(self.kind).label
+
 
 def already_in_force(
     *, report: Report, requested: Sequence[tuple[str, datetime | None]], at: datetime | None = None

@@ -145,7 +145,17 @@ def _validate_decision(
     # The ladder's step as this person's role may apply it (never one they cannot take).
     proposal = decision_proposal(report=report, user=actor)
     strike_kinds = {a.kind for a in actions if a.kind in ACTION_RULES and ACTION_RULES[a.kind].strike}
-    if proposal.ladder_kind and proposal.ladder_kind not in strike_kinds and not ladder_override_reason.strip():
+    # A step that something in force already covers (a suspension for a terminated account) is moot.
+    ladder_end = now + proposal.duration if proposal.duration else None
+    moot = bool(
+        proposal.ladder_kind and already_in_force(report=report, requested=[(proposal.ladder_kind, ladder_end)], at=now)
+    )
+    if (
+        proposal.ladder_kind
+        and not moot
+        and proposal.ladder_kind not in strike_kinds
+        and not ladder_override_reason.strip()
+    ):
         add(
             "ladder_override_reason",
             f"The repeat-offender ladder proposes “{ActionKind(proposal.ladder_kind).label}”; "

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from moderation import presence
 from moderation.enforcement import selectors, services
-from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.actions import ACTION_RULES, ActionKind
 from moderation.enforcement.filters import AppealFilterSet
 from moderation.enforcement.forms import (
     DURATION_CHOICES,
@@ -54,11 +54,23 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     # The ladder's step as this person's role may apply it; what only compliance may apply is named.
     proposal = selectors.decision_proposal(report=report, user=request.user)
     duration = DecisionForm.initial_duration(proposal.duration)
+    # A proposed action that something in force already covers would change nothing: not
+    # pre-selected, and the page says why (a suspension proposed to an account already terminated).
+    now = timezone.now()
+    proposal_in_force = selectors.already_in_force(
+        report=report,
+        requested=[
+            (kind, now + proposal.duration if proposal.duration and ACTION_RULES[kind].duration != "none" else None)
+            for kind in proposal.kinds
+        ],
+        at=now,
+    )
+    covered = {item.kind for item in proposal_in_force}
     form = DecisionForm(
         request.POST or None,
         user=request.user,
         target_kind=report.target.kind,
-        initial={"actions": list(proposal.kinds), **duration},
+        initial={"actions": [kind for kind in proposal.kinds if kind not in covered], **duration},
     )
     go_ahead = request.POST.get("go_ahead", "")
     busy = []
@@ -102,6 +114,7 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
             "proposed_labels": [ActionKind(kind).label for kind in proposal.kinds],
             "proposed_duration": dict(DURATION_CHOICES).get(duration.get("duration"), ""),
             "beyond_role_labels": [ActionKind(kind).label for kind in proposal.beyond_role],
+            "proposal_in_force": proposal_in_force,
             "record": selectors.account_record(account=report.target.owner, target=report.target),
             "open_on_target": selectors.open_reports_on_target_count(report=report),
             "view_suffix": with_view("", queue_view(request.GET)),

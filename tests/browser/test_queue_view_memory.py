@@ -42,6 +42,7 @@ def test_next_report_save_and_next_and_back_to_the_queue_keep_the_view(page, mod
     page.locator("[data-row] .row-link").first.click()
     page.wait_for_url(re.compile(r"/moderation/reports/[0-9a-f-]+/\?.*category=copyright.*page=2"))
     page.reload()  # the view is in the URL, not in a session: a reload (or a new tab) keeps it
+    assert page.locator("[data-view-description]").inner_text() == "· your view: Category: Copyright infringement"
 
     # "Next report" takes the most urgent unassigned report in the view, not the harassment one.
     page.locator(".report-head-actions button", has_text="Next report").click()
