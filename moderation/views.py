@@ -149,10 +149,11 @@ def queue(request: HttpRequest) -> HttpResponse:
 def _status_message(page, *, status_label: str, grouped: bool) -> str:
     """The queue's one live sentence after the results change: "Showing 25 of 312 open reports"."""
     count = page.paginator.count
+    kind = f"{status_label} " if status_label else ""  # "open reports", or just "reports" for any status
     if not count:
-        return f"No {status_label} reports match."
+        return f"No {kind}reports match."
     noun = "target" if grouped else "report"
-    return f"Showing {len(page.object_list):,} of {page.paginator.tally} {status_label} {noun}{pluralize(count)}."
+    return f"Showing {len(page.object_list):,} of {page.paginator.tally} {kind}{noun}{pluralize(count)}."
 
 
 @login_required

@@ -104,3 +104,5 @@ def test_the_status_sentence_names_the_tab(mod_client):
     assert attr(one(html, "div", class_="queue-results"), "data-status-message") == "Showing 1 of 1 dismissed report."
     html = mod_client.get(QUEUE, {"status": "pending"}).content.decode()
     assert attr(one(html, "div", class_="queue-results"), "data-status-message") == "No pending reports match."
+    html = mod_client.get(QUEUE, {"status": "all", "group": "1"}).content.decode()
+    assert attr(one(html, "div", class_="queue-results"), "data-status-message") == "Showing 1 of 1 target."

@@ -211,6 +211,18 @@ def misuse_count(*, reporter, now: datetime | None = None) -> int:
     return Report.objects.filter(reporter=reporter, manifestly_unfounded=True, closed_at__gte=window_start).count()
 
 
+def proposal_in_force(*, report: Report, proposal: Proposal, at: datetime | None = None) -> list[AlreadyInForce]:
+    """The proposed actions that something in force already covers, for the ladder step's length: the
+    decision form does not pre-select them (and says why), and a moot ladder step needs no reason
+    to choose otherwise."""
+    at = at or timezone.now()
+    requested = [
+        (kind, at + proposal.duration if proposal.duration and ACTION_RULES[kind].duration != "none" else None)
+        for kind in proposal.kinds
+    ]
+    return already_in_force(report=report, requested=requested, at=at)
+
+
 # --- pages ---------------------------------------------------------------------------------------
 
 

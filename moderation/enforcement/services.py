@@ -43,6 +43,7 @@ from moderation.enforcement.selectors import (
     decision_proposal,
     dismissal_decided_at,
     misuse_count,
+    proposal_in_force,
 )
 from moderation.services import TransitionRefused, lock_target_of, report_review
 from reports.models import OPEN_STATUSES, Report, ReportStatus, Target, TargetState
@@ -146,10 +147,7 @@ def _validate_decision(
     proposal = decision_proposal(report=report, user=actor)
     strike_kinds = {a.kind for a in actions if a.kind in ACTION_RULES and ACTION_RULES[a.kind].strike}
     # A step that something in force already covers (a suspension for a terminated account) is moot.
-    ladder_end = now + proposal.duration if proposal.duration else None
-    moot = bool(
-        proposal.ladder_kind and already_in_force(report=report, requested=[(proposal.ladder_kind, ladder_end)], at=now)
-    )
+    moot = proposal.ladder_kind in {item.kind for item in proposal_in_force(report=report, proposal=proposal, at=now)}
     if (
         proposal.ladder_kind
         and not moot

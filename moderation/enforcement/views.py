@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from moderation import presence
 from moderation.enforcement import selectors, services
-from moderation.enforcement.actions import ACTION_RULES, ActionKind
+from moderation.enforcement.actions import ActionKind
 from moderation.enforcement.filters import AppealFilterSet
 from moderation.enforcement.forms import (
     DURATION_CHOICES,
@@ -56,15 +56,7 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     duration = DecisionForm.initial_duration(proposal.duration)
     # A proposed action that something in force already covers would change nothing: not
     # pre-selected, and the page says why (a suspension proposed to an account already terminated).
-    now = timezone.now()
-    proposal_in_force = selectors.already_in_force(
-        report=report,
-        requested=[
-            (kind, now + proposal.duration if proposal.duration and ACTION_RULES[kind].duration != "none" else None)
-            for kind in proposal.kinds
-        ],
-        at=now,
-    )
+    proposal_in_force = selectors.proposal_in_force(report=report, proposal=proposal)
     covered = {item.kind for item in proposal_in_force}
     form = DecisionForm(
         request.POST or None,
