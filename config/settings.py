@@ -468,6 +468,12 @@ EVIDENCE_MAX_PIXELS_PER_REQUEST = env_int("EVIDENCE_MAX_PIXELS_PER_REQUEST", 50_
 # the API: API_MAX_BODY_BYTES.
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", EVIDENCE_MAX_FILES * EVIDENCE_MAX_BYTES + 1024 * 1024)
 
+# The moderator's pages: how often an open report page says "I am still here" through the shared
+# cache (each beat lives three of them, so a closed tab leaves within about that), and how often
+# the queue asks whether new reports arrived in its view.
+PRESENCE_HEARTBEAT_SECONDS = env_int("PRESENCE_HEARTBEAT_SECONDS", 15)
+QUEUE_POLL_SECONDS = env_int("QUEUE_POLL_SECONDS", 30)
+
 # Enforcement: the repeat-offender ladder within the strike window, appeals, and the platform webhook.
 STRIKE_LADDER = env_list("STRIKE_LADDER", "warning,timeout:24h,suspension:7d,termination")
 STRIKE_WINDOW_DAYS = env_int("STRIKE_WINDOW_DAYS", 90)

@@ -201,3 +201,61 @@ class ReportQueueFilterSet(django_filters.FilterSet):
     @property
     def current_status(self) -> str:
         return self.data.get("status") or OPEN
+
+
+# --- a queue view, carried from page to page ----------------------------------------------------
+
+#: How the queue is shown (moderation/forms.py QueueDisplayForm), beside what it selects.
+DISPLAY_KEYS = ("per_page", "group")
+#: Everything that makes a queue view: the filters, how it is shown, and which page.
+VIEW_KEYS = (*ReportQueueFilterSet.base_filters, *DISPLAY_KEYS, "page")
+#: A view's values are short (choices, dates, a search); a longer one is a hand-made link.
+_VIEW_VALUE_MAX = 200
+
+
+def queue_view(data: QueryDict) -> QueryDict:
+    """The queue view a URL carries, and nothing else: the report page and the decision form keep
+    it in their links and form actions (the query string, so it survives reloads and new tabs), and
+    "← Queue", "Next report" and "Save and take next" read it back through ReportQueueFilterSet,
+    the one source of what a view selects. Unknown keys and empty values are dropped."""
+    view = QueryDict(mutable=True)
+    for key in VIEW_KEYS:
+        value = data.get(key)
+        if value not in (None, "") and len(value) <= _VIEW_VALUE_MAX:
+            view[key] = value
+    return view
+
+
+def view_query(filterset: ReportQueueFilterSet, display: QueryDict) -> QueryDict:
+    """The query string of what the queue shows, defaults included and empty values left out, so
+    that every link (status tabs, order, pages, a report's) keeps the view exactly as it is."""
+    query = QueryDict(mutable=True)
+    for name in filterset.base_filters:
+        value = filterset.data.get(name)
+        if value not in ("", None):
+            query[name] = value
+    for name in DISPLAY_KEYS:
+        if display.get(name):
+            query[name] = display[name]
+    return query
+
+
+def with_view(url: str, view: QueryDict) -> str:
+    """A URL with the queue view appended (encoded again: it may come back in a Location header)."""
+    query = view.urlencode()
+    return f"{url}?{query}" if query else url
+
+
+def describe_view(filterset: ReportQueueFilterSet) -> str:
+    """The view's narrowing filters in words ("Category: Copyright infringement"), for messages."""
+    if not filterset.form.is_valid():
+        return ""
+    parts = []
+    for name, value in filterset.form.cleaned_data.items():
+        if name in ("status", "sort") or value in (None, "", False):
+            continue
+        field = filterset.form.fields[name]
+        choices = dict(getattr(field, "choices", ()) or ())
+        shown = choices.get(value, choices.get(str(value), value))
+        parts.append(f"{field.label}: {shown}" if value is not True else str(field.label))
+    return ", ".join(parts)

@@ -27,18 +27,21 @@ from django.utils.functional import cached_property
 
 from audit.events import EVENT_TYPES
 from audit.models import AuditEvent
-from moderation.enforcement.models import Sanction
+from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.models import AppealStatus, GroundType, NoticeKind, Sanction, SanctionStatus
 from moderation.models import ReportNote
 from moderation.roles import ROLES
-from reports.categories import SEVERITY_RANK
+from reports.categories import SEVERITY_RANK, Category, Severity
 from reports.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
     Evidence,
     InfoRequest,
     Report,
+    ReportChannel,
     ReportStatus,
     Target,
+    TargetKind,
     TargetState,
 )
 
@@ -243,6 +246,20 @@ def status_counts(reports: QuerySet[Report], *, statuses: Iterable[str] = Report
     return counts
 
 
+#: The live notice says "99+ new" past this: it only has to tell that there is something to show.
+NEW_REPORTS_CAP = 99
+
+
+def arrived_since(reports: QuerySet[Report], *, since: datetime) -> Tally:
+    """How many of `reports` (a queue view) arrived after `since` (when the page was rendered), up to
+    NEW_REPORTS_CAP: one capped count on the created_at index, for the queue's live notice.
+
+    A report whose filing transaction began before `since` and committed after the page read the
+    rows (milliseconds) is not announced; it shows at the next load."""
+    counted = reports.filter(created_at__gt=since).order_by().values("pk")[: NEW_REPORTS_CAP + 1].count()
+    return Tally.capped(counted, NEW_REPORTS_CAP)
+
+
 class QueuePaginator(Paginator):
     """Pages of the queue at a fixed cost however deep the page and however large the queue.
 
@@ -388,6 +405,11 @@ def report_for_staff(*, user: AbstractBaseUser, report_id: uuid.UUID | str) -> R
     return report
 
 
+def report_exists_for_staff(*, user: AbstractBaseUser, report_id: uuid.UUID) -> bool:
+    """Whether a report page's side requests (the heartbeat) may answer: a report staff can see."""
+    return can_see_reports(user) and Report.objects.filter(pk=report_id).exists()
+
+
 def may_see_snapshot(*, user: AbstractBaseUser, target: Target) -> bool:
     """Removed content and quarantined files are for compliance (enforcement.view_removed_content)."""
     if target.snapshot_purged_at:
@@ -448,7 +470,26 @@ _DETAIL_LABELS = {
 _HIDDEN_DETAILS = {"note_id", "info_request_id", "assignee", "target", "due_at", "reports", "decision_id", "account"}
 
 
-def _show(key: str, value: Any, usernames: dict[int, str]) -> str:
+# The labels of stored choice values, from the models' own choice tables: a history line reads
+# "Category: — → Non-consensual intimate content", never the stored "non_consensual".
+_CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "category": dict(Category.choices),
+    "severity": dict(Severity.choices),
+    "report_type": dict(TargetKind.choices),
+    "state": dict(TargetState.choices),
+    "channel": dict(ReportChannel.choices),
+    "ground_type": dict(GroundType.choices),
+}
+# Keys whose table depends on what the event is about (a report's status is not a sanction's).
+_CHOICE_LABELS_BY_OBJECT: dict[str, dict[str, dict[str, str]]] = {
+    "report": {"status": dict(ReportStatus.choices)},
+    "sanction": {"status": dict(SanctionStatus.choices), "kind": dict(ActionKind.choices)},
+    "appeal": {"status": dict(AppealStatus.choices)},
+    "notice": {"kind": dict(NoticeKind.choices)},
+}
+
+
+def _show(key: str, value: Any, usernames: dict[int, str], object_type: str = "") -> str:
     if value is None or value == "":
         return "—"
     if key == "assignee":
@@ -462,8 +503,11 @@ def _show(key: str, value: Any, usernames: dict[int, str]) -> str:
             return str(value)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or "—"
-    readable = {"status", "category", "severity", "report_type", "kind", "state"}
-    return str(value).replace("_", " ") if key in readable else str(value)
+    labels = _CHOICE_LABELS_BY_OBJECT.get(object_type, {}).get(key) or _CHOICE_LABELS.get(key)
+    if labels is not None:
+        # A value no table knows (an older event's) is shown as it was stored, readably.
+        return labels.get(str(value), str(value).replace("_", " "))
+    return str(value)
 
 
 def history_entries(events: list[AuditEvent]) -> list[HistoryEntry]:
@@ -485,11 +529,19 @@ def history_entries(events: list[AuditEvent]) -> list[HistoryEntry]:
         for key, label in labels.items():
             changed = before.get(key) != after.get(key) if before else after.get(key) not in (None, False, "")
             if key in after and changed:
-                entry.changes.append((label, _show(key, before.get(key), usernames), _show(key, after[key], usernames)))
+                entry.changes.append(
+                    (
+                        label,
+                        _show(key, before.get(key), usernames, event.object_type),
+                        _show(key, after[key], usernames, event.object_type),
+                    )
+                )
         for key, value in (event.data or {}).items():
             if key in _HIDDEN_DETAILS or value in (None, "", [], {}):
                 continue
-            entry.details.append((_DETAIL_LABELS.get(key, key.replace("_", " ").capitalize()), _show(key, value, {})))
+            entry.details.append(
+                (_DETAIL_LABELS.get(key, key.replace("_", " ").capitalize()), _show(key, value, {}, event.object_type))
+            )
         entries.append(entry)
     return entries
 

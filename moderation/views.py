@@ -5,21 +5,34 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from moderation import selectors, services, workflow
-from moderation.filters import SORT_CHOICES, STATUS_CHOICES, ReportQueueFilterSet
+from moderation import presence, selectors, services, workflow
+from moderation.files import protected_file_response
+from moderation.filters import (
+    ALL,
+    SORT_CHOICES,
+    STATUS_CHOICES,
+    ReportQueueFilterSet,
+    describe_view,
+    queue_view,
+    view_query,
+    with_view,
+)
 from moderation.forms import (
     PAGE_SIZES,
     AssignForm,
@@ -36,26 +49,9 @@ from reports.forms import ComplaintLinkForm, add_service_errors
 from reports.models import OPEN_STATUSES, Report, ReportStatus
 
 PARTIAL_HEADER = "X-Queue-Partial"
-# The query-string keys that shape the queue (filters and display); everything else is dropped.
-_DISPLAY_KEYS = ("per_page", "group")
-_INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 # --- the queue ----------------------------------------------------------------------------------
-
-
-def _effective_query(filterset: ReportQueueFilterSet, display: QueryDict) -> QueryDict:
-    """The query string of what is shown, defaults included and empty values left out, so that
-    every link (status tabs, order, pages) keeps the view exactly as it is."""
-    query = QueryDict(mutable=True)
-    for name in filterset.base_filters:
-        for value in filterset.data.getlist(name) if hasattr(filterset.data, "getlist") else [filterset.data[name]]:
-            if value not in ("", None):
-                query.appendlist(name, value)
-    for name in _DISPLAY_KEYS:
-        if display.get(name):
-            query[name] = display[name]
-    return query
 
 
 def _with(query: QueryDict, **changes: str | None) -> str:
@@ -90,7 +86,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = selectors.QueuePaginator(keys, per_page, fetch=fetch).get_page(request.GET.get("page"))
     page.object_list = selectors.with_deadlines(page.object_list)
 
-    query = _effective_query(filterset, request.GET)
+    query = view_query(filterset, request.GET)
+    # A report opened from here carries the view, its page included, in its link: the report
+    # page's "← Queue", "Next report" and "Save and take next" work in this same view.
+    here = query.copy()
+    if page.number > 1:
+        here["page"] = str(page.number)
     # The counts per status answer "how many under the other filters", so the status is lifted.
     # Under a text search the closed statuses are not counted: their trigram matches are the whole
     # history (45 ms of a 110 ms page at a million reports); their tab counts when it is opened.
@@ -115,6 +116,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page_sizes": PAGE_SIZES,
         "counts": counts,
         "query": query.urlencode(),
+        "report_query": here.urlencode(),
         "status_tabs": [
             (value, label, counts.get(value), _with(query, status=value, page=None)) for value, label in STATUS_CHOICES
         ],
@@ -125,6 +127,16 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page_size_links": [(size, _with(query, per_page=str(size), page=None)) for size in PAGE_SIZES],
         "bulk_form": BulkForm(staff=staff, initial={"query": query.urlencode()}),
         "seen_at": seen_at.isoformat(),
+        # The one live sentence (the results themselves are not a live region: re-reading a table
+        # on every filter change is noise).
+        "status_message": _status_message(
+            page,
+            status_label=""
+            if filterset.current_status == ALL
+            else dict(STATUS_CHOICES)[filterset.current_status].lower(),
+            grouped=grouped,
+        ),
+        "poll_seconds": settings.QUEUE_POLL_SECONDS,
         "staff": staff,
         # Once here rather than once per row in the template.
         "can_review": request.user.has_perm("reports.review_report"),
@@ -135,6 +147,35 @@ def queue(request: HttpRequest) -> HttpResponse:
         response = render(request, "moderation/queue.html", context)
     patch_vary_headers(response, (PARTIAL_HEADER,))
     return response
+
+
+def _status_message(page, *, status_label: str, grouped: bool) -> str:
+    """The queue's one live sentence after the results change: "Showing 25 of 312 open reports"."""
+    count = page.paginator.count
+    kind = f"{status_label} " if status_label else ""  # "open reports", or just "reports" for any status
+    if not count:
+        return f"No {kind}reports match."
+    noun = "target" if grouped else "report"
+    return f"Showing {len(page.object_list):,} of {page.paginator.tally} {kind}{noun}{pluralize(count)}."
+
+
+@login_required
+@permission_required("reports.view_queue", raise_exception=True)
+def new_reports(request: HttpRequest) -> JsonResponse:
+    """How many reports arrived in a queue view since its page was rendered: the queue polls this
+    every QUEUE_POLL_SECONDS (static/js/queue.js) for its "3 new — show" notice. The view comes in
+    the query string, read by the queue's own FilterSet; `since` is the page's `seen_at`."""
+    try:
+        since = datetime.fromisoformat(request.GET.get("since", ""))
+    except ValueError:
+        return JsonResponse({"detail": "since must be an ISO 8601 time (the page's data-since)."}, status=400)
+    if timezone.is_naive(since):
+        since = timezone.make_aware(since)
+    view = queue_view(request.GET)
+    view.pop("page", None)
+    filterset = _queue_filterset(request, view, selectors.staff_members())
+    arrived = selectors.arrived_since(filterset.qs, since=since)
+    return JsonResponse({"new": arrived.count, "more": arrived.more, "label": str(arrived)})
 
 
 def _queue_url(query: str) -> str:
@@ -203,22 +244,34 @@ def bulk(request: HttpRequest) -> HttpResponse:
 @permission_required("reports.review_report", raise_exception=True)
 @require_POST
 def next_report(request: HttpRequest) -> HttpResponse:
-    """Pull the most urgent unassigned open report within the moderator's current view and take it."""
-    return _take_next(request, query=request.POST.get("query", "")[:2000])
+    """Pull the most urgent unassigned open report within the moderator's view and take it. The view
+    comes in the query string of the form's action (the queue page's, or the one a report page carries)."""
+    return _take_next(request, view=queue_view(request.GET))
 
 
-def _take_next(request: HttpRequest, *, query: str) -> HttpResponse:
-    shown = QueryDict(query, mutable=True)
+def _take_next(request: HttpRequest, *, view: QueryDict) -> HttpResponse:
+    """Claim the next report of `view` and open it, still carrying the view."""
+    shown = view.copy()
     # Whoever it is assigned to and whatever status tab is open, "next" means open and unassigned.
     for key in ("assignee", "status", "page"):
         shown.pop(key, None)
-    base = _queue_filterset(request, shown, selectors.staff_members()).qs
-    report = services.report_claim_next(actor=request.user, base=base)
+    filterset = _queue_filterset(request, shown, selectors.staff_members())
+    report = services.report_claim_next(actor=request.user, base=filterset.qs)
+    described = describe_view(filterset)
     if report is None:
-        messages.info(request, "No unassigned open report in this view. Clear the filters to look further.")
-        return redirect(_queue_url(query))
-    messages.success(request, f"Report {report.short_id} is yours: the most urgent unassigned report in your view.")
-    return redirect("moderation:report", report.pk)
+        messages.info(
+            request,
+            f"No unassigned open report in this view ({described}). Clear the filters to look further."
+            if described
+            else "No unassigned open report is waiting.",
+        )
+        return redirect(with_view(reverse("moderation:queue"), view))
+    messages.success(
+        request,
+        f"Report {report.short_id} is yours: the most urgent unassigned report in your view"
+        + (f" ({described})." if described else "."),
+    )
+    return redirect(with_view(reverse("moderation:report", args=[report.pk]), view))
 
 
 # --- one report ---------------------------------------------------------------------------------
@@ -244,10 +297,20 @@ def _report_forms(report: Report, staff: list, others_open: int) -> dict[str, ob
 
 
 def _render_report(
-    request: HttpRequest, report: Report, *, bound: dict[str, object] | None = None, status: int = 200
+    request: HttpRequest,
+    report: Report,
+    *,
+    bound: dict[str, object] | None = None,
+    status: int = 200,
+    doing: str = presence.VIEWING,
+    go_ahead: str = "",
 ) -> HttpResponse:
     staff = selectors.staff_members()
     context = selectors.report_page(report=report, user=request.user)
+    view = queue_view(request.GET)
+    # Loading the page counts as a heartbeat (seen even without JavaScript); the page shows who else is here.
+    presence.beat(report_id=report.pk, user=request.user, doing=doing)
+    others = presence.others_on(report_id=report.pk, user=request.user)
     forms = _report_forms(report, staff, context["others_open_count"])
     forms.update(bound or {})
     return render(
@@ -260,6 +323,14 @@ def _render_report(
             "is_open": report.is_open,
             "assigned_to_me": report.assignee_id == request.user.pk,
             "me_in_staff": any(member.pk == request.user.pk for member in staff),
+            # The queue view this report was opened from, carried by every link and form action.
+            "view_suffix": with_view("", view),
+            "view_description": describe_view(_queue_filterset(request, view, staff)) if view else "",
+            # After a failed submit, the page opens on a summary of that form's errors.
+            "error_form": next((form for form in (bound or {}).values() if getattr(form, "errors", None)), None),
+            "presence_line": presence.describe(others),
+            "presence_interval": presence.heartbeat_seconds(),
+            "go_ahead": go_ahead,
         },
         status=status,
     )
@@ -292,8 +363,9 @@ def report_detail(request: HttpRequest, report_id: str) -> HttpResponse:
     return _render_report(request, _staff_report(request, report_id))
 
 
-def _back(report: Report) -> HttpResponse:
-    return redirect("moderation:report", report.pk)
+def _back(request: HttpRequest, report: Report) -> HttpResponse:
+    """Back to the report page, in the queue view the action was taken from."""
+    return redirect(with_view(reverse("moderation:report", args=[report.pk]), queue_view(request.GET)))
 
 
 def _refused(request: HttpRequest, report: Report, refused: services.TransitionRefused, **bound) -> HttpResponse:
@@ -311,7 +383,20 @@ def report_review(request: HttpRequest, report: Report) -> HttpResponse:
     others = selectors.open_reports_on_target(report)
     form = ReviewForm(request.POST, current_status=seen, others_open=len(others))
     if not form.is_valid():
-        return _render_report(request, report, bound={"review_form": form}, status=400)
+        return _render_report(request, report, bound={"review_form": form}, status=400, doing=presence.REVIEWING)
+    go_ahead = request.POST.get("go_ahead", "")
+    busy = presence.not_yet_confirmed(report_id=report.pk, user=request.user, go_ahead=go_ahead)
+    if busy:
+        # Someone else is mid-way: say who, keep every typed word, and go ahead on the next submit.
+        form.add_error(None, presence.refusal(busy))
+        return _render_report(
+            request,
+            report,
+            bound={"review_form": form},
+            status=409,
+            doing=presence.REVIEWING,
+            go_ahead=",".join(part for part in (go_ahead, presence.go_ahead_value(busy)) if part),
+        )
     status, notes = form.cleaned_data["status"], form.cleaned_data["admin_notes"]
     try:
         result = services.report_review_on_target(
@@ -336,7 +421,8 @@ def report_review(request: HttpRequest, report: Report) -> HttpResponse:
         return _refused(request, fresh, refused, note_form=NoteForm(initial={"body": notes}))
     except ValidationError as error:
         add_service_errors(form, error)
-        return _render_report(request, report, bound={"review_form": form}, status=400)
+        return _render_report(request, report, bound={"review_form": form}, status=400, doing=presence.REVIEWING)
+    presence.leave(report_id=report.pk, user=request.user)
     done = f"Report {ReportStatus(status).label.lower()}."
     if result.also:
         done += f" Also {ReportStatus(status).label.lower()}: {_reports(len(result.also))} on the same target."
@@ -344,8 +430,8 @@ def report_review(request: HttpRequest, report: Report) -> HttpResponse:
         done += f" {_reports(len(result.left))} on it could not take that move and were left as they are."
     messages.success(request, done)
     if request.POST.get("then") == "next":
-        return _take_next(request, query="")
-    return _back(report)
+        return _take_next(request, view=queue_view(request.GET))
+    return _back(request, report)
 
 
 @report_action("reports.review_report")
@@ -373,7 +459,7 @@ def report_assign(request: HttpRequest, report: Report) -> HttpResponse:
         messages.success(request, "Assigned to you.")
     else:
         messages.success(request, f"Assigned to {assignee.get_username()}.")
-    return _back(report)
+    return _back(request, report)
 
 
 def _reason_action(
@@ -389,7 +475,7 @@ def _reason_action(
             add_service_errors(form, error)
         else:
             messages.success(request, done)
-            return _back(report)
+            return _back(request, report)
     return _render_report(request, report, bound={form_name: form}, status=400)
 
 
@@ -436,7 +522,7 @@ def report_note(request: HttpRequest, report: Report) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(request, "Note added.")
-            return _back(report)
+            return _back(request, report)
     return _render_report(request, report, bound={"note_form": form}, status=400)
 
 
@@ -452,7 +538,7 @@ def report_ask(request: HttpRequest, report: Report) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(request, "Question sent. The answer will appear in the timeline.")
-            return _back(report)
+            return _back(request, report)
     return _render_report(request, report, bound={"question_form": form}, status=400)
 
 
@@ -462,7 +548,7 @@ def complaint_link(request: HttpRequest, report: Report) -> HttpResponse:
     form = ComplaintLinkForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.non_field_errors()) or "Check the link's fields.")
-        return _back(report)
+        return _back(request, report)
     data = form.cleaned_data
     if data["username"].strip():
         account = get_user_model().objects.filter(username=data["username"].strip()).first()
@@ -472,44 +558,44 @@ def complaint_link(request: HttpRequest, report: Report) -> HttpResponse:
         missing = None if target else f"The platform registered no {data['kind'].replace('_', ' ')} with that id."
     if missing:
         messages.error(request, missing)
-        return _back(report)
+        return _back(request, report)
     try:
         reports_services.complaint_link(actor=request.user, report_id=report.pk, target=target, account=account)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "Complaint linked: actions on it now reach the platform.")
-    return _back(report)
+    return _back(request, report)
+@login_required
+@permission_required("reports.view_queue", raise_exception=True)
+@require_POST
+def report_presence(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
+    """The report page's heartbeat (static/js/presence.js): record this person as here, answer who
+    else is. Besides the existence of the report (404 otherwise, like every report URL), only the
+    cache is touched."""
+    if not selectors.report_exists_for_staff(user=request.user, report_id=report_id):
+        raise Http404("No such report")
+    doing = request.POST.get("doing", presence.VIEWING)
+    if doing == "leaving":
+        presence.leave(report_id=report_id, user=request.user)
+        return HttpResponse(status=204)
+    presence.beat(report_id=report_id, user=request.user, doing=doing)
+    others = presence.others_on(report_id=report_id, user=request.user)
+    return JsonResponse(
+        {
+            "line": presence.describe(others),
+            "others": [{"name": person.username, "doing": person.doing} for person in others],
+        }
+    )
 
 
 # --- files --------------------------------------------------------------------------------------
 
 
-def _file_response(file, *, content_type: str, filename: str, download: bool) -> FileResponse:
-    """A stored file, never sniffed or run by the browser: images inline (for the blurred
-    preview), everything else as a download, in a sandbox either way."""
-    try:
-        handle = file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404("No such file") from None
-    inline = content_type in _INLINE_TYPES and not download
-    response = FileResponse(
-        handle,
-        content_type=content_type if inline else "application/octet-stream",
-        as_attachment=not inline,
-        filename=filename,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
-
-
 @login_required
 def evidence_file(request: HttpRequest, evidence_id: uuid.UUID) -> FileResponse:
     evidence = selectors.evidence_for_staff(user=request.user, evidence_id=evidence_id)
-    return _file_response(
+    return protected_file_response(
         evidence.file,
         content_type=evidence.content_type,
         filename=evidence.original_name or f"evidence{evidence.extension}",
@@ -520,7 +606,7 @@ def evidence_file(request: HttpRequest, evidence_id: uuid.UUID) -> FileResponse:
 @login_required
 def target_snapshot(request: HttpRequest, public_id: uuid.UUID) -> FileResponse:
     target = selectors.snapshot_for_staff(user=request.user, public_id=public_id)
-    return _file_response(
+    return protected_file_response(
         target.snapshot_file,
         content_type=target.snapshot_content_type,
         filename=f"snapshot-{target.public_id}",

@@ -49,6 +49,8 @@ def test_bench_queue_check_passes_on_a_small_dataset():
         "1500",
         "--metrics-ms",
         "500",
+        "--poll-ms",
+        "200",
         "--min-ratio",
         "0",
         "--max-queries",
@@ -60,6 +62,8 @@ def test_bench_queue_check_passes_on_a_small_dataset():
     pages = ("queue: first page (open)", "+ pending", "queue: search", "queue: page", "report page", "dashboard")
     for page in (*pages, "dashboard (90 days)", "metrics scrape"):
         assert page in text, page
+    # The live queue's poll, and what it costs a moderator a minute.
+    assert "live poll: open queue" in text and "live poll, per moderator per minute" in text
 
 
 @postgres_only

@@ -236,13 +236,17 @@ def test_referral_needs_a_second_compliance_officer(compliance, report):
     assert AuditEvent.objects.filter(event_type="referral.approved", actor=second).exists()
 
 
-def test_zero_tolerance_proposes_removal_termination_and_referral(moderator):
+def test_zero_tolerance_proposes_removal_termination_and_referral(moderator, compliance):
     report = ReportFactory(category=Category.CHILD_SAFETY)
-    assert enforcement_selectors.proposed_kinds(report=report) == [
-        ActionKind.REMOVE_CONTENT,
-        ActionKind.TERMINATION,
-        ActionKind.REFER_AUTHORITIES,
-    ]
+    proposal = enforcement_selectors.decision_proposal(report=report, user=compliance)
+    assert proposal.kinds == (ActionKind.REMOVE_CONTENT, ActionKind.TERMINATION, ActionKind.REFER_AUTHORITIES)
+    assert proposal.beyond_role == () and proposal.ladder_kind == ActionKind.TERMINATION
+    # A moderator is never proposed what their role cannot apply: the highest ladder step they may
+    # take instead (a week's suspension), and the rest named for compliance.
+    proposal = enforcement_selectors.decision_proposal(report=report, user=moderator)
+    assert proposal.kinds == (ActionKind.REMOVE_CONTENT, ActionKind.SUSPENSION)
+    assert proposal.duration == timedelta(days=7) and proposal.ladder_kind == ActionKind.SUSPENSION
+    assert proposal.beyond_role == (ActionKind.TERMINATION, ActionKind.REFER_AUTHORITIES)
 
 
 def test_ladder_proposes_the_next_step_and_a_different_choice_needs_a_reason(moderator):

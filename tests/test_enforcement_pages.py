@@ -116,7 +116,7 @@ def test_the_account_page_shows_compliance_the_accounts_history_across_its_sanct
     assert history.count("An enforcement action was taken") == 2 and history.count("A notice was sent") == 2
     assert 'Legal hold: <span class="before">no</span> → <strong>yes</strong>' in history
     assert "The police asked us to keep it." in history
-    assert 'Notice: <span class="before">—</span> → <strong>statement of reasons</strong>' in history
+    assert 'Notice: <span class="before">—</span> → <strong>Statement of reasons</strong>' in history
     assert reverse("enforcement:sanction", args=[first.pk]) in history
     appeal = Appeal.objects.get()
     assert reverse("enforcement:appeal", args=[appeal.pk]) in history

@@ -447,3 +447,25 @@ def test_the_side_lists_escape_user_text_and_read_like_the_template_filters(mod_
         f"{date_filter(local(sanction.decided_at), 'j M Y')} by decider · "
         f"until {date_filter(local(sanction.ends_at), 'j M Y')}"
     )
+
+
+def test_history_lines_read_the_choice_labels_not_the_stored_values(mod_client, moderator):
+    """Issue 17, item 10: "Category: — → Non-consensual intimate content", never "non consensual"."""
+    from tests.test_enforcement import decide
+
+    reporter = UserFactory()
+    report = report_services.report_file(
+        actor=reporter, target=TargetFactory(), category="non_consensual", reason="Shared without my consent."
+    )
+    decide(moderator, report, "timeout", ends_at=timezone.now() + timedelta(days=1))
+    history = one(mod_client.get(page_url(report)).content.decode(), "ol", class_="history")
+    # Each line as "<label>:<before>→<after>" (the parser drops the spaces between elements).
+    lines = [text(line) for changes in elements(history, "ul", class_="changes") for line in elements(changes, "li")]
+    assert "Category:—→Non-consensual intimate content" in lines
+    assert "Severity:—→Critical" in lines and "Type:—→Chat message" in lines
+    assert "Status:—→Pending" in lines and "Status:Pending→Resolved" in lines
+    assert "Action:—→Timeout (temporary restriction)" in lines  # the sanction's own event
+    assert "Status:—→Active" in lines  # a sanction's status, from the sanction's table
+    assert not [line for line in lines if "non consensual" in line or "_" in line]
+    details = {text(dt): text(dd) for dt, dd in zip(elements(history, "dt"), elements(history, "dd"), strict=True)}
+    assert details["Channel"] == "Web form"

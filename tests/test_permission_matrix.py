@@ -172,7 +172,8 @@ EXPECTED: dict[str, Row] = {
     # --- the queue and the report page (moderators and up; compliance-only and admin-only actions)
     "moderation/": Row(lambda w: "/moderation/", staff(200)),
     "moderation/dashboard/": Row(lambda w: "/moderation/dashboard/", staff(200)),
-    "moderation/next/": Row(lambda w: "/moderation/next/", staff(REDIRECT), "POST", lambda w: {"query": ""}),
+    "moderation/next/": Row(lambda w: "/moderation/next/", staff(REDIRECT), "POST", lambda w: {}),
+    "moderation/new/": Row(lambda w: "/moderation/new/?since=2026-01-01T00:00:00%2B00:00", staff(200)),
     "moderation/bulk/": Row(
         lambda w: "/moderation/bulk/",
         staff(REDIRECT),
@@ -248,17 +249,30 @@ EXPECTED: dict[str, Row] = {
         missing={"moderator": 404},
     ),
     "moderation/sanctions/<uuid:sanction_id>/": Row(lambda w: f"/moderation/sanctions/{w.sanction.pk}/", staff(200)),
+    # The world's sanction is a warning already given: those allowed get the rule's refusal on the
+    # page with its error summary (400), "not liftable" and "not a referral awaiting approval".
     "moderation/sanctions/<uuid:sanction_id>/lift/": Row(
-        lambda w: f"/moderation/sanctions/{w.sanction.pk}/lift/", staff(403, REDIRECT), "POST", _reason
+        lambda w: f"/moderation/sanctions/{w.sanction.pk}/lift/",
+        staff(403, 400),
+        "POST",
+        _reason,
+        missing={"compliance": 404, "admin": 404},
     ),
     "moderation/sanctions/<uuid:sanction_id>/approve/": Row(
         lambda w: f"/moderation/sanctions/{w.sanction.pk}/approve/",
-        staff(403, REDIRECT),
+        staff(403, 400),
         "POST",
         lambda w: {"reference": "POL-2024-1"},
+        missing={"compliance": 404, "admin": 404},
     ),
     "moderation/appeals/": Row(lambda w: "/moderation/appeals/", staff(403, 200)),
     "moderation/appeals/<uuid:appeal_id>/": Row(lambda w: f"/moderation/appeals/{w.appeal.pk}/", staff(403, 200)),
+    "moderation/reports/<uuid:report_id>/presence/": Row(
+        lambda w: f"/moderation/reports/{w.report.pk}/presence/", staff(200, user=403), "POST", lambda w: {}
+    ),
+    "moderation/appeals/<uuid:appeal_id>/attachment/": Row(
+        lambda w: f"/moderation/appeals/{w.appeal.pk}/attachment/", staff(403, 200)
+    ),
     "moderation/accounts/<int:user_id>/": Row(lambda w: f"/moderation/accounts/{w.owner.pk}/", staff(200)),
     "moderation/accounts/<int:user_id>/flag/": Row(
         lambda w: f"/moderation/accounts/{w.owner.pk}/flag/",
@@ -431,7 +445,8 @@ def world(user, other_user, moderator, compliance, admin_user) -> World:
     )
     sanction = SanctionFactory(account=user, decided_by=decider)  # the user was warned once, too
     notice = NoticeFactory(recipient=user, sanction=sanction, kind="statement_of_reasons")
-    appeal = AppealFactory(appellant=user, sanction=sanction)
+    appeal = AppealFactory(appellant=user, sanction=sanction, attachment_content_type="image/png")
+    appeal.attachment.save("a.png", ContentFile(png_bytes()), save=True)
     token, _key = api_token_create(actor=user, name="to revoke")
     standing, _ = AccountStanding.objects.get_or_create(user=user)
     keys = {role: f"Token {api_token_key(person)}" for role, person in people.items()}

@@ -43,12 +43,13 @@ def test_a_row_shows_everything_a_moderator_needs(mod_client, moderator):
     )
     html = mod_client.get(QUEUE).content.decode()
     row = one(html, "tr", class_="queue-row")
-    link = reverse("moderation:report", args=[report.pk])
+    # The report's link carries the queue view it was opened from (its "← Queue" comes back to it).
+    link = reverse("moderation:report", args=[report.pk]) + "?status=open&sort=deadline"
     # What static/js/queue.js reads: the row, where Enter goes, the box x ticks.
     assert attr(row, "data-row") == "" and attr(row, "data-href") == link and "row-overdue" in attr(row, "class")
     assert attr(one(row, "input", name="ids"), "value") == str(report.pk)
     assertInHTML('<span class="badge badge-pending" data-status="pending">Pending</span>', str(row))
-    assertInHTML(f'<a class="row-link" href="{link}">Harassment or bullying</a>', str(row))
+    assertInHTML(f'<a class="row-link" href="{link.replace("&", "&amp;")}">Harassment or bullying</a>', str(row))
     assertInHTML('<span class="badge badge-high">High</span>', str(row))
     assertInHTML(
         f'<div class="row-meta">Chat message · <span class="mono">{report.short_id}</span></div>',
@@ -384,28 +385,35 @@ def test_bulk_skips_a_report_a_colleague_changed_after_the_queue_was_loaded(mod_
     assert seen_again > seen_at
 
 
+def _next(client, query: str, **kwargs):
+    """POST "Next report" as its forms do: the view in the action's query string."""
+    return client.post(reverse("moderation:next") + (f"?{query}" if query else ""), **kwargs)
+
+
 def test_next_report_assigns_the_most_urgent_in_my_view(mod_client, moderator):
     urgent_spam = ReportFactory(category=Category.SPAM, due_at=timezone.now() + timedelta(hours=1))
     urgent_threat = ReportFactory(category=Category.VIOLENCE, due_at=timezone.now() + timedelta(hours=2))
-    # Within a filtered view, "next" stays within it.
-    response = mod_client.post(reverse("moderation:next"), {"query": "category=violence&assignee=me"})
-    assert response["Location"] == reverse("moderation:report", args=[urgent_threat.pk])
-    response = mod_client.post(reverse("moderation:next"), {"query": ""})
+    # Within a filtered view, "next" stays within it, and the report it opens carries the view.
+    response = _next(mod_client, "category=violence&assignee=me")
+    assert response["Location"] == reverse("moderation:report", args=[urgent_threat.pk]) + (
+        "?category=violence&assignee=me"
+    )
+    response = _next(mod_client, "")
     assert response["Location"] == reverse("moderation:report", args=[urgent_spam.pk])
     assert set(Report.objects.values_list("assignee", flat=True)) == {moderator.pk}
-    response = mod_client.post(reverse("moderation:next"), {"query": "category=fraud"}, follow=True)
-    assert "No unassigned open report in this view" in response.content.decode()
+    response = _next(mod_client, "category=fraud", follow=True)
+    assert "No unassigned open report in this view (Category: Fraud or scam)" in response.content.decode()
     assert mod_client.get(reverse("moderation:next")).status_code == 405
 
 
 def test_next_report_within_a_search_and_a_safe_way_back(mod_client, moderator):
     wanted = ReportFactory(target=TargetFactory(owner=UserFactory(username="serial_spammer")))
     ReportFactory(due_at=timezone.now() - timedelta(hours=1))  # more urgent, but not in the search
-    response = mod_client.post(reverse("moderation:next"), {"query": "q=@serial_spammer"})
-    assert response["Location"] == reverse("moderation:report", args=[wanted.pk])
-    response = mod_client.post(reverse("moderation:next"), {"query": "q=nothing-matches\r\nX-Evil: 1"})
+    response = _next(mod_client, "q=@serial_spammer")
+    assert response["Location"] == reverse("moderation:report", args=[wanted.pk]) + "?q=%40serial_spammer"
+    response = _next(mod_client, "q=nothing-matches%0D%0AX-Evil:%201&evil=%0D%0A")
     assert response.status_code == 302 and "\n" not in response["Location"]
-    assert response["Location"].startswith(QUEUE + "?q=nothing-matches")
+    assert response["Location"] == QUEUE + "?q=nothing-matches%0D%0AX-Evil%3A+1"
 
 
 def test_compliance_default_view_is_escalated_with_a_way_out(client, compliance):

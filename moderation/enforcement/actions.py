@@ -45,6 +45,10 @@ class ActionRule:
     target_kinds: tuple[str, ...] | None = None
     # EU DSA Transparency Database decision fields this action sets.
     dsa: tuple[tuple[str, str], ...] = ()
+    # Kinds which, in force at least as long (on the same account; on the same content for a
+    # content action), make this action change nothing: a 24-hour timeout inside a week's timeout
+    # or a suspension. The decision form then asks for confirmation.
+    covered_by: tuple[str, ...] = ()
 
 
 ACTION_RULES: dict[str, ActionRule] = {
@@ -55,6 +59,7 @@ ACTION_RULES: dict[str, ActionRule] = {
         lasting=True,
         strike=True,
         dsa=(("decision_provision", "DECISION_PROVISION_PARTIAL_SUSPENSION"),),
+        covered_by=(ActionKind.TIMEOUT, ActionKind.SUSPENSION, ActionKind.TERMINATION),
     ),
     ActionKind.KICK: ActionRule(
         BASIC,
@@ -70,6 +75,7 @@ ACTION_RULES: dict[str, ActionRule] = {
         blocks_sign_in=True,
         strike=True,
         dsa=(("decision_account", "DECISION_ACCOUNT_SUSPENDED"),),
+        covered_by=(ActionKind.SUSPENSION, ActionKind.TERMINATION),
     ),
     ActionKind.TERMINATION: ActionRule(
         SEVERE,
@@ -78,6 +84,7 @@ ACTION_RULES: dict[str, ActionRule] = {
         blocks_sign_in=True,
         strike=True,
         dsa=(("decision_account", "DECISION_ACCOUNT_TERMINATED"),),
+        covered_by=(ActionKind.TERMINATION,),
     ),
     ActionKind.REMOVE_CONTENT: ActionRule(
         BASIC,
@@ -85,6 +92,7 @@ ACTION_RULES: dict[str, ActionRule] = {
         lasting=True,
         on_content=True,
         dsa=(("decision_visibility", "DECISION_VISIBILITY_CONTENT_REMOVED"),),
+        covered_by=(ActionKind.REMOVE_CONTENT,),
     ),
     ActionKind.QUARANTINE_FILE: ActionRule(
         BASIC,
@@ -93,9 +101,14 @@ ACTION_RULES: dict[str, ActionRule] = {
         on_content=True,
         target_kinds=("file", "video_story"),
         dsa=(("decision_visibility", "DECISION_VISIBILITY_CONTENT_DISABLED"),),
+        covered_by=(ActionKind.QUARANTINE_FILE, ActionKind.REMOVE_CONTENT),
     ),
     ActionKind.WITHHOLD_PAYMENTS: ActionRule(
-        SEVERE, "optional", lasting=True, dsa=(("decision_monetary", "DECISION_MONETARY_SUSPENSION"),)
+        SEVERE,
+        "optional",
+        lasting=True,
+        dsa=(("decision_monetary", "DECISION_MONETARY_SUSPENSION"),),
+        covered_by=(ActionKind.WITHHOLD_PAYMENTS,),
     ),
     ActionKind.REFER_AUTHORITIES: ActionRule(SEVERE, "none", lasting=False, needs_second_approval=True),
 }

@@ -64,6 +64,12 @@ class DecisionForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # Offered once the service said an action changes nothing (a sanction in force already covers it).
+    confirm_unchanged = forms.BooleanField(
+        label="Record it anyway",
+        required=False,
+        help_text="A decision and a statement of reasons are recorded; what is in force stays as it is.",
+    )
 
     def __init__(self, *args, user, target_kind: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -73,6 +79,16 @@ class DecisionForm(forms.Form):
             if not ACTION_RULES[k].target_kinds or target_kind in ACTION_RULES[k].target_kinds
         ]
         self.fields["actions"].choices = [(k, ActionKind(k).label) for k in allowed]
+
+    @staticmethod
+    def initial_duration(duration: timedelta | None) -> dict[str, object]:
+        """The duration fields for a proposed length: one of the choices, or "until" that moment."""
+        if duration is None:
+            return {}
+        hours = str(int(duration.total_seconds() // 3600))
+        if duration.total_seconds() % 3600 == 0 and hours in dict(DURATION_CHOICES):
+            return {"duration": hours}
+        return {"duration": "custom", "ends_at": timezone.localtime(timezone.now() + duration).replace(second=0)}
 
     def action_requests(self) -> list[ActionRequest]:
         data = self.cleaned_data

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.actions import ACTION_RULES, ActionKind
 from reports.models import Report, Target
 
 
@@ -103,6 +103,11 @@ class Sanction(models.Model):
         """Active and not past its end: expiry is checked on access, the sweep only records it."""
         at = at or timezone.now()
         return self.status == SanctionStatus.ACTIVE and (self.ends_at is None or self.ends_at > at)
+
+    @property
+    def acts_on_content(self) -> bool:
+        """Removes or quarantines the content, rather than restricting the account (ACTION_RULES)."""
+        return ACTION_RULES[self.kind].on_content
 
     @property
     def is_liftable(self) -> bool:

@@ -6,6 +6,7 @@ a service."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from moderation.enforcement import wording
-from moderation.enforcement.actions import ACTION_RULES, ActionKind, LadderStep, strike_ladder
+from moderation.enforcement.actions import ACTION_RULES, ActionKind, LadderStep, may_take, strike_ladder
 from moderation.enforcement.models import (
     UNCOUNTED_STATUSES,
     AccountStanding,
@@ -33,16 +34,18 @@ from moderation.enforcement.models import (
 from moderation.roles import role_of
 from moderation.selectors import HistoryEntry, history_entries
 from reports.categories import rule_for as category_rule
-from reports.models import OPEN_STATUSES, Report, ReportStatus
+from reports.models import OPEN_STATUSES, Evidence, Report, ReportStatus, Target
 
 # --- what is in force on an account, strikes and the ladder ------------------------------------
 
 
+def _in_force(at: datetime) -> Q:
+    """Active and not past its end (Sanction.is_in_force, as a query): expiry is checked on access."""
+    return Q(status=SanctionStatus.ACTIVE) & (Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+
+
 def sanctions_in_force(*, account: AbstractBaseUser | OuterRef, at: datetime | None = None) -> QuerySet[Sanction]:
-    at = at or timezone.now()
-    return Sanction.objects.filter(account=account, status=SanctionStatus.ACTIVE).filter(
-        Q(ends_at__isnull=True) | Q(ends_at__gt=at)
-    )
+    return Sanction.objects.filter(_in_force(at or timezone.now()), account=account)
 
 
 _SIGN_IN_BLOCKING = [kind for kind, rule in ACTION_RULES.items() if rule.blocks_sign_in]
@@ -89,19 +92,114 @@ def ladder_proposal(*, account: AbstractBaseUser | None) -> LadderStep | None:
     return ladder[min(strikes(account=account).count(), len(ladder) - 1)] if ladder else None
 
 
-def proposed_kinds(*, report: Report) -> list[str]:
-    """What the decision form pre-selects: the zero-tolerance set, or the ladder's next step."""
-    if category_rule(report.category).zero_tolerance:
-        return [ActionKind.REMOVE_CONTENT, ActionKind.TERMINATION, ActionKind.REFER_AUTHORITIES]
-    step = ladder_proposal(account=report.target.owner)
-    return [step.kind] if step else []
+@dataclass(frozen=True)
+class Proposal:
+    """What the decision form proposes to one person: what the ladder (or a zero-tolerance category)
+    asks for, cut to what their role may apply, never an action they cannot take."""
+
+    kinds: tuple[str, ...]  # pre-selected; the person's role may take each
+    duration: timedelta | None  # the ladder step's length, when it has one
+    beyond_role: tuple[str, ...]  # asked for, but for another role: "ask compliance for ..."
+    zero_tolerance: bool
+    # The strike action the decision is held to: choosing none of it needs a reason.
+    ladder_kind: str | None
 
 
-def proposal_for_decision(*, report: Report) -> LadderStep | None:
-    # Zero-tolerance content always proposes termination, whatever the ladder says.
+def _highest_step_for(user: AbstractBaseUser, ladder: list[LadderStep], up_to: int) -> LadderStep | None:
+    """The highest step of the ladder, at `up_to` or below, that this person's role may apply."""
+    for step in reversed(ladder[: up_to + 1]):
+        if may_take(user, step.kind):
+            return step
+    return None
+
+
+def decision_proposal(*, report: Report, user: AbstractBaseUser) -> Proposal:
+    """The ladder's next step for the reported account, or for zero-tolerance content removal,
+    termination and referral; where the role cannot apply a step (termination for a moderator),
+    the highest step it may apply instead, and the rest named for compliance."""
+    account = report.target.owner
+    ladder = strike_ladder()
     if category_rule(report.category).zero_tolerance:
-        return LadderStep(ActionKind.TERMINATION, None)
-    return ladder_proposal(account=report.target.owner)
+        # Without a known account only the content can be acted on.
+        wanted = [ActionKind.REMOVE_CONTENT]
+        if account is not None:
+            wanted += [ActionKind.TERMINATION, ActionKind.REFER_AUTHORITIES]
+        kinds = [kind for kind in wanted if may_take(user, kind)]
+        beyond = tuple(kind for kind in wanted if kind not in kinds)
+        step = LadderStep(ActionKind.TERMINATION, None) if account else None
+        if ActionKind.TERMINATION in beyond and ladder:
+            step = _highest_step_for(user, ladder, len(ladder) - 1)
+            if step is not None:
+                kinds.append(step.kind)
+        return Proposal(
+            kinds=tuple(kinds),
+            duration=step.duration if step else None,
+            beyond_role=beyond,
+            zero_tolerance=True,
+            ladder_kind=step.kind if step else None,
+        )
+    if account is None or not ladder:
+        return Proposal(kinds=(), duration=None, beyond_role=(), zero_tolerance=False, ladder_kind=None)
+    index = min(strikes(account=account).count(), len(ladder) - 1)
+    step = _highest_step_for(user, ladder, index)
+    return Proposal(
+        kinds=(step.kind,) if step else (),
+        duration=step.duration if step else None,
+        beyond_role=() if step == ladder[index] else (ladder[index].kind,),
+        zero_tolerance=False,
+        ladder_kind=step.kind if step else None,
+    )
+
+
+_CONTENT_KINDS = [kind for kind, rule in ACTION_RULES.items() if rule.on_content]
+
+
+def in_force_on(*, account_id: int | None, target_id: int | None, at: datetime) -> QuerySet[Sanction]:
+    """What is in force on a reported account (its account actions) and on one piece of content
+    (the actions on that content): what a new decision about them adds to."""
+    about = Q(target_id=target_id, kind__in=_CONTENT_KINDS) if target_id is not None else Q(pk__in=[])
+    if account_id is not None:
+        about |= Q(account_id=account_id) & ~Q(kind__in=_CONTENT_KINDS)
+    return Sanction.objects.filter(about, _in_force(at))
+
+
+@dataclass(frozen=True)
+class AlreadyInForce:
+    """An action asked for that changes nothing: `in_force` already does as much, at least as long."""
+
+    kind: str
+    ends_at: datetime | None
+    in_force: Sanction
+
+    @property
+    def kind_label(self) -> str:
+        return ActionKind(self.kind).label
+
+
+def already_in_force(
+    *, report: Report, requested: Sequence[tuple[str, datetime | None]], at: datetime | None = None
+) -> list[AlreadyInForce]:
+    """The requested (kind, end) actions that a sanction in force already covers (ACTION_RULES'
+    covered_by): on the reported account for account actions, on the reported content for content
+    actions. One query."""
+    at = at or timezone.now()
+    in_force = list(in_force_on(account_id=report.target.owner_id, target_id=report.target_id, at=at))
+    found = []
+    for kind, ends_at in requested:
+        rule = ACTION_RULES.get(kind)
+        if rule is None:
+            continue
+        covering = [
+            sanction
+            for sanction in in_force
+            if sanction.kind in rule.covered_by
+            and (sanction.ends_at is None or (ends_at is not None and sanction.ends_at >= ends_at))
+        ]
+        if covering:
+            # The longest-lasting one is the one to name.
+            longest = max(covering, key=lambda sanction: (sanction.ends_at is None, sanction.ends_at or at))
+            found.append(AlreadyInForce(kind=kind, ends_at=ends_at, in_force=longest))
+    return found
 
 
 def appeal_window_open(*, decided_at: datetime, now: datetime | None = None) -> bool:
@@ -125,6 +223,18 @@ def misuse_count(*, reporter, now: datetime | None = None) -> int:
     return Report.objects.filter(reporter=reporter, manifestly_unfounded=True, closed_at__gte=window_start).count()
 
 
+def proposal_in_force(*, report: Report, proposal: Proposal, at: datetime | None = None) -> list[AlreadyInForce]:
+    """The proposed actions that something in force already covers, for the ladder step's length: the
+    decision form does not pre-select them (and says why), and a moot ladder step needs no reason
+    to choose otherwise."""
+    at = at or timezone.now()
+    requested = [
+        (kind, at + proposal.duration if proposal.duration and ACTION_RULES[kind].duration != "none" else None)
+        for kind in proposal.kinds
+    ]
+    return already_in_force(report=report, requested=requested, at=at)
+
+
 # --- pages ---------------------------------------------------------------------------------------
 
 
@@ -144,11 +254,19 @@ def open_reports_on_target_count(*, report: Report) -> int:
     return Report.objects.filter(target_id=report.target_id, status__in=OPEN_STATUSES).count()
 
 
-def account_record(*, account: AbstractBaseUser | None) -> dict:
-    """The reported account's strikes in the window and its sanctions, for the decision form."""
+def account_record(*, account: AbstractBaseUser | None, target: Target | None = None) -> dict:
+    """For the decision form: what is in force now on the reported account and content (each with
+    its end), the account's strikes in the window, and its sanctions."""
+    now = timezone.now()
+    in_force = sorted(
+        in_force_on(account_id=account.pk if account else None, target_id=target.pk if target else None, at=now),
+        # No end first, then the one lasting longest: what a new decision must not undercut.
+        key=lambda sanction: (sanction.ends_at is not None, -(sanction.ends_at or now).timestamp()),
+    )
     if account is None:
-        return {"strikes": [], "sanctions": []}
+        return {"in_force": in_force, "strikes": [], "sanctions": []}
     return {
+        "in_force": in_force,
         "strikes": list(strikes(account=account).order_by("-decided_at")),
         "sanctions": list(Sanction.objects.filter(account=account).select_related("decided_by")[:20]),
     }
@@ -179,6 +297,35 @@ def appeal_detail(*, appeal_id: uuid.UUID) -> Appeal:
         ),
         appeal_id,
     )
+
+
+#: What the appeal page shows of each report the appealed decision settled.
+APPEAL_REPORT_FIELDS = ("id", "category", "status", "created_at", "target__title")
+
+
+def appeal_subject(*, appeal: Appeal) -> dict:
+    """What an appeal's page links to: the reports the appealed decision settled (the dismissed report,
+    or every report of the sanction) and their evidence, in two queries whatever their number."""
+    if appeal.report_id:
+        reports = [appeal.report]
+    else:
+        reports = list(
+            appeal.sanction.reports.select_related("target").only(*APPEAL_REPORT_FIELDS).order_by("created_at")
+        )
+    evidence = list(
+        Evidence.objects.filter(report__in=[report.pk for report in reports])
+        .only("id", "report_id", "original_name", "content_type", "size", "purged_at", "file")
+        .order_by("created_at")
+    )
+    return {"reports": reports, "evidence": evidence}
+
+
+def appeal_attachment(*, appeal_id: uuid.UUID) -> Appeal:
+    """The appeal whose attached file compliance opens; 404 when it has none."""
+    appeal = Appeal.objects.filter(pk=appeal_id).exclude(attachment="").first()
+    if appeal is None:
+        raise Http404("No such file")
+    return appeal
 
 
 def appeal_counts() -> dict[str, int]:

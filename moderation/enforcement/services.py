@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from audit import services as audit
 from moderation.enforcement import notices, webhooks
@@ -37,11 +37,14 @@ from moderation.enforcement.models import (
     SanctionStatus,
 )
 from moderation.enforcement.selectors import (
+    AlreadyInForce,
+    already_in_force,
     appeal_window_open,
     complaint_from,
+    decision_proposal,
     dismissal_decided_at,
     misuse_count,
-    proposal_for_decision,
+    proposal_in_force,
 )
 from moderation.services import TransitionRefused, lock_target_of, report_review
 from reports.models import OPEN_STATUSES, Report, ReportStatus, Target, TargetState
@@ -105,6 +108,7 @@ def _validate_decision(
     facts: str,
     ladder_override_reason: str,
     now: datetime,
+    confirm_unchanged: bool = False,
 ) -> None:
     errors: dict[str, list[str]] = {}
 
@@ -148,15 +152,43 @@ def _validate_decision(
         add("facts", "Describe the facts in plain words; the affected person reads this.")
     elif len(facts) > FACTS_MAX:
         add("facts", f"Keep the facts to {FACTS_MAX:,} characters or fewer.")
-    proposal = proposal_for_decision(report=report)
+    # The ladder's step as this person's role may apply it (never one they cannot take).
+    proposal = decision_proposal(report=report, user=actor)
     strike_kinds = {a.kind for a in actions if a.kind in ACTION_RULES and ACTION_RULES[a.kind].strike}
-    if proposal and proposal.kind not in strike_kinds and not ladder_override_reason.strip():
+    # A step that something in force already covers (a suspension for a terminated account) is moot.
+    moot = proposal.ladder_kind in {item.kind for item in proposal_in_force(report=report, proposal=proposal, at=now)}
+    if (
+        proposal.ladder_kind
+        and not moot
+        and proposal.ladder_kind not in strike_kinds
+        and not ladder_override_reason.strip()
+    ):
         add(
             "ladder_override_reason",
-            f"The repeat-offender ladder proposes “{ActionKind(proposal.kind).label}”; say why you chose otherwise.",
+            f"The repeat-offender ladder proposes “{ActionKind(proposal.ladder_kind).label}”; "
+            "say why you chose otherwise.",
         )
+    if not errors and not confirm_unchanged:
+        known = [(a.kind, a.ends_at) for a in actions if a.kind in ACTION_RULES]
+        for same in already_in_force(report=report, requested=known, at=now):
+            add("confirm_unchanged", _changes_nothing(same, report=report))
     if errors:
         raise ValidationError(errors)
+
+
+def _until(moment: datetime | None) -> str:
+    return f"until {dateformat.format(timezone.localtime(moment), 'j M, H:i')}" if moment else "with no end"
+
+
+def _changes_nothing(same: AlreadyInForce, *, report: Report) -> str:
+    """What a moderator reads when a new action would change nothing."""
+    rule = ACTION_RULES[same.kind]
+    whom = f"@{report.target.owner.get_username()}" if not rule.on_content else "this content"
+    asked = f"“{ActionKind(same.kind).label}”" + (f" {_until(same.ends_at)}" if rule.duration != "none" else "")
+    return (
+        f"Already in force on {whom}: {ActionKind(same.in_force.kind).label} {_until(same.in_force.ends_at)}. "
+        f"{asked} would change nothing. Choose a later end or another action, or tick “Record it anyway”."
+    )
 
 
 def decision_apply(
@@ -170,10 +202,14 @@ def decision_apply(
     automated: bool = False,
     apply_to_all_open: bool = False,
     ladder_override_reason: str = "",
+    confirm_unchanged: bool = False,
 ) -> list[Sanction]:
     """Take one decision on a report: one or more actions, each with its effect, audit event and
     webhook; the report (and, if asked, every open report on the same target) is resolved; the
-    affected account gets a statement of reasons and each reporter the outcome, after commit."""
+    affected account gets a statement of reasons and each reporter the outcome, after commit.
+
+    An action that a sanction in force already covers (a 24-hour timeout inside a week's) is
+    refused with the reason, under `confirm_unchanged`, unless `confirm_unchanged` says go ahead."""
     if not actor.is_authenticated or not actor.has_perm("reports.review_report"):
         raise PermissionDenied("reports.review_report is required")
     now = timezone.now()
@@ -195,6 +231,7 @@ def decision_apply(
             facts=facts,
             ladder_override_reason=ladder_override_reason,
             now=now,
+            confirm_unchanged=confirm_unchanged,
         )
         resolved = [report]
         if apply_to_all_open:

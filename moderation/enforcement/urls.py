@@ -16,6 +16,7 @@ urlpatterns = [
     path("moderation/sanctions/<uuid:sanction_id>/approve/", views.referral_approve, name="approve_referral"),
     path("moderation/appeals/", views.appeals_queue, name="appeals"),
     path("moderation/appeals/<uuid:appeal_id>/", views.appeal_detail, name="appeal"),
+    path("moderation/appeals/<uuid:appeal_id>/attachment/", views.appeal_attachment, name="appeal_attachment"),
     path("moderation/accounts/<int:user_id>/", views.account_detail, name="account"),
     path("moderation/accounts/<int:user_id>/flag/", views.account_flag, name="account_flag"),
     path("account/notices/", views.my_notices, name="notices"),

@@ -13,15 +13,18 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from moderation import presence
 from moderation.enforcement import selectors, services, wording
 from moderation.enforcement.actions import ActionKind
 from moderation.enforcement.filters import AppealFilterSet
 from moderation.enforcement.forms import (
+    DURATION_CHOICES,
     AppealDecisionForm,
     AppealForm,
     DecisionForm,
@@ -30,11 +33,17 @@ from moderation.enforcement.forms import (
 )
 from moderation.enforcement.models import Appeal, NoticeKind, Sanction
 from moderation.enforcement.notices import read_appeal_token, read_complaint_appeal_token
+from moderation.files import protected_file_response
+from moderation.filters import queue_view, with_view
 from moderation.services import TransitionRefused
-from reports.categories import rule_for as category_rule
 from reports.forms import add_service_errors
 from reports.models import Report, ReportStatus
 from reports.selectors import my_report
+
+
+def _report_page(request: HttpRequest, report: Report) -> HttpResponse:
+    """Back to the report's page, in the queue view the moderator came from (moderation/filters.py)."""
+    return redirect(with_view(reverse("moderation:report", args=[report.pk]), queue_view(request.GET)))
 
 
 @login_required
@@ -42,11 +51,28 @@ from reports.selectors import my_report
 @require_http_methods(["GET", "POST"])
 def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     report = selectors.report_for_decision(report_id=report_id)
-    proposed = selectors.proposed_kinds(report=report)
+    # The ladder's step as this person's role may apply it; what only compliance may apply is named.
+    proposal = selectors.decision_proposal(report=report, user=request.user)
+    duration = DecisionForm.initial_duration(proposal.duration)
+    # A proposed action that something in force already covers would change nothing: not
+    # pre-selected, and the page says why (a suspension proposed to an account already terminated).
+    proposal_in_force = selectors.proposal_in_force(report=report, proposal=proposal)
+    covered = {item.kind for item in proposal_in_force}
     form = DecisionForm(
-        request.POST or None, user=request.user, target_kind=report.target.kind, initial={"actions": proposed}
+        request.POST or None,
+        user=request.user,
+        target_kind=report.target.kind,
+        initial={"actions": [kind for kind in proposal.kinds if kind not in covered], **duration},
     )
+    go_ahead = request.POST.get("go_ahead", "")
+    busy = []
     if request.method == "POST" and form.is_valid():
+        busy = presence.not_yet_confirmed(report_id=report.pk, user=request.user, go_ahead=go_ahead)
+    if busy:
+        # Someone else is mid-way on this report: say who, keep what was typed, go ahead next time.
+        form.add_error(None, presence.refusal(busy))
+        go_ahead = ",".join(part for part in (go_ahead, presence.go_ahead_value(busy)) if part)
+    elif request.method == "POST" and form.is_valid():
         try:
             sanctions = services.decision_apply(
                 actor=request.user,
@@ -58,6 +84,7 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
                 automated=form.cleaned_data["automated"],
                 apply_to_all_open=form.cleaned_data["apply_to_all_open"],
                 ladder_override_reason=form.cleaned_data["ladder_override_reason"],
+                confirm_unchanged=form.cleaned_data["confirm_unchanged"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -66,42 +93,60 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         else:
             names = ", ".join(s.get_kind_display().lower() for s in sanctions)
             messages.success(request, f"Decision recorded: {names}. The report is resolved.")
-            return redirect("moderation:report", report.pk)
+            presence.leave(report_id=report.pk, user=request.user)
+            return _report_page(request, report)
+    presence.beat(report_id=report.pk, user=request.user, doing=presence.DECIDING)
     return render(
         request,
         "enforcement/decide.html",
         {
             "report": report,
             "form": form,
-            "proposed_labels": [ActionKind(kind).label for kind in proposed],
-            # Proposals the user's role cannot take (termination for a moderator): say so, point to escalation.
-            "proposed_beyond_role": [
-                ActionKind(k).label for k in proposed if k not in dict(form.fields["actions"].choices)
-            ],
-            "zero_tolerance": category_rule(report.category).zero_tolerance,
-            "proposal": selectors.proposal_for_decision(report=report),
-            "record": selectors.account_record(account=report.target.owner),
+            "proposal": proposal,
+            "proposed_labels": [ActionKind(kind).label for kind in proposal.kinds],
+            "proposed_duration": dict(DURATION_CHOICES).get(duration.get("duration"), ""),
+            "beyond_role_labels": [ActionKind(kind).label for kind in proposal.beyond_role],
+            "proposal_in_force": proposal_in_force,
+            "record": selectors.account_record(account=report.target.owner, target=report.target),
             "open_on_target": selectors.open_reports_on_target_count(report=report),
+            "view_suffix": with_view("", queue_view(request.GET)),
+            "presence_line": presence.describe(presence.others_on(report_id=report.pk, user=request.user)),
+            "presence_interval": presence.heartbeat_seconds(),
+            "go_ahead": go_ahead,
         },
-        status=400 if request.method == "POST" else 200,
+        status=409 if busy else 400 if request.method == "POST" else 200,
+    )
+
+
+def _render_sanction(
+    request: HttpRequest,
+    sanction: Sanction,
+    *,
+    lift_form: ReasonForm | None = None,
+    approve_form: ReferralApprovalForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    bound = lift_form if lift_form is not None and lift_form.errors else approve_form
+    return render(
+        request,
+        "enforcement/sanction_detail.html",
+        {
+            "sanction": sanction,
+            "lift_form": lift_form or ReasonForm(),
+            "approve_form": approve_form or ReferralApprovalForm(),
+            # After a failed submit the page opens on that form's error summary.
+            "error_form": bound if bound is not None and bound.errors else None,
+            "may_approve": request.user.has_perm("enforcement.approve_referral")
+            and sanction.may_be_approved_by(request.user),
+        },
+        status=status,
     )
 
 
 @login_required
 @permission_required("reports.view_queue", raise_exception=True)
 def sanction_detail(request: HttpRequest, sanction_id: uuid.UUID) -> HttpResponse:
-    sanction = selectors.sanction_detail(sanction_id=sanction_id)
-    return render(
-        request,
-        "enforcement/sanction_detail.html",
-        {
-            "sanction": sanction,
-            "lift_form": ReasonForm(),
-            "approve_form": ReferralApprovalForm(),
-            "may_approve": request.user.has_perm("enforcement.approve_referral")
-            and sanction.may_be_approved_by(request.user),
-        },
-    )
+    return _render_sanction(request, selectors.sanction_detail(sanction_id=sanction_id))
 
 
 @login_required
@@ -115,12 +160,11 @@ def sanction_lift(request: HttpRequest, sanction_id: uuid.UUID) -> HttpResponse:
         try:
             services.sanction_lift(actor=request.user, sanction_id=sanction.pk, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{sanction.get_kind_display()} lifted.")
-    else:
-        messages.error(request, "Say why the sanction is lifted.")
-    return redirect("enforcement:sanction", sanction.pk)
+            return redirect("enforcement:sanction", sanction.pk)
+    return _render_sanction(request, sanction, lift_form=form, status=400)
 
 
 @login_required
@@ -136,12 +180,11 @@ def referral_approve(request: HttpRequest, sanction_id: uuid.UUID) -> HttpRespon
                 actor=request.user, sanction_id=sanction.pk, reference=form.cleaned_data["reference"]
             )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            add_service_errors(form, error)
         else:
             messages.success(request, "Referral approved; it now counts.")
-    else:
-        messages.error(request, "Give the authority's reference.")
-    return redirect("enforcement:sanction", sanction.pk)
+            return redirect("enforcement:sanction", sanction.pk)
+    return _render_sanction(request, sanction, approve_form=form, status=400)
 
 
 @login_required
@@ -189,8 +232,26 @@ def appeal_detail(request: HttpRequest, appeal_id: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "enforcement/appeal_detail.html",
-        {"appeal": appeal, "form": form, "may_decide": appeal.may_be_decided_by(request.user)},
+        {
+            "appeal": appeal,
+            "form": form,
+            "may_decide": appeal.may_be_decided_by(request.user),
+            **selectors.appeal_subject(appeal=appeal),
+        },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@permission_required("enforcement.decide_appeal", raise_exception=True)
+def appeal_attachment(request: HttpRequest, appeal_id: uuid.UUID) -> FileResponse:
+    """The file an appellant attached, for those who decide appeals (checked like evidence)."""
+    appeal = selectors.appeal_attachment(appeal_id=appeal_id)
+    return protected_file_response(
+        appeal.attachment,
+        content_type=appeal.attachment_content_type,
+        filename=appeal.attachment_name or "appeal-attachment",
+        download="download" in request.GET,
     )
 
 
@@ -399,7 +460,7 @@ def mark_unfounded(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "Marked as manifestly unfounded.")
-    return redirect("moderation:report", report.pk)
+    return _report_page(request, report)
 
 
 @login_required
@@ -422,4 +483,4 @@ def report_hold(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, "Legal hold saved.")
-    return redirect("moderation:report", report.pk)
+    return _report_page(request, report)

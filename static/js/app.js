@@ -37,21 +37,17 @@
     });
   }
 
-  // A form that came back with errors: its summary (templates/_error_summary.html) takes the focus,
-  // so a screen reader reads the problems first; a link in it moves the focus to its field.
+  // After a failed submit the page opens with an error summary: focus moves there (a screen reader
+  // reads it), and each of its links moves focus to the field it names.
   function initErrorSummary(root) {
     var summary = root.querySelector("[data-error-summary]");
     if (!summary) { return; }
-    summary.querySelectorAll("a[href^='#']").forEach(function (link) {
-      link.addEventListener("click", function (event) {
-        var field = document.getElementById(link.getAttribute("href").slice(1));
-        if (!field) { return; }
-        event.preventDefault();
-        field.scrollIntoView({ block: "center" });
-        field.focus();
-      });
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      var field = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (field) { event.preventDefault(); field.focus(); field.scrollIntoView({ block: "center" }); }
     });
-    summary.focus();
+    if (root === document) { summary.focus(); }
   }
 
   function init(root) {

@@ -172,8 +172,11 @@
 
   var inflight = null;
 
+  // Forms outside the results that act in the current view ("Next report") carry it in their action.
   function syncQueryFields(query) {
-    document.querySelectorAll("[data-query-field]").forEach(function (field) { field.value = query; });
+    document.querySelectorAll("form[data-view-action]").forEach(function (form) {
+      form.setAttribute("action", form.getAttribute("action").split("?")[0] + "?" + query);
+    });
   }
 
   // After a tab or link changed the view, show the same values in the filter form.
@@ -217,6 +220,10 @@
         syncForm(parsed.searchParams);
         current = -1;
         enhance(results);
+        // The results changed: one short sentence for a screen reader, not the whole table again;
+        // and a notice of new reports belonged to the view before.
+        hideLiveNotice();
+        if (box && box.dataset.statusMessage) { announce(box.dataset.statusMessage); }
       })
       .catch(function (error) {
         if (error.name === "AbortError") { return; }
@@ -267,6 +274,65 @@
     window.addEventListener("popstate", function () { load(window.location.href, "none"); });
   }
 
+  // --- the live notice: new reports in this view --------------------------------------------------
+
+  // The queue's only live region (visually hidden): filter changes and new reports are said in one
+  // sentence each, never by re-reading the results.
+  function announce(message) {
+    var status = document.querySelector("[data-queue-status]");
+    if (status) { status.textContent = message; }
+  }
+
+  var lastNew = 0;
+
+  function hideLiveNotice() {
+    var notice = document.querySelector("[data-queue-live-notice]");
+    if (notice) { notice.hidden = true; }
+    lastNew = 0;
+  }
+
+  // Every data-interval seconds (not while the tab is hidden), ask how many reports arrived in the
+  // view since the results were read (moderation.views.new_reports); say so without touching the
+  // rows, so nobody loses their place. "Show" reloads the results of the same view and page.
+  function initLive() {
+    var bar = document.querySelector("[data-queue-live]");
+    if (!bar || !window.fetch) { return; }
+    var interval = (parseInt(bar.dataset.interval, 10) || 30) * 1000;
+    var notice = bar.querySelector("[data-queue-live-notice]");
+    var words = bar.querySelector("[data-queue-live-text]");
+    function poll() {
+      var box = document.querySelector("#queue-results [data-since]");
+      if (document.visibilityState === "hidden" || !box) { return; }
+      var since = box.dataset.since;
+      var query = box.dataset.query ? box.dataset.query + "&" : "";
+      fetch(bar.dataset.url + "?" + query + "since=" + encodeURIComponent(since),
+            { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok && !response.redirected ? response.json() : null; })
+        .then(function (answer) {
+          var shown = document.querySelector("#queue-results [data-since]");
+          // The results were reloaded meanwhile: this answer is about the view before.
+          if (!answer || !shown || shown.dataset.since !== since) { return; }
+          if (answer["new"] > 0) {
+            var sentence = answer.label + " new report" + (answer["new"] === 1 && !answer.more ? "" : "s") + " in this view";
+            words.textContent = sentence;
+            notice.hidden = false;
+            if (answer["new"] !== lastNew) { announce(sentence + "."); }
+          } else {
+            notice.hidden = true;
+          }
+          lastNew = answer["new"];
+        })
+        .catch(function () { /* a missed poll: the next one asks again */ });
+    }
+    bar.querySelector("[data-queue-live-show]").addEventListener("click", function () {
+      load(window.location.href, "none");
+    });
+    window.setInterval(poll, interval);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") { poll(); }
+    });
+  }
+
   function enhance(root) {
     if (window.ReportDesk) { window.ReportDesk.init(root); }
     initBulk(root);
@@ -275,6 +341,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     initFilters();
+    initLive();
     initBulk(document);
     refreshDeadlines(document);
     window.setInterval(function () { refreshDeadlines(document); }, 30000);

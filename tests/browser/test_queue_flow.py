@@ -51,7 +51,7 @@ def test_moderator_filters_opens_resolves_and_the_report_leaves_the_queue(page, 
     page.keyboard.press("j")
     assert "is-current" in (rows.first.get_attribute("class") or "")
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(rf"/moderation/reports/{threat.pk}/$"))
+    page.wait_for_url(re.compile(rf"/moderation/reports/{threat.pk}/\?.*category=violence"))
 
     # The snapshot text and the reporter's words are there; resolve with a note.
     assert "He said he would wait for me outside the venue." in page.inner_text("main")
@@ -83,7 +83,7 @@ def test_next_report_and_the_keyboard_help(page, moderator):
     page.keyboard.press("Escape")
     assert not page.locator("#keys-dialog").is_visible()
     page.keyboard.press("n")
-    page.wait_for_url(re.compile(rf"/moderation/reports/{report.pk}/$"))
+    page.wait_for_url(re.compile(rf"/moderation/reports/{report.pk}/\?status=open&sort=deadline$"))
     assert "is yours" in page.locator(".messages").inner_text()
     assert Report.objects.get(pk=report.pk).assignee == moderator
 

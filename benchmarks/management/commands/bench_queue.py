@@ -14,7 +14,9 @@ measured alternately, request by request, so both see the same caches and the sa
 With --check the command exits non-zero when a target is missed (CI runs a small version):
 every queue page under --queue-ms median and at least --min-ratio times faster than the admin,
 the report page under --report-ms, the dashboard under --dashboard-ms, a /metrics scrape (with a
-token of the command's own) under --metrics-ms.
+token of the command's own) under --metrics-ms, the queue's live poll under --poll-ms. The live
+poll's cost per moderator per minute (queries, response bytes, server time at QUEUE_POLL_SECONDS)
+is printed after the table.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -56,6 +59,7 @@ class Timing:
     queries: int = 0
     status: int = 0
     size: int = 0
+    header_size: int = 0  # the response's status line and headers, for the live poll's bytes
 
     @property
     def median(self) -> float:
@@ -73,7 +77,7 @@ class Case:
     name: str
     ours: str
     admin: str | None
-    kind: str  # queue | report | dashboard | metrics
+    kind: str  # queue | report | dashboard | metrics | poll
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -122,6 +126,7 @@ class Command(BaseCommand):
         parser.add_argument("--report-ms", type=float, default=50.0, help="Target: report page median (ms).")
         parser.add_argument("--dashboard-ms", type=float, default=300.0, help="Target: dashboard median (ms).")
         parser.add_argument("--metrics-ms", type=float, default=50.0, help="Target: /metrics scrape median (ms).")
+        parser.add_argument("--poll-ms", type=float, default=20.0, help="Target: the queue's live poll, median (ms).")
         parser.add_argument(
             "--max-queries", type=int, default=25, help="Target: queries per page of ours, whatever the data (25)."
         )
@@ -183,6 +188,11 @@ class Command(BaseCommand):
             return f"{queue}?{joined}" if joined else queue
 
         open_in = "status__in=" + ",".join(OPEN_STATUSES)
+        poll = reverse("moderation:new_reports")
+        newest = Report.objects.order_by("-created_at").values_list("created_at", flat=True).first()
+        # Typical: the last poll interval before the newest report (nothing or little new).
+        recent = newest - timedelta(seconds=settings.QUEUE_POLL_SECONDS)
+        long_ago = newest - timedelta(days=30)
         # Page 1,000 of the default queue (open reports, deadline order) and the admin's page 1,000
         # (?p=999, every report in due_at order). A smaller database has fewer pages: the deepest
         # one there is then (the admin redirects past its end).
@@ -223,6 +233,24 @@ class Command(BaseCommand):
             Case("dashboard (30 days)", reverse("dashboard") + "?period=30", None, "dashboard"),
             Case("dashboard (90 days)", reverse("dashboard") + "?period=90", None, "dashboard"),
             Case("metrics scrape", "/metrics", None, "metrics", {"HTTP_AUTHORIZATION": f"Bearer {METRICS_TOKEN}"}),
+            # The queue's live notice polls this (static/js/queue.js) every QUEUE_POLL_SECONDS with the
+            # view and the time its page was read: typically nothing new in the last poll interval;
+            # at worst a page left open for hours, where the count stops at its cap.
+            *(
+                Case(f"live poll: {name}", f"{poll}?{view}&{urlencode({'since': since})}", None, "poll")
+                for name, view in (
+                    ("open queue", "status=open&sort=deadline"),
+                    (f"{category} + pending", f"status=pending&category={category}&sort=deadline"),
+                    (f"search {searches[0]!r}", f"status=open&sort=deadline&{urlencode({'q': searches[0]})}"),
+                )
+                for since in (recent.isoformat(),)
+            ),
+            Case(
+                "live poll: open queue, page left open (99+ new)",
+                f"{poll}?status=open&sort=deadline&{urlencode({'since': long_ago.isoformat()})}",
+                None,
+                "poll",
+            ),
         ]
 
     def _largest_category(self) -> str:
@@ -281,7 +309,7 @@ class Command(BaseCommand):
         for case in cases:
             ours = Timing()
             admin = Timing() if case.admin else None
-            runs: list[tuple[Callable[[], tuple[float, int, int, int]], Timing]] = [
+            runs: list[tuple[Callable[[], tuple[float, int, int, int, int]], Timing]] = [
                 (lambda url=case.ours, headers=case.headers: self._request(ours_client, url, headers), ours)
             ]
             if case.admin:
@@ -292,9 +320,9 @@ class Command(BaseCommand):
             # Alternate: ours, admin, ours, admin ... so that both see the same conditions.
             for _ in range(options["iterations"]):
                 for run, timing in runs:
-                    elapsed, queries, status, size = run()
+                    elapsed, queries, status, size, header_size = run()
                     timing.times_ms.append(elapsed)
-                    timing.queries, timing.status, timing.size = queries, status, size
+                    timing.queries, timing.status, timing.size, timing.header_size = queries, status, size, header_size
             for label, timing in (("ours", ours), ("admin", admin)):
                 if timing is not None and timing.status != 200:
                     url = case.ours if label == "ours" else case.admin
@@ -304,13 +332,16 @@ class Command(BaseCommand):
         return results
 
     @staticmethod
-    def _request(client: Client, url: str, headers: dict[str, str] | None = None) -> tuple[float, int, int, int]:
+    def _request(
+        client: Client, url: str, headers: dict[str, str] | None = None
+    ) -> tuple[float, int, int, int, int]:
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
             response = client.get(url, **(headers or {}))
             content = response.content
             elapsed = (time.perf_counter() - started) * 1000
-        return elapsed, len(queries.captured_queries), response.status_code, len(content)
+        header_bytes = len(b"HTTP/1.1 200 OK\r\n" + response.serialize_headers() + b"\r\n\r\n")
+        return elapsed, len(queries.captured_queries), response.status_code, len(content), header_bytes
 
     def _slow_queries(self, cases: list[Case], moderator, superuser, count: int) -> None:
         """One more request per page with each query timed: where the time goes."""
@@ -364,6 +395,8 @@ class Command(BaseCommand):
                 verdicts.append(self._verdict(ours.median < options["report_ms"], f"<{options['report_ms']:g} ms"))
             elif case.kind == "metrics":
                 verdicts.append(self._verdict(ours.median < options["metrics_ms"], f"<{options['metrics_ms']:g} ms"))
+            elif case.kind == "poll":
+                verdicts.append(self._verdict(ours.median < options["poll_ms"], f"<{options['poll_ms']:g} ms"))
             else:
                 verdicts.append(
                     self._verdict(ours.median < options["dashboard_ms"], f"<{options['dashboard_ms']:g} ms")
@@ -385,12 +418,14 @@ class Command(BaseCommand):
                     else "MISSED " + ", ".join(text for passed, text in verdicts if not passed)
                 )
             )
+        lines += self._poll_cost(cases, results)
         lines += [
             "",
             "times in ms (median and 95th percentile of the full request); ratio = admin median / ours median",
             f"targets: queue pages < {options['queue_ms']:g} ms median and >= {options['min_ratio']:g}x the admin; "
             f"report page < {options['report_ms']:g} ms; dashboard < {options['dashboard_ms']:g} ms; "
             f"/metrics < {options['metrics_ms']:g} ms; "
+            f"live poll < {options['poll_ms']:g} ms; "
             f"<= {options['max_queries']} queries per page",
         ]
         self.stdout.write("\n".join(lines))
@@ -399,6 +434,27 @@ class Command(BaseCommand):
         else:
             self.stdout.write(self.style.SUCCESS("all targets met"))
         return failures
+
+    @staticmethod
+    def _poll_cost(cases: list[Case], results) -> list[str]:
+        """What the live notice costs one moderator with the queue open, per minute."""
+        polls_per_minute = 60 / settings.QUEUE_POLL_SECONDS
+        lines = [
+            "",
+            f"live poll, per moderator per minute ({polls_per_minute:g} polls, QUEUE_POLL_SECONDS="
+            f"{settings.QUEUE_POLL_SECONDS}; response bytes = status line and headers + JSON body):",
+        ]
+        for case in cases:
+            if case.kind != "poll":
+                continue
+            timing = results[case.name][0]
+            wire = timing.header_size + timing.size
+            lines.append(
+                f"  {case.name}: {polls_per_minute * timing.queries:g} queries, "
+                f"{polls_per_minute * wire:,.0f} bytes ({timing.header_size} + {timing.size} a poll), "
+                f"{polls_per_minute * timing.median:.1f} ms of server time (median {timing.median:.2f} ms a poll)"
+            )
+        return lines
 
     @staticmethod
     def _verdict(passed: bool, text: str) -> tuple[bool, str]:

@@ -349,6 +349,9 @@ class Command(BaseCommand):
             facts=f"{report.get_category_display()}: {report.target.title}. Confirmed in the platform's logs.",
             apply_to_all_open=True,
             ladder_override_reason="Proportionate to this case.",
+            # The month's decisions are drawn at random, so one may repeat what is already in force
+            # (a second termination): recorded anyway, as a moderator may by confirming.
+            confirm_unchanged=True,
         )
         for sanction in sanctions:
             self._bump(f"× {sanction.kind}")
