@@ -12,27 +12,14 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from audit import checkpoints
+from audit import checkpoints, triggers
 from audit.filters import AuditEventFilterSet
 from audit.models import AuditEvent
 
 PAGE_SIZE = 50
-CSV_COLUMNS = [
-    "id",
-    "created_at",
-    "event_type",
-    "actor_id",
-    "actor_label",
-    "object_type",
-    "object_id",
-    "before",
-    "after",
-    "data",
-    "correlation_id",
-    "seq",
-    "prev_hash",
-    "hash",
-]
+# The stored row as it is: every content column, then the chain (key_id names the key that sealed it,
+# so that an exported chain verifies across a rotation).
+CSV_COLUMNS = [*triggers.CONTENT_COLUMNS, *triggers.CHAIN_COLUMNS]
 
 
 def _filtered(request: HttpRequest) -> AuditEventFilterSet:
@@ -116,6 +103,7 @@ def _csv_rows(events) -> Iterator[str]:
                 event.seq or "",
                 event.prev_hash or "",
                 event.hash or "",
+                event.key_id or "",
             ]
         )
 

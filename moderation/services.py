@@ -250,20 +250,32 @@ def report_assign(
             raise TransitionRefused(
                 f"This report was meanwhile assigned to {holder}. Reload to see the latest.", report=report
             )
-        before = report_audit_state(report)
-        report.assignee = assignee
-        report.save(update_fields=["assignee", "updated_at"])
-        audit.record(
-            actor=actor,
-            event_type="report.assigned",
-            object_type="report",
-            object_id=report.id,
-            before=before,
-            after=report_audit_state(report),
-            data={"assignee": assignee.get_username() if assignee else None},
-            correlation_id=correlation_id,
-        )
+        _assign(report, assignee, actor=actor, data={}, correlation_id=correlation_id)
     return report
+
+
+def _assign(
+    report: Report,
+    assignee: AbstractBaseUser | None,
+    *,
+    actor: AbstractBaseUser,
+    data: dict,
+    correlation_id: uuid.UUID | None = None,
+) -> None:
+    """Give a locked report to someone (or to nobody), with its audit event."""
+    before = report_audit_state(report)
+    report.assignee = assignee
+    report.save(update_fields=["assignee", "updated_at"])
+    audit.record(
+        actor=actor,
+        event_type="report.assigned",
+        object_type="report",
+        object_id=report.id,
+        before=before,
+        after=report_audit_state(report),
+        data={"assignee": assignee.get_username() if assignee else None, **data},
+        correlation_id=correlation_id,
+    )
 
 
 def report_claim_next(*, actor: AbstractBaseUser, base: QuerySet[Report] | None = None) -> Report | None:
@@ -282,18 +294,7 @@ def report_claim_next(*, actor: AbstractBaseUser, base: QuerySet[Report] | None 
         report = candidates.order_by(*queue_priority_order()).first()
         if report is None:
             return None
-        before = report_audit_state(report)
-        report.assignee = actor
-        report.save(update_fields=["assignee", "updated_at"])
-        audit.record(
-            actor=actor,
-            event_type="report.assigned",
-            object_type="report",
-            object_id=report.id,
-            before=before,
-            after=report_audit_state(report),
-            data={"assignee": actor.get_username(), "via": "next"},
-        )
+        _assign(report, actor, actor=actor, data={"via": "next"})
     return report
 
 

@@ -78,12 +78,12 @@ def test_csv_export_streams_the_filtered_events_and_defuses_formulas(client, com
     assert len(rows) == 2 and rows[1][2] == "report.note_added"
     assert rows[1][6] == "'=1+1"  # a spreadsheet shows it as text instead of running it
     # Not yet sealed (this test's transaction never commits): no chain position or hashes.
-    assert rows[0][-3:] == ["seq", "prev_hash", "hash"] and rows[1][-3:] == ["", "", ""]
+    assert rows[0][-4:] == ["seq", "prev_hash", "hash", "key_id"] and rows[1][-4:] == ["", "", "", ""]
     audit.seal_pending()
     rows = list(csv.reader(io.StringIO(b"".join(client.get(reverse("audit:export")).streaming_content).decode())))
     for row in rows[1:]:
         event = AuditEvent.objects.get(pk=row[0])
-        assert row[-3:] == [str(event.seq), event.prev_hash, event.hash] and event.hash
+        assert row[-4:] == [str(event.seq), event.prev_hash, event.hash, event.key_id] and event.key_id
 
 
 def test_user_text_in_events_is_escaped(client, compliance):

@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit import services as audit
+from audit import triggers as audit_triggers
 from audit.models import AuditEvent
 from moderation import rollup_triggers, rollups
 from moderation.enforcement.actions import ACTION_RULES, ActionKind
@@ -420,22 +421,7 @@ class Command(BaseCommand):
             "created_at",
             "updated_at",
         ]
-        audit_columns = [
-            "created_at",
-            "event_type",
-            "actor_id",
-            "actor_label",
-            "object_type",
-            "object_id",
-            "before",
-            "after",
-            "data",
-            "correlation_id",
-            "seq",
-            "prev_hash",
-            "hash",
-            "key_id",
-        ]
+        audit_columns = [c for c in (*audit_triggers.CONTENT_COLUMNS, *audit_triggers.CHAIN_COLUMNS) if c != "id"]
         # The events are written sealed, continuing the chain from its tip, with the app's key.
         audit.seal_pending()
         seq, chain = audit.chain_tip()
