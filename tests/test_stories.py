@@ -22,7 +22,6 @@ from moderation.stories.models import StoryReview, StoryStatus
 from reports.categories import Category
 from reports.models import Report, ReportChannel, ReportStatus, TargetKind, TargetState
 from reports.uploads import clean_upload
-from tests.conftest import png_bytes
 from tests.factories import ReportFactory, UserFactory
 from tests.hashbank_media import edited_bytes, picture_bytes
 from tests.test_webhooks import Receiver  # noqa: F401 - the real loopback receiver
@@ -247,7 +246,9 @@ def test_a_detector_above_its_action_threshold_rejects_a_pending_story():
 def test_automatic_rejection_escalates_the_callers_own_report_and_never_overrides_a_person(moderator):
     story = submit().story
     signal_report = ReportFactory(target=story.target, reporter=None, channel=ReportChannel.AUTOMATED)
-    services.reject_story_automatically(story=story.pk, reason="violence", source="detector gore 1.0", report=signal_report)
+    services.reject_story_automatically(
+        story=story.pk, reason="violence", source="detector gore 1.0", report=signal_report
+    )
     signal_report.refresh_from_db()
     assert signal_report.escalated and Report.objects.count() == 1
     assert AuditEvent.objects.filter(event_type="report.escalated", object_id=str(signal_report.pk)).exists()
