@@ -23,7 +23,7 @@ from reports.uploads import clean_upload
 
 # A 16x16 PNG of stripes: a harmless example frame.
 _EXAMPLE_FRAME = (
-    "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAGklEQVR42mNgGAWjgHbgPxkYlwGjYBRQHwAAwSsQ8Kn0mAMAAAAASUVORK5CYII="
+    "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAJUlEQVR42mPUiFrAwMBwKW8DAwOD3qQAgmwmBhLBqIZRDUNHAwAOUgwyvnvdiwAAAABJRU5ErkJggg=="
 )
 
 STORY_ID = OpenApiParameter(
@@ -68,7 +68,7 @@ class StorySubmitView(APIView):
                     "caption": "Best evening of the summer",
                     "frame": _EXAMPLE_FRAME,
                     "media_url": "https://cdn.chat.example/stories/8812.mp4",
-                    "submitted_at": "2026-11-30T09:15:00Z",
+                    "submitted_at": "2026-11-29T21:15:00Z",
                 },
                 request_only=True,
             )
