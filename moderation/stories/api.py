@@ -22,9 +22,7 @@ from reports.api import PLATFORM_AUTH, IsPlatform, error_responses
 from reports.uploads import clean_upload
 
 # A 16x16 PNG of stripes: a harmless example frame.
-_EXAMPLE_FRAME = (
-    "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAJUlEQVR42mPUiFrAwMBwKW8DAwOD3qQAgmwmBhLBqIZRDUNHAwAOUgwyvnvdiwAAAABJRU5ErkJggg=="
-)
+_EXAMPLE_FRAME = "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAJUlEQVR42mPUiFrAwMBwKW8DAwOD3qQAgmwmBhLBqIZRDUNHAwAOUgwyvnvdiwAAAABJRU5ErkJggg=="
 
 STORY_ID = OpenApiParameter(
     "storyId",
