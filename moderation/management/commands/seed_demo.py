@@ -248,13 +248,14 @@ class Command(BaseCommand):
 
     # Video stories held before publication: (title, caption, hours since received, verdict).
     DEMO_STORIES = [
-        ("Night drive", "Watch till the end 🚗", 27, None),
+        ("Night drive", "Watch till the end", 27, None),
         ("Tutorial part 4", "Soldering a keyboard", 20, None),
         ("Unboxing", "New camera day!", 6, None),
         ("My new setup", "Desk tour", 2, None),
         ("Beach day", "Sun and waves", 0.3, None),
         ("Cooking with Zoe", "Pasta from scratch", 30, "approve"),
         ("Free crypto giveaway", "DM me your wallet for 10x", 28, "reject"),
+        ("Party clip", "Last night", 9, "detector"),
     ]
 
     def _stories(self, users, at) -> None:
@@ -303,6 +304,14 @@ class Command(BaseCommand):
         story = submitted["story"]
         if verdict == "approve":
             stories.story_approve(actor=self.staff["mia"], story_id=story.pk)
+        elif verdict == "detector":
+            # What the signals' policy does above a detector's action threshold: compliance confirms.
+            stories.reject_story_automatically(
+                story=story,
+                reason=Category.VIOLENCE,
+                source="demo detector violence-v2 1.4 (score 0.96)",
+                data={"score": 0.96},
+            )
         else:
             stories.story_reject(
                 actor=self.staff["mod"],
@@ -310,7 +319,11 @@ class Command(BaseCommand):
                 category=Category.FRAUD,
                 explanation="Promises returns on crypto sent to a private wallet: a scam.",
             )
-        self._bump(f"stories {verdict}d")
+        self._bump(
+            {"approve": "stories approved", "detector": "stories rejected automatically"}.get(
+                verdict, "stories rejected"
+            )
+        )
 
     def _bump(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
