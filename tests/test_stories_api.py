@@ -172,3 +172,9 @@ def test_only_the_platform_submits_and_reads(client, platform, moderator):
 def test_an_unknown_or_malformed_story_id_is_404(client, platform):
     assert client.get(f"{URL}/{uuid.uuid4()}", headers=platform).status_code == 404
     assert client.get(f"{URL}/not-a-uuid", headers=platform).status_code == 404
+
+
+def test_a_frame_that_is_not_an_image_says_so(client, platform):
+    for content in (b"not an image", b"%PDF-1.4 a document"):
+        response = post(client, story(frame=base64.b64encode(content).decode()), platform)
+        assert response.json()["errors"]["frame"] == ["A frame must be an image (PNG, JPEG, GIF or WebP)."]

@@ -4,12 +4,15 @@ webhook). Thin: parse, call the service or the selector, answer."""
 
 from __future__ import annotations
 
+import io
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from PIL import Image
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,10 +22,26 @@ from config.api_errors import Conflict, from_service_error
 from moderation.stories import selectors, services
 from moderation.stories.serializers import StorySerializer, StorySubmitSerializer
 from reports.api import PLATFORM_AUTH, IsPlatform, error_responses
-from reports.uploads import clean_upload
+from reports.uploads import IMAGE_FORMATS, clean_upload
 
 # A 16x16 PNG of stripes: a harmless example frame.
-_EXAMPLE_FRAME = "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAJUlEQVR42mPUiFrAwMBwKW8DAwOD3qQAgmwmBhLBqIZRDUNHAwAOUgwyvnvdiwAAAABJRU5ErkJggg=="
+_EXAMPLE_FRAME = (
+    "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAJUlEQVR42mPUiFrAwMBwKW8DAwOD3qQAgmwm"
+    "BhLBqIZRDUNHAwAOUgwyvnvdiwAAAABJRU5ErkJggg=="
+)
+
+NOT_AN_IMAGE = "A frame must be an image (PNG, JPEG, GIF or WebP)."
+
+
+def _looks_like_an_image(content: bytes) -> bool:
+    """Whether the bytes open as one of the image formats evidence takes: the header only, no pixel
+    decoded (clean_upload decodes it next, within its limits). A PDF is evidence, not a frame."""
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            return image.format in IMAGE_FORMATS
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
+
 
 STORY_ID = OpenApiParameter(
     "storyId",
@@ -84,12 +103,15 @@ class StorySubmitView(APIView):
                 raise exceptions.ValidationError({"owner_id": ["No account with this id."]})
         frame_clean, frame_type = None, ""
         if values["frame"] is not None:
+            if not _looks_like_an_image(values["frame"]):
+                raise exceptions.ValidationError({"frame": [NOT_AN_IMAGE]})
             try:
+                # The evidence checks (size, dimensions, embedded markup), and re-encoded without metadata.
                 clean = clean_upload(SimpleUploadedFile("frame", values["frame"]))
             except ValidationError as error:
                 raise exceptions.ValidationError({"frame": error.messages}) from None
             if not clean.content_type.startswith("image/"):
-                raise exceptions.ValidationError({"frame": ["A frame must be an image (PNG, JPEG, GIF or WebP)."]})
+                raise exceptions.ValidationError({"frame": [NOT_AN_IMAGE]})
             frame_clean, frame_type = clean.content, clean.content_type
         arguments = {
             "actor": request.user.actor,
