@@ -321,3 +321,20 @@ def test_rejected_stories_are_exported_as_valid_statements_telling_person_from_m
     assert by_machine["automated_detection"] == "Yes"
     assert by_machine["automated_decision"] == "AUTOMATED_DECISION_FULLY"
     assert by_machine["category"] == "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"
+
+
+def test_the_transparency_report_counts_stories_decided_before_publication(moderator):
+    from moderation.metrics import Period, transparency_counts
+
+    services.story_approve(actor=moderator, story_id=submit("t-1").story.pk)
+    services.story_reject(
+        actor=moderator, story_id=submit("t-2", frame=picture_bytes(51)).story.pk, category="spam", explanation="Ad."
+    )
+    services.reject_story_automatically(
+        story=submit("t-3", frame=picture_bytes(52)).story, reason="violence", source="d"
+    )
+    submit("t-4", frame=picture_bytes(53))  # still waiting: not a decision yet
+    counts = transparency_counts(Period.last(1))
+    assert counts["stories_reviewed_before_publication"] == 3
+    assert counts["stories_refused_publication"] == 2
+    assert counts["stories_refused_automatically"] == 1

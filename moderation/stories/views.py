@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from moderation.files import protected_file_response
@@ -27,9 +28,9 @@ from moderation.stories.models import StoryReview, StoryStatus
 from reports.forms import add_service_errors
 
 STATUS_TABS = (
-    (StoryStatus.PENDING, _("Waiting")),
-    (StoryStatus.APPROVED, _("Approved")),
-    (StoryStatus.REJECTED, _("Rejected")),
+    (StoryStatus.PENDING, gettext_lazy("Waiting")),
+    (StoryStatus.APPROVED, gettext_lazy("Approved")),
+    (StoryStatus.REJECTED, gettext_lazy("Rejected")),
 )
 
 
