@@ -208,3 +208,10 @@ def test_an_automatic_rejection_shows_its_source_and_the_report_for_compliance(c
     assert f"/moderation/reports/{story.report.pk}/" in html
     # The escalated report is in compliance's queue.
     assert story.report.short_id in client.get("/moderation/").content.decode()
+
+
+def test_the_audit_log_links_a_storys_events_to_its_page(client, compliance):
+    story = submit().story
+    client.force_login(compliance)
+    html = client.get("/audit/?object_type=story").content.decode()
+    assert f'href="/moderation/stories/{story.pk}/"' in html
