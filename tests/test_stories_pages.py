@@ -215,3 +215,12 @@ def test_the_audit_log_links_a_storys_events_to_its_page(client, compliance):
     client.force_login(compliance)
     html = client.get("/audit/?object_type=story").content.decode()
     assert f'href="/moderation/stories/{story.pk}/"' in html
+
+
+def test_the_platforms_text_is_escaped_on_every_story_page(client, moderator):
+    payload = '<img src=x onerror="alert(1)">'
+    story = submit(title=f"Story {payload}", caption=payload, media_url="https://cdn.example/a.mp4?<b>").story
+    client.force_login(moderator)
+    for path in (QUEUE, page(story)):
+        html = client.get(path).content.decode()
+        assert payload not in html and "&lt;img src=x onerror=" in html, path
