@@ -46,6 +46,10 @@ EVENT_TYPES: dict[str, str] = {
     "hashbank.list_imported": "A hash list was imported into the hash bank",
     "hashbank.entry_retired": "A hash bank entry was retired and stopped matching",
     "hashbank.matched": "Media checked against the hash bank matched an entry",
+    # pre-publication review of video stories (moderation.stories)
+    "story.submitted": "The platform submitted a video story for review before publication",
+    "story.approved": "A video story was approved for publication",
+    "story.rejected": "A video story was rejected before publication (by a person, or automatically)",
 }
 
 

@@ -64,6 +64,7 @@ OBJECT_PAGES = {
     "sanction": "enforcement:sanction",
     "appeal": "enforcement:appeal",
     "user": "enforcement:account",
+    "story": "stories:story",
 }
 
 

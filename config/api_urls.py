@@ -12,6 +12,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from moderation import api as moderation_api
 from moderation.enforcement import api as enforcement_api
 from moderation.hashbank import api as hashbank_api
+from moderation.stories import api as stories_api
 from reports import api as reports_api
 
 
@@ -42,6 +43,8 @@ urlpatterns = [
     *both("reports/<str:reportId>", reports_api.MyReportView.as_view(), "report"),
     *both("targets", reports_api.TargetRegisterView.as_view(), "targets"),
     *both("hashes/check", hashbank_api.HashCheckView.as_view(), "hashes-check"),
+    *both("stories", stories_api.StorySubmitView.as_view(), "stories"),
+    *both("stories/<str:storyId>", stories_api.StoryStatusView.as_view(), "story"),
     *both("admin/reports", moderation_api.AdminReportListView.as_view(), "admin-reports"),
     *both("admin/reports/<str:reportId>", moderation_api.AdminReportDetailView.as_view(), "admin-report"),
     *both(

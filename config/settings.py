@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "moderation",
     "moderation.enforcement",
     "moderation.hashbank",
+    "moderation.stories",
 ]
 if not PRODUCTION:
     # The benchmark and drill commands (bench_data, bench_queue, bench_filing, reliability_outage)
@@ -508,6 +509,12 @@ HASHBANK_PDQ_MAX_DISTANCE = env_int("HASHBANK_PDQ_MAX_DISTANCE", 31)
 if not 0 <= HASHBANK_PDQ_MAX_DISTANCE <= 63:
     raise ImproperlyConfigured("HASHBANK_PDQ_MAX_DISTANCE must be 0..63 bits (31 is PDQ's usual threshold).")
 HASHBANK_PDQ_MIN_QUALITY = env_int("HASHBANK_PDQ_MIN_QUALITY", 50)
+
+# Pre-publication review of video stories (moderation/stories): the hours a submitted story may wait
+# for a moderator's verdict before it shows as overdue in its queue.
+STORY_REVIEW_HOURS = env_int("STORY_REVIEW_HOURS", 24)
+if STORY_REVIEW_HOURS < 1:
+    raise ImproperlyConfigured("STORY_REVIEW_HOURS must be at least 1.")
 
 # EU DSA Transparency Database exports: where decisions apply (default: the whole EEA).
 DSA_TERRITORIAL_SCOPE = env_list(

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("moderation/dashboard/", dashboard, name="dashboard"),
     path("", include("moderation.enforcement.urls")),
+    path("moderation/stories/", include("moderation.stories.urls")),
     path("moderation/", include("moderation.urls")),
     path("audit/", include("audit.urls")),
     path("api/", include("config.api_urls")),

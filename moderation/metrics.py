@@ -22,6 +22,7 @@ from django.utils import timezone
 from moderation import rollups
 from moderation.enforcement.models import Appeal, AppealStatus, Sanction
 from moderation.models import ModeratorDayCount, ReportDayCount, ReportDayDurations, ReportRollupChange
+from moderation.stories.models import StoryReview, StoryStatus
 from reports.categories import SEVERITY_RANK, Category, Severity
 from reports.models import OPEN_STATUSES, Report, ReportStatus
 
@@ -303,6 +304,12 @@ def transparency_counts(period: Period) -> dict:
         (decided - created).total_seconds()
         for created, decided in appeals_in.filter(decided_at__isnull=False).values_list("created_at", "decided_at")
     ]
+    # Video stories decided before publication (moderation/stories): own-initiative decisions on content.
+    stories = StoryReview.objects.filter(decided_at__gte=period.start_at, decided_at__lt=period.end_at).aggregate(
+        decided=Count("id"),
+        rejected=Count("id", filter=Q(status=StoryStatus.REJECTED)),
+        rejected_automatically=Count("id", filter=Q(status=StoryStatus.REJECTED, automated=True)),
+    )
     misuse_pauses = AuditEvent.objects.filter(
         event_type="account.flag_changed",
         data__rule="misuse",
@@ -330,4 +337,7 @@ def transparency_counts(period: Period) -> dict:
         "complaints_pending": appeals_in.filter(status=AppealStatus.PENDING).count(),
         "median_hours_to_complaint_decision": _median_hours(appeal_hours),
         "suspensions_for_misuse": misuse_pauses,
+        "stories_reviewed_before_publication": stories["decided"],
+        "stories_refused_publication": stories["rejected"],
+        "stories_refused_automatically": stories["rejected_automatically"],
     }

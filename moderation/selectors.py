@@ -362,18 +362,23 @@ def _span(delta: timedelta) -> str:
 
 def deadline_of(report: Report, *, now: datetime | None = None) -> Deadline:
     now = now or timezone.now()
-    start = report.created_at or now
-    if report.status not in OPEN_STATUSES:
-        closed = report.closed_at or report.reviewed_at or now
-        if closed <= report.due_at:
-            return Deadline("Closed in time", "met", report.due_at, start)
-        return Deadline(f"Closed {_span(closed - report.due_at)} late", "missed", report.due_at, start)
-    left = report.due_at - now
+    closed = None if report.status in OPEN_STATUSES else (report.closed_at or report.reviewed_at or now)
+    return deadline_for_window(start=report.created_at or now, due_at=report.due_at, closed_at=closed, now=now)
+
+
+def deadline_for_window(*, start: datetime, due_at: datetime, closed_at: datetime | None, now: datetime) -> Deadline:
+    """The deadline's state and words for anything with a window: reports, and stories waiting for
+    review before publication (moderation/stories). `closed_at` None: still open."""
+    if closed_at is not None:
+        if closed_at <= due_at:
+            return Deadline("Closed in time", "met", due_at, start)
+        return Deadline(f"Closed {_span(closed_at - due_at)} late", "missed", due_at, start)
+    left = due_at - now
     if left <= timedelta(0):
-        return Deadline(f"Overdue by {_span(left)}", "overdue", report.due_at, start)
-    window = report.due_at - start
+        return Deadline(f"Overdue by {_span(left)}", "overdue", due_at, start)
+    window = due_at - start
     state = "soon" if left * 4 < window else "ok"
-    return Deadline(f"{_span(left)} left", state, report.due_at, start)
+    return Deadline(f"{_span(left)} left", state, due_at, start)
 
 
 def with_deadlines(reports: Iterable[Report], *, now: datetime | None = None) -> list[Report]:

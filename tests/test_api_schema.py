@@ -24,6 +24,8 @@ CONTRACT_PATHS = {
     "/api/reports/{reportId}": {"get"},
     "/api/targets": {"post"},
     "/api/hashes/check": {"post"},
+    "/api/stories": {"post"},
+    "/api/stories/{storyId}": {"get"},
     "/api/admin/reports": {"get"},
     "/api/admin/reports/{reportId}": {"get"},
     "/api/admin/reports/{reportId}/review": {"post"},
@@ -67,7 +69,13 @@ def test_every_request_body_allows_only_its_documented_fields(client):
         for operation in methods.values()
         if "requestBody" in operation
     ]
-    assert sorted(bodies) == ["HashCheckRequest", "ReportCreateRequest", "ReviewRequest", "TargetRegisterRequest"]
+    assert sorted(bodies) == [
+        "HashCheckRequest",
+        "ReportCreateRequest",
+        "ReviewRequest",
+        "StorySubmitRequest",
+        "TargetRegisterRequest",
+    ]
     for name in bodies:
         assert schema["components"]["schemas"][name]["additionalProperties"] is False, name
     filing = schema["components"]["schemas"]["ReportCreateRequest"]["properties"]
@@ -102,7 +110,7 @@ EXAMPLE_REPORT = uuid.UUID("9b1d3c5e-7f2a-4b6c-8d0e-1f3a5b7c9d2e")
 EXAMPLE_ACCOUNT = 42
 MAX_EXAMPLES = 20
 # The endpoints for the platform's servers, called with the platform key (the rest with a person's token).
-PLATFORM_PATHS = ["/api/targets", "/api/hashes/check"]
+PLATFORM_PATHS = ["/api/targets", "/api/hashes/check", "/api/stories", "/api/stories/{storyId}"]
 # Every check but positive_data_acceptance, which expects any schema-valid body to be accepted: the
 # contract requires a 400 for a well-formed but unknown target_id, which no schema can express.
 EXCLUDED_CHECKS = "positive_data_acceptance"

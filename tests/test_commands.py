@@ -17,6 +17,8 @@ from audit.models import AuditEvent
 from audit.verify import verify
 from moderation.enforcement.models import Sanction
 from moderation.roles import ROLE_PERMISSIONS, ROLES, role_of
+from moderation.stories.models import StoryReview
+from moderation.stories.selectors import deadline_of
 from reports.models import Report, ReportStatus, Target, TargetKind
 from tests.factories import PASSWORD, UserFactory
 
@@ -102,9 +104,13 @@ def test_seed_demo_creates_accounts_targets_and_reports_through_the_services_onc
         assert user.check_password(f"{username}-demo")
         assert f"{username}-demo" in seeded
 
-    assert Target.objects.count() == 300
+    # 300 targets, and the video stories held for review before publication.
+    stories = StoryReview.objects.all()
+    assert Target.objects.count() == 300 + stories.count()
     assert set(Target.objects.values_list("kind", flat=True)) == set(TargetKind.values)
-    assert Report.objects.count() == 40
+    # 40 filed by people, and the automated reports that put the demo's automatic story rejections before compliance.
+    assert Report.objects.exclude(channel="automated").count() == 40
+    assert Report.objects.filter(channel="automated").count() == stories.filter(automated=True).count() >= 1
     assert set(Report.objects.values_list("status", flat=True)) == set(ReportStatus.values)
     assert len(set(Report.objects.values_list("category", flat=True))) >= 8
     assert len(set(Report.objects.values_list("report_type", flat=True))) >= 4
@@ -117,7 +123,12 @@ def test_seed_demo_creates_accounts_targets_and_reports_through_the_services_onc
     filed = AuditEvent.objects.filter(event_type="report.created")
     reports = {str(pk) for pk in Report.objects.values_list("pk", flat=True)}
     assert set(filed.values_list("object_id", flat=True)) == reports
-    assert AuditEvent.objects.filter(event_type="target.registered").count() == 300
+    assert AuditEvent.objects.filter(event_type="target.registered").count() == Target.objects.count()
+    assert stories.filter(status="pending").count() >= 3
+    assert set(stories.values_list("status", flat=True)) == {"pending", "approved", "rejected"}
+    waiting = [deadline_of(story).state for story in stories.filter(status="pending")]
+    assert {"ok", "soon", "overdue"} <= set(waiting)
+    assert AuditEvent.objects.filter(event_type="story.submitted").count() == stories.count()
     assert verify().intact
 
     # A second run adds nothing.

@@ -49,6 +49,7 @@ from tests.factories import (
     api_token_key,
     platform_key,
 )
+from tests.test_stories import submit
 
 pytestmark = pytest.mark.django_db
 
@@ -281,6 +282,21 @@ EXPECTED: dict[str, Row] = {
         lambda w: {"flag": "trusted_flagger", "value": "on", **_reason(w)},
         missing={"moderator": 404, "compliance": 404},
     ),
+    # --- video stories before publication (moderators and up; a story is 404 to others, like a report)
+    "moderation/stories/": Row(lambda w: "/moderation/stories/", staff(200)),
+    "moderation/stories/<str:story_id>/": Row(lambda w: f"/moderation/stories/{w.story.pk}/", staff(200, user=404)),
+    "moderation/stories/<uuid:story_id>/approve/": Row(
+        lambda w: f"/moderation/stories/{w.story.pk}/approve/", staff(REDIRECT, user=404), "POST", lambda w: {}
+    ),
+    "moderation/stories/<uuid:story_id>/reject/": Row(
+        lambda w: f"/moderation/stories/{w.story.pk}/reject/",
+        staff(REDIRECT, user=404),
+        "POST",
+        lambda w: {"category": "spam", "explanation": "An advert."},
+    ),
+    "moderation/stories/<uuid:story_id>/frame/": Row(
+        lambda w: f"/moderation/stories/{w.story.pk}/frame/", staff(200, user=404)
+    ),
     # --- the audit log (compliance and admin)
     "audit/": Row(lambda w: "/audit/", staff(403, 200)),
     "audit/export.csv": Row(lambda w: "/audit/export.csv", staff(403, 200)),
@@ -302,6 +318,13 @@ EXPECTED: dict[str, Row] = {
     "api/hashes/check": Row(
         lambda w: "/api/hashes/check", api(user=403, platform=200), "POST", lambda w: {"sha256": "0" * 64}
     ),
+    "api/stories": Row(
+        lambda w: "/api/stories",
+        api(user=403, platform=201),
+        "POST",
+        lambda w: {"external_id": "matrix-story", "media_url": "https://cdn.example/matrix.mp4"},
+    ),
+    "api/stories/<str:storyId>": Row(lambda w: f"/api/stories/{w.story.pk}", api(user=403, platform=200)),
     "api/admin/reports": Row(lambda w: "/api/admin/reports", api(user=403, moderator=200)),
     "api/admin/reports/<str:reportId>": Row(
         lambda w: f"/api/admin/reports/{w.report.pk}", api(user=403, moderator=200)
@@ -419,6 +442,7 @@ class World:
     api_token: Any
     report_content_type: int
     admin_objects: dict[str, Any]
+    story: Any
     keys: dict[str, str] = field(default_factory=dict)  # role -> Authorization header value
     sessions: dict[str, str] = field(default_factory=dict)  # role -> the session key of that person
 
@@ -451,6 +475,7 @@ def world(user, other_user, moderator, compliance, admin_user) -> World:
     standing, _ = AccountStanding.objects.get_or_create(user=user)
     keys = {role: f"Token {api_token_key(person)}" for role, person in people.items()}
     keys["platform"] = f"Platform {platform_key()}"
+    story = submit("matrix-waiting").story
     return World(
         people=people,
         owner=owner,
@@ -478,6 +503,7 @@ def world(user, other_user, moderator, compliance, admin_user) -> World:
             "reports/evidence": evidence.pk,
             "enforcement/accountstanding": standing.pk,
         },
+        story=story,
         keys=keys,
     )
 
@@ -496,7 +522,7 @@ def ghost_of(world: World) -> SimpleNamespace:
         complaint_appeal_token="not-a-signed-token",
         report_content_type=world.report_content_type,
         **{name: missing() for name in ("target", "report", "report_closed", "report_dismissed", "evidence")},
-        **{name: missing() for name in ("sanction", "notice", "appeal")},
+        **{name: missing() for name in ("sanction", "notice", "appeal", "story")},
     )
 
 

@@ -23,6 +23,8 @@ from django.utils import timezone
 
 from moderation.enforcement.actions import ACTION_RULES
 from moderation.enforcement.models import GroundType, Sanction, SanctionStatus
+from moderation.stories.models import StoryReview, StoryStatus
+from reports.categories import Category
 from reports.categories import rule_for as category_rule
 from reports.models import ReportChannel
 
@@ -270,6 +272,8 @@ def decisions_between(*, since: date, until: date | None) -> QuerySet[Sanction]:
 
 
 def statements(*, since: date, until: date | None = None) -> Iterator[dict[str, Any]]:
+    """Every decision's statement in the period: sanctions (one per decision), then video stories
+    refused publication (one per story)."""
     grouped: dict[uuid.UUID, list[Sanction]] = defaultdict(list)
     for sanction in decisions_between(since=since, until=until).iterator(chunk_size=500):
         grouped[sanction.decision_id].append(sanction)
@@ -277,6 +281,63 @@ def statements(*, since: date, until: date | None = None) -> Iterator[dict[str, 
         statement = statement_for_decision(decision)
         if statement is not None:
             yield statement
+    for story in story_rejections_between(since=since, until=until).iterator(chunk_size=500):
+        yield statement_for_story(story)
+
+
+# --- video stories refused publication (moderation/stories) ----------------------------------------
+
+#: A story refused before publication was never visible: the database's "other" visibility
+#: restriction, said in words (its CONTENT_REMOVED would claim it had been up).
+STORY_VISIBILITY_OTHER = "Not published: refused in review before publication"
+
+
+def story_rejections_between(*, since: date, until: date | None) -> QuerySet[StoryReview]:
+    stories = StoryReview.objects.filter(status=StoryStatus.REJECTED, decided_at__date__gte=since)
+    if until:
+        stories = stories.filter(decided_at__date__lte=until)
+    return stories.select_related("target__owner").order_by("decided_at", "id")
+
+
+def story_puid(story: StoryReview) -> str:
+    return f"rd-story-{story.id}"
+
+
+def statement_for_story(story: StoryReview) -> dict[str, Any]:
+    """A rejected story's statement: a decision on content (its visibility), taken on the platform's
+    own initiative (every story is reviewed; no notice), on the terms of service. Detected and
+    decided by automation when a hash bank match or a detector rejected it (automated_detection Yes,
+    AUTOMATED_DECISION_FULLY); a moderator's rejection is neither."""
+    target = story.target
+    names = {target.owner.get_username()} if target.owner_id else set()
+    rule = category_rule(story.category)
+    facts = scrub(story.explanation, names=names)[:2000] or "Refused publication in pre-publication review."
+    statement: dict[str, Any] = {
+        "decision_visibility": ["DECISION_VISIBILITY_OTHER"],
+        "decision_visibility_other": STORY_VISIBILITY_OTHER,
+        "decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT",
+        "incompatible_content_ground": f"Terms of service: {rule_label(story.category)}",
+        "incompatible_content_explanation": facts,
+        "incompatible_content_illegal": "No",
+        "content_type": list(CONTENT_TYPE_BY_KIND["video_story"][0]),
+        "category": rule.dsa_category,
+        "territorial_scope": list(settings.DSA_TERRITORIAL_SCOPE),
+        # The platform's own submission time, unless it is one the database would refuse.
+        "content_date": _day(story.submitted_at if story.submitted_at.year >= 2000 else story.received_at),
+        "application_date": _day(story.decided_at),
+        "decision_facts": facts,
+        "source_type": "SOURCE_VOLUNTARY",
+        "automated_detection": "Yes" if story.automated else "No",
+        "automated_decision": "AUTOMATED_DECISION_FULLY" if story.automated else "AUTOMATED_DECISION_NOT_AUTOMATED",
+        "puid": story_puid(story),
+    }
+    if rule.dsa_keyword:
+        statement["category_specification"] = [rule.dsa_keyword]
+    return statement
+
+
+def rule_label(category: str) -> str:
+    return str(Category(category).label)
 
 
 # --- the database's validation rules --------------------------------------------------------------

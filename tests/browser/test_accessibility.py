@@ -238,6 +238,36 @@ def test_moderator_pages(audit, world):
     )
 
 
+@pytest.mark.parametrize("width", [390, 1280])
+def test_story_review_pages(audit, moderator, compliance, width):
+    """The pre-publication queue in each tab, a waiting story (and its rejection form with errors), a
+    story a moderator rejected, and one a detector rejected, shown to compliance."""
+    from moderation.stories import services as stories
+    from tests.hashbank_media import picture_bytes
+    from tests.test_stories import submit
+
+    new_page, check = audit
+    waiting = submit("a11y-waiting", owner=UserFactory(username="story_owner"), title="Sunset at the lake").story
+    submit("a11y-url-only", frame=picture_bytes(31), title="Story with a frame")
+    rejected = submit("a11y-rejected", frame=picture_bytes(32), title="Street fight").story
+    stories.story_reject(actor=moderator, story_id=rejected.pk, category="violence", explanation="A real fight.")
+    automatic = submit("a11y-automatic", frame=picture_bytes(33), title="Flagged story").story
+    stories.reject_story_automatically(story=automatic, reason="non_consensual", source="detector nudity-v3 2.1")
+    paths = [
+        "/moderation/stories/",
+        "/moderation/stories/?status=approved",
+        "/moderation/stories/?status=rejected",
+        f"/moderation/stories/{waiting.pk}/",
+        f"/moderation/stories/{rejected.pk}/",
+    ]
+    page = _each(new_page, check, "moderator1", paths, width=width)
+    page.goto(f"/moderation/stories/{waiting.pk}/")
+    page.get_by_role("button", name="Reject the story").click()
+    page.wait_for_selector("#error-summary")
+    check(page, "moderator story rejection form with errors")
+    _each(new_page, check, "compliance1", [f"/moderation/stories/{automatic.pk}/"], width=width)
+
+
 def test_compliance_pages(audit, world):
     new_page, check = audit
     _each(

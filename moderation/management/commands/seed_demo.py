@@ -30,10 +30,12 @@ from audit import services as audit
 from moderation import services as moderation
 from moderation.enforcement import services as enforcement
 from moderation.enforcement.actions import ActionKind
+from moderation.stories import services as stories
 from reports import services as reports
 from reports.categories import Category
 from reports.categories import rule_for as category_rule
 from reports.models import Report, Target, TargetKind
+from reports.uploads import clean_upload
 
 DEMO_STAFF = [("mod", "moderator"), ("mia", "moderator"), ("compliance", "compliance"), ("admin", "admin")]
 DEMO_USERS = [
@@ -223,6 +225,7 @@ class Command(BaseCommand):
             moment = now - timedelta(days=days)
             category = rng.choices(categories, weights)[0]
             at(moment, functools.partial(self._file, target, reporter, category, at))
+        self._stories(users, at)
         while timeline:
             moment, _, step = heapq.heappop(timeline)
             with seeded_clock(moment):
@@ -242,6 +245,85 @@ class Command(BaseCommand):
             moderation.report_review(
                 actor=self.staff["mod"], report_id=oldest.pk, status="reviewed", admin_notes="Looking at the room logs."
             )
+
+    # Video stories held before publication: (title, caption, hours since received, verdict).
+    DEMO_STORIES = [
+        ("Night drive", "Watch till the end", 27, None),
+        ("Tutorial part 4", "Soldering a keyboard", 20, None),
+        ("Unboxing", "New camera day!", 6, None),
+        ("My new setup", "Desk tour", 2, None),
+        ("Beach day", "Sun and waves", 0.3, None),
+        ("Cooking with Zoe", "Pasta from scratch", 30, "approve"),
+        ("Free crypto giveaway", "DM me your wallet for 10x", 28, "reject"),
+        ("Party clip", "Last night", 9, "detector"),
+    ]
+
+    def _stories(self, users, at) -> None:
+        """A few stories waiting for review (deadlines ok, soon and overdue), one approved and one
+        rejected, on the demo's timeline; their frames are drawn here, never real material."""
+        colours = [(30, 100, 160), (160, 70, 40), (60, 130, 80), (110, 60, 150)]
+        for n, (title, caption, hours, verdict) in enumerate(self.DEMO_STORIES):
+            owner = users[(n * 5) % len(users)]
+            received = self.now - timedelta(hours=hours)
+            submitted: dict[str, object] = {}
+            at(
+                received,
+                functools.partial(
+                    self._submit_story,
+                    n,
+                    owner,
+                    f"{title} by @{owner.get_username()}",
+                    caption,
+                    colours[n % len(colours)],
+                    received,
+                    submitted,
+                ),
+            )
+            if verdict is not None:
+                at(received + timedelta(hours=1), functools.partial(self._decide_story, verdict, submitted))
+
+    def _submit_story(self, n, owner, title, caption, colour, received, submitted) -> None:
+        frame = demo_png(f"story frame: {title}", colour)
+        clean = clean_upload(SimpleUploadedFile("frame.png", frame))
+        submitted["story"] = stories.story_submit(
+            actor=audit.SystemActor("platform key demo-platform"),
+            external_id=f"demo-story-review-{n}",
+            owner=owner,
+            title=title,
+            caption=caption,
+            frame=frame,
+            frame_clean=clean.content,
+            frame_content_type=clean.content_type,
+            media_url=f"https://cdn.chat.example/stories/demo-{n}.mp4",
+            submitted_at=received - timedelta(minutes=2),
+            metadata={"duration_seconds": 10 + n * 3},
+        ).story
+        self._bump("stories submitted for review")
+
+    def _decide_story(self, verdict, submitted) -> None:
+        story = submitted["story"]
+        if verdict == "approve":
+            stories.story_approve(actor=self.staff["mia"], story_id=story.pk)
+        elif verdict == "detector":
+            # What the signals' policy does above a detector's action threshold: compliance confirms.
+            stories.reject_story_automatically(
+                story=story,
+                reason=Category.VIOLENCE,
+                source="demo detector violence-v2 1.4 (score 0.96)",
+                data={"score": 0.96},
+            )
+        else:
+            stories.story_reject(
+                actor=self.staff["mod"],
+                story_id=story.pk,
+                category=Category.FRAUD,
+                explanation="Promises returns on crypto sent to a private wallet: a scam.",
+            )
+        self._bump(
+            {"approve": "stories approved", "detector": "stories rejected automatically"}.get(
+                verdict, "stories rejected"
+            )
+        )
 
     def _bump(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
