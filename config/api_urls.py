@@ -12,6 +12,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from moderation import api as moderation_api
 from moderation.enforcement import api as enforcement_api
 from moderation.hashbank import api as hashbank_api
+from moderation.signals import api as signals_api
 from reports import api as reports_api
 
 
@@ -42,6 +43,7 @@ urlpatterns = [
     *both("reports/<str:reportId>", reports_api.MyReportView.as_view(), "report"),
     *both("targets", reports_api.TargetRegisterView.as_view(), "targets"),
     *both("hashes/check", hashbank_api.HashCheckView.as_view(), "hashes-check"),
+    *both("signals", signals_api.SignalBatchView.as_view(), "signals"),
     *both("admin/reports", moderation_api.AdminReportListView.as_view(), "admin-reports"),
     *both("admin/reports/<str:reportId>", moderation_api.AdminReportDetailView.as_view(), "admin-report"),
     *both(

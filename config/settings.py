@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "moderation",
     "moderation.enforcement",
     "moderation.hashbank",
+    "moderation.signals",
 ]
 if not PRODUCTION:
     # The benchmark and drill commands (bench_data, bench_queue, bench_filing, reliability_outage)
