@@ -1,6 +1,6 @@
 """Detectors and their policies in Django's admin, for admins (moderation/roles.py). Every change
 goes through services.py with its audit event (before and after); nothing here saves a row itself.
-Signals, automated cases and bank hits only show."""
+Signals and bank hits are seen on their reports' pages, not here."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from config.admin import ReadOnlyAdmin
 from moderation.signals import policy as rules
 from moderation.signals import services
-from moderation.signals.models import BankHit, Detector, Signal, SignalPolicy
+from moderation.signals.models import Detector, SignalPolicy
 
 
 class SignalPolicyForm(forms.ModelForm):
@@ -82,17 +81,3 @@ class DetectorAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         # Its signals refer to it: a detector is deactivated, never deleted.
         return False
-
-
-@admin.register(Signal)
-class SignalAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "detector", "detector_version", "category", "score", "outcome", "quarantined")
-    list_filter = ("detector", "outcome", "category")
-    list_select_related = ("detector",)
-    # Never the frame: staff open a report's evidence on its page, where the rules for files apply.
-    exclude = ("evidence",)
-
-
-@admin.register(BankHit)
-class BankHitAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "entry", "origin", "match_type", "distance", "report")

@@ -108,7 +108,9 @@ class SignalItemSerializer(StrictSerializer):
         return data
 
 
-class SignalBatchSerializer(StrictSerializer):
+class SignalBatchShapeSerializer(StrictSerializer):
+    """The view's first check: an object holding a list of 1..BATCH_MAX items (each checked next)."""
+
     signals = serializers.ListField(
         child=serializers.JSONField(),
         min_length=1,
@@ -117,10 +119,10 @@ class SignalBatchSerializer(StrictSerializer):
     )
 
 
-class SignalBatchSchemaSerializer(StrictSerializer):
+class SignalBatchSerializer(StrictSerializer):
     """The request as the schema documents it (the view checks the list first, then each item)."""
 
-    signals = SignalItemSerializer(many=True, help_text=f"1 to {BATCH_MAX} signals.")
+    signals = SignalItemSerializer(many=True, help_text=f"1 to {BATCH_MAX} signals, each answered in its place.")
 
 
 class ItemResultSerializer(serializers.Serializer):
