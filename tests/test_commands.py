@@ -16,8 +16,10 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.verify import verify
 from moderation.enforcement.models import Sanction
+from moderation.hashbank.models import BankEntry
 from moderation.roles import ROLE_PERMISSIONS, ROLES, role_of
-from reports.models import Report, ReportStatus, Target, TargetKind
+from moderation.signals.models import BankHit, Detector, Signal
+from reports.models import Report, ReportChannel, ReportStatus, Target, TargetKind, TargetState
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,9 +104,10 @@ def test_seed_demo_creates_accounts_targets_and_reports_through_the_services_onc
         assert user.check_password(f"{username}-demo")
         assert f"{username}-demo" in seeded
 
-    assert Target.objects.count() == 300
+    # 300 targets, and the live session a detector's frame registered on the fly.
+    assert Target.objects.count() == 301
     assert set(Target.objects.values_list("kind", flat=True)) == set(TargetKind.values)
-    assert Report.objects.count() == 40
+    assert Report.objects.exclude(channel=ReportChannel.AUTOMATED).count() == 40
     assert set(Report.objects.values_list("status", flat=True)) == set(ReportStatus.values)
     assert len(set(Report.objects.values_list("category", flat=True))) >= 8
     assert len(set(Report.objects.values_list("report_type", flat=True))) >= 4
@@ -117,8 +120,19 @@ def test_seed_demo_creates_accounts_targets_and_reports_through_the_services_onc
     filed = AuditEvent.objects.filter(event_type="report.created")
     reports = {str(pk) for pk in Report.objects.values_list("pk", flat=True)}
     assert set(filed.values_list("object_id", flat=True)) == reports
-    assert AuditEvent.objects.filter(event_type="target.registered").count() == 300
+    assert AuditEvent.objects.filter(event_type="target.registered").count() == 301
     assert verify().intact
+
+    # The machines' side: detectors with policies set by the admin, a bank of drawn pictures, signals
+    # (kept, and filed into automated reports), a frame matching the bank, a quarantine.
+    assert set(Detector.objects.values_list("name", flat=True)) == {"toxicity-model", "nudity-classifier"}
+    assert AuditEvent.objects.filter(event_type="signal_policy.changed", actor_label="admin").count() == 4
+    assert BankEntry.objects.filter(source="decision").count() >= 3
+    assert Signal.objects.count() == 30
+    assert {"created", "kept"} <= set(Signal.objects.values_list("outcome", flat=True))
+    assert BankHit.objects.filter(origin="frame").exists()
+    assert Target.objects.filter(state=TargetState.QUARANTINED).exists()
+    assert Report.objects.filter(channel=ReportChannel.AUTOMATED, escalated=True).exists()
 
     # A second run adds nothing.
     before = counts()
