@@ -48,7 +48,7 @@ EVENT_TYPES: dict[str, str] = {
     "hashbank.matched": "Media checked against the hash bank matched an entry",
     # machine signals (moderation.signals)
     "signal.received": "A machine signal from the platform was stored (kept, or filed into an automated report)",
-    "report.signal_merged": "A machine signal or hash bank match joined an open automated report",
+    "report.signal_merged": "A signal changed the open automated report it joined, or a hash bank match joined it",
     "signal_policy.changed": "A detector's policy (floor, review and action thresholds) was set, changed or deleted",
     "detector.changed": "A detector was registered, changed, activated or deactivated",
 }

@@ -347,16 +347,20 @@ def _ingest_plain(*, actor: audit.SystemActor, plans: list[_Plan]) -> list[ItemR
                 _count(case, source=source, score=item.score)
                 if report.pk not in created_ids:
                     changed_cases[report.pk] = case
-                events.append(
-                    audit.Entry(
-                        event_type="report.signal_merged",
-                        object_type="report",
-                        object_id=report.pk,
-                        before=before if changed else None,
-                        after=report_audit_state(report) if changed else None,
-                        data=data,
+                if changed:
+                    # The report itself changed (a graver category, an earlier deadline, an
+                    # escalation). A signal that only joins it is recorded by its own
+                    # signal.received event, which names the report.
+                    events.append(
+                        audit.Entry(
+                            event_type="report.signal_merged",
+                            object_type="report",
+                            object_id=report.pk,
+                            before=before,
+                            after=report_audit_state(report),
+                            data=data,
+                        )
                     )
-                )
                 status = ItemStatus.MERGED
         else:
             report = None
@@ -732,15 +736,17 @@ def _automated_report(
     )
     _count(case, source=source, score=score, bank_entry=bank_entry)
     case.save()
-    audit.record(
-        actor=actor,
-        event_type="report.signal_merged",
-        object_type="report",
-        object_id=report.id,
-        before=before if changed else None,
-        after=report_audit_state(report) if changed else None,
-        data=data,
-    )
+    if changed or bank_entry is not None:
+        # As in _ingest_plain: the report's own record when it changed, or a bank match joined it.
+        audit.record(
+            actor=actor,
+            event_type="report.signal_merged",
+            object_type="report",
+            object_id=report.id,
+            before=before if changed else None,
+            after=report_audit_state(report) if changed else None,
+            data=data,
+        )
     return report, False
 
 
