@@ -11,7 +11,9 @@ What it does, in order, and always stopping its server at the end:
    the filings, accounts with tokens and one fresh target per filing (bench_filing's preparation);
 2. starts gunicorn on a loopback port as bench_filing does (DEBUG off, the per-credential rate limits
    off for this server only, mail to the dummy backend);
-3. sends the single filings, then the batches, each after a warm-up, with keep-alive client threads;
+3. after a warm-up of each, sends the single filings and the batches in alternating rounds (filings,
+   batches, filings, ...; --rounds), so that the host's drifting speed weighs on both alike, with
+   keep-alive client threads;
 4. prints items per second, requests per second, p50/p95 latency per request, errors (must be 0) and
    the ratio, then counts rows: every acknowledged signal is a Signal row with its signal.received
    audit event, every created report has its report.created event, and every filing likewise.
@@ -146,6 +148,21 @@ def _chunks(values: list[str]):
         yield values[start : start + _CHUNK]
 
 
+def _split(requests: list, rounds: int) -> list[list]:
+    size = -(-len(requests) // rounds)
+    return [requests[start : start + size] for start in range(0, size * rounds, size)]
+
+
+def _fold_into(total: ItemsPhase, part: ItemsPhase) -> None:
+    total.elapsed += part.elapsed
+    total.sent += part.sent
+    total.items += part.items
+    total.latencies_ms.extend(part.latencies_ms)
+    total.errors.extend(part.errors)
+    total.item_errors.extend(part.item_errors)
+    total.acknowledged.extend(part.acknowledged)
+
+
 class Command(bench_filing.Command):
     help = (
         "Benchmark signals per second (POST /api/signals, batches of 100) next to single filings (POST /api/reports)."
@@ -158,6 +175,9 @@ class Command(bench_filing.Command):
         parser.add_argument("--concurrency", type=int, default=16, help="Client threads for filings (default 16).")
         parser.add_argument("--batch-concurrency", type=int, default=4, help="Client threads for batches (default 4).")
         parser.add_argument("--max-seconds", type=float, default=120.0, help="Time cap per phase (default 120).")
+        parser.add_argument(
+            "--rounds", type=int, default=4, help="Filings and batches alternate in this many rounds (default 4)."
+        )
         parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4).")
         parser.add_argument("--threads", type=int, default=4, help="Threads per gthread worker (default 4).")
         parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
@@ -173,6 +193,8 @@ class Command(bench_filing.Command):
     def handle(self, *args, **options):
         if options["batches"] < 2 or not 1 <= options["batch_size"] <= 500 or options["filings"] < 10:
             raise CommandError("--batches must be at least 2, --batch-size 1..500, --filings at least 10")
+        if not 1 <= options["rounds"] <= min(options["batches"], options["filings"]):
+            raise CommandError("--rounds must be from 1 to the number of batches and of filings")
         if connection.vendor != "postgresql":
             self.stdout.write(self.style.WARNING("Not PostgreSQL: the figures say little about production."))
         port = options["port"] or free_port()
@@ -205,22 +227,36 @@ class Command(bench_filing.Command):
                     raise CommandError(f"warm-up of {path} failed: {(phase.errors + phase.item_errors)[:3]}")
                 self._warm_signal_ids = phase.acknowledged if path == SIGNALS_PATH else []
             probe_before = host_speed.loop_seconds()
-            filings = _load(
-                port=port,
-                phase=ItemsPhase("POST /api/reports", FILING_PATH),
-                requests=filing_requests[warm_filings:],
-                concurrency=options["concurrency"],
-                max_seconds=options["max_seconds"],
-                expected_status=201,
-            )
-            signals = _load(
-                port=port,
-                phase=ItemsPhase(f"POST /api/signals x{options['batch_size']}", SIGNALS_PATH),
-                requests=signal_requests[warm_batches:],
-                concurrency=options["batch_concurrency"],
-                max_seconds=options["max_seconds"],
-                expected_status=200,
-            )
+            filings = ItemsPhase("POST /api/reports", FILING_PATH)
+            signals = ItemsPhase(f"POST /api/signals x{options['batch_size']}", SIGNALS_PATH)
+            # In rounds, filings then batches: the host's speed drifts (other work on the machine),
+            # and alternating spreads the drift over both instead of favouring whichever ran first.
+            rounds = options["rounds"]
+            filing_rounds = _split(filing_requests[warm_filings:], rounds)
+            signal_rounds = _split(signal_requests[warm_batches:], rounds)
+            for filing_chunk, signal_chunk in zip(filing_rounds, signal_rounds, strict=True):
+                _fold_into(
+                    filings,
+                    _load(
+                        port=port,
+                        phase=ItemsPhase(filings.name, FILING_PATH),
+                        requests=filing_chunk,
+                        concurrency=options["concurrency"],
+                        max_seconds=options["max_seconds"] / rounds,
+                        expected_status=201,
+                    ),
+                )
+                _fold_into(
+                    signals,
+                    _load(
+                        port=port,
+                        phase=ItemsPhase(signals.name, SIGNALS_PATH),
+                        requests=signal_chunk,
+                        concurrency=options["batch_concurrency"],
+                        max_seconds=options["max_seconds"] / rounds,
+                        expected_status=200,
+                    ),
+                )
             workers = [(pid, *bench_filing._memory_kib(pid)) for pid in bench_filing._children(server.pid)]
             self.stdout.write(host_speed.describe(probe_before, host_speed.loop_seconds()))
         finally:
