@@ -50,6 +50,11 @@ EVENT_TYPES: dict[str, str] = {
     "story.submitted": "The platform submitted a video story for review before publication",
     "story.approved": "A video story was approved for publication",
     "story.rejected": "A video story was rejected before publication (by a person, or automatically)",
+    # machine signals (moderation.signals)
+    "signal.received": "A machine signal from the platform was stored (kept, or filed into an automated report)",
+    "report.signal_merged": "A signal changed the open automated report it joined, or a hash bank match joined it",
+    "signal_policy.changed": "A detector's policy (floor, review and action thresholds) was set, changed or deleted",
+    "detector.changed": "A detector was registered, changed, activated or deactivated",
 }
 
 

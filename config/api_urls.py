@@ -13,6 +13,7 @@ from moderation import api as moderation_api
 from moderation.enforcement import api as enforcement_api
 from moderation.hashbank import api as hashbank_api
 from moderation.stories import api as stories_api
+from moderation.signals import api as signals_api
 from reports import api as reports_api
 
 
@@ -45,6 +46,7 @@ urlpatterns = [
     *both("hashes/check", hashbank_api.HashCheckView.as_view(), "hashes-check"),
     *both("stories", stories_api.StorySubmitView.as_view(), "stories"),
     *both("stories/<str:storyId>", stories_api.StoryStatusView.as_view(), "story"),
+    *both("signals", signals_api.SignalBatchView.as_view(), "signals"),
     *both("admin/reports", moderation_api.AdminReportListView.as_view(), "admin-reports"),
     *both("admin/reports/<str:reportId>", moderation_api.AdminReportDetailView.as_view(), "admin-report"),
     *both(

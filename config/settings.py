@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "moderation.enforcement",
     "moderation.hashbank",
     "moderation.stories",
+    "moderation.signals",
 ]
 if not PRODUCTION:
     # The benchmark and drill commands (bench_data, bench_queue, bench_filing, reliability_outage)

@@ -35,6 +35,14 @@ _ADMIN = _COMPLIANCE | {
     "auth.view_user",
     "auth.add_user",
     "auth.change_user",
+    # Detectors and their policies, in Django's admin (moderation/signals/admin.py), each change audited.
+    "signals.view_detector",
+    "signals.add_detector",
+    "signals.change_detector",
+    "signals.view_signalpolicy",
+    "signals.add_signalpolicy",
+    "signals.change_signalpolicy",
+    "signals.delete_signalpolicy",
 }
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {MODERATOR: _MODERATOR, COMPLIANCE: _COMPLIANCE, ADMIN: _ADMIN}

@@ -31,6 +31,7 @@ from moderation.enforcement.actions import ActionKind
 from moderation.enforcement.models import AppealStatus, GroundType, NoticeKind, Sanction, SanctionStatus
 from moderation.models import ReportNote
 from moderation.roles import ROLES
+from moderation.signals.models import BankHit, Signal
 from reports.categories import SEVERITY_RANK, Category, Severity
 from reports.models import (
     CLOSED_STATUSES,
@@ -110,7 +111,8 @@ def _staff_members_now() -> list[AbstractBaseUser]:
 
 def queue_reports() -> QuerySet[Report]:
     """Every report with what a queue row shows, joined in the same query."""
-    return Report.objects.select_related("target__owner", "reporter", "assignee")
+    # An automated report's row shows its strongest source and score (moderation/signals AutomatedCase).
+    return Report.objects.select_related("target__owner", "reporter", "assignee", "automated_case")
 
 
 #: What deadline_of reads of a report.
@@ -128,6 +130,11 @@ QUEUE_ROW_FIELDS = (
     "escalated",
     "escalation_reason",
     "from_trusted_flagger",
+    "channel",
+    "automated_case__top_source",
+    "automated_case__top_score",
+    "automated_case__signal_count",
+    "automated_case__quarantined_at",
     "target__title",
     "target__owner__username",
     "reporter__username",
@@ -401,7 +408,13 @@ def report_for_staff(*, user: AbstractBaseUser, report_id: uuid.UUID | str) -> R
     except ValueError:
         raise _not_found() from None
     report = (
-        Report.objects.select_related("target__owner__standing", "reporter__standing", "assignee", "reviewed_by")
+        Report.objects.select_related(
+            "target__owner__standing",
+            "reporter__standing",
+            "assignee",
+            "reviewed_by",
+            "automated_case__bank_entry__import_batch",
+        )
         .filter(pk=report_id)
         .first()
     )
@@ -666,7 +679,9 @@ def report_page(*, report: Report, user: AbstractBaseUser) -> dict[str, Any]:
     now = timezone.now()
     for other in others:
         other.deadline = deadline_of(other, now=now)
+    machines = machine_signals(report) if report.channel == ReportChannel.AUTOMATED else {}
     return {
+        "machines": machines,
         "deadline": deadline_of(report, now=now),
         "evidence": list(Evidence.objects.filter(report=report).order_by("created_at")),
         "snapshot_visible": may_see_snapshot(user=user, target=report.target),
@@ -683,6 +698,24 @@ def report_page(*, report: Report, user: AbstractBaseUser) -> dict[str, Any]:
         "timeline": timeline,
         "history": history_entries(events),
         "history_truncated": len(events) >= HISTORY_LIMIT,
+    }
+
+
+#: The signals an automated report's page lists, newest first (the case keeps the count of all).
+SIGNALS_SHOWN = 50
+
+
+def machine_signals(report: Report) -> dict[str, Any]:
+    """What the machines said about an automated report: its case (strongest source and score,
+    quarantine), its signals and its hash bank matches, in two queries (the case came with the report).
+    Bank entries are metadata only: the bank holds no media, and the page shows none."""
+    case = getattr(report, "automated_case", None)
+    return {
+        "case": case,
+        "signals": list(
+            Signal.objects.filter(report=report).select_related("detector").order_by("-created_at")[:SIGNALS_SHOWN]
+        ),
+        "bank_hits": list(BankHit.objects.filter(report=report).select_related("entry__import_batch")),
     }
 
 

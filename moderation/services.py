@@ -22,8 +22,9 @@ from audit import services as audit
 from moderation import notify, workflow
 from moderation.models import ReportNote
 from moderation.selectors import queue_priority_order
+from moderation.signals import services as signal_services
 from reports.categories import Severity
-from reports.models import CLOSED_STATUSES, OPEN_STATUSES, InfoRequest, Report, ReportStatus, Target
+from reports.models import CLOSED_STATUSES, OPEN_STATUSES, InfoRequest, Report, ReportChannel, ReportStatus, Target
 from reports.services import report_audit_state
 
 ADMIN_NOTES_MAX = 5000
@@ -133,6 +134,9 @@ def report_review(
             data={"admin_notes": report.admin_notes} if admin_notes.strip() else {},
             correlation_id=correlation_id,
         )
+        if status == ReportStatus.DISMISSED and report.channel == ReportChannel.AUTOMATED:
+            # Nobody confirmed what automation quarantined: the content comes back (moderation/signals).
+            signal_services.quarantine_release(actor=actor, report=report)
         if status in CLOSED_STATUSES:
             transaction.on_commit(lambda: notify.report_outcome(report_id=report.id))
     return report

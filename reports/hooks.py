@@ -22,7 +22,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Expression, OuterRef
 
-from reports.models import Report
+from reports.models import Evidence, Report, Target
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,29 @@ def enforcement() -> EnforcementHooks:
             "No enforcement hooks are registered for the reports app: is moderation.enforcement in INSTALLED_APPS?"
         )
     return _registered
+
+
+class MediaCheck(Protocol):
+    """Every new snapshot and evidence file is matched against the hash bank (moderation's), inside
+    the transaction that stores it: a match quarantines the content, files an automated report
+    naming the bank entry and escalates it, all or nothing with the filing."""
+
+    def snapshot_stored(self, *, target: Target, content: bytes) -> None: ...
+
+    def evidence_stored(self, *, report: Report, files: list[tuple[Evidence, bytes]]) -> None: ...
+
+
+_media_check: MediaCheck | None = None
+
+
+def register_media_check(check: MediaCheck) -> None:
+    global _media_check
+    _media_check = check
+
+
+def media_check() -> MediaCheck:
+    if _media_check is None:
+        raise ImproperlyConfigured(
+            "No media check is registered for the reports app: is moderation.signals in INSTALLED_APPS?"
+        )
+    return _media_check

@@ -240,6 +240,11 @@ def report_file(
                     "evidence_sha256": [row.sha256 for row in rows],
                 },
             )
+            if rows:
+                # Matched against the hash bank in this transaction (reports/hooks.py MediaCheck).
+                hooks.media_check().evidence_stored(
+                    report=report, files=[(row, clean.content) for row, clean in zip(rows, files, strict=True)]
+                )
             transaction.on_commit(lambda: notify.report_received(report=report), robust=True)
     except IntegrityError as exc:
         # The person already has an open report on this target (or two submissions raced): the
@@ -481,9 +486,11 @@ def target_register(
         target.owner = owner
         target.title = title[:200]
         target.metadata = metadata or {}
+        new_snapshot = False
         if created or not target.reports.exists():
             target.snapshot_text = text
             if file_content is not None:
+                new_snapshot = True
                 target.snapshot_sha256 = hashlib.sha256(file_content).hexdigest()
                 target.snapshot_content_type = file_content_type
                 target.snapshot_file.save(f"{target.public_id.hex}", ContentFile(file_content), save=False)
@@ -496,6 +503,9 @@ def target_register(
             before=before,
             after=_target_state(target),
         )
+        if new_snapshot:
+            # A new snapshot file is matched against the hash bank (reports/hooks.py MediaCheck).
+            hooks.media_check().snapshot_stored(target=target, content=file_content)
     return target, created
 
 

@@ -14,6 +14,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from moderation.signals.models import Detector, SignalPolicy
 from reports.categories import Category
 from reports.models import TargetKind
 from tests.factories import ReportFactory, TargetFactory, UserFactory, api_token_key, platform_key
@@ -26,6 +27,7 @@ CONTRACT_PATHS = {
     "/api/hashes/check": {"post"},
     "/api/stories": {"post"},
     "/api/stories/{storyId}": {"get"},
+    "/api/signals": {"post"},
     "/api/admin/reports": {"get"},
     "/api/admin/reports/{reportId}": {"get"},
     "/api/admin/reports/{reportId}/review": {"post"},
@@ -74,6 +76,7 @@ def test_every_request_body_allows_only_its_documented_fields(client):
         "ReportCreateRequest",
         "ReviewRequest",
         "StorySubmitRequest",
+        "SignalBatchRequest",
         "TargetRegisterRequest",
     ]
     for name in bodies:
@@ -111,6 +114,11 @@ EXAMPLE_ACCOUNT = 42
 MAX_EXAMPLES = 20
 # The endpoints for the platform's servers, called with the platform key (the rest with a person's token).
 PLATFORM_PATHS = ["/api/targets", "/api/hashes/check", "/api/stories", "/api/stories/{storyId}"]
+# POST /api/signals answers each item in its place: an item off the schema is refused in its answer
+# (200, status "refused", errors per field) while the rest of the batch goes ahead, by design
+# (moderation/signals/api.py). So the negative-data check, which expects a 400 for any body off the
+# schema, is off for that operation alone; a body whose shape is wrong as a whole is still a 400.
+SIGNALS_PATH = "/api/signals"
 # Every check but positive_data_acceptance, which expects any schema-valid body to be accepted: the
 # contract requires a 400 for a well-formed but unknown target_id, which no schema can express.
 EXCLUDED_CHECKS = "positive_data_acceptance"
@@ -129,6 +137,10 @@ def api_keys(live_server, settings):
         TargetFactory(kind=kind, owner=owner)
     ReportFactory(id=EXAMPLE_REPORT, category=Category.HARASSMENT, target__owner=owner)
     ReportFactory.create_batch(3, reporter=moderator, target__owner=owner)
+    # The detectors the signals endpoint's examples name, with catch-all policies.
+    for name in ("nudity-classifier", "age-estimator"):
+        detector = Detector.objects.create(name=name)
+        SignalPolicy.objects.create(detector=detector, floor="0.2", review_threshold="0.5")
     return {"person": f"Token {api_token_key(moderator)}", "platform": f"Platform {platform_key()}"}
 
 
@@ -157,18 +169,24 @@ def test_schemathesis_run_finds_no_server_error_and_no_response_off_the_schema(f
     live_server = fast_live_server
     config = tmp_path / "schemathesis.toml"
     config.write_text(
+        # Every check but positive_data_acceptance (EXCLUDED_CHECKS), set here rather than on the
+        # command line, where it would override the one operation's own setting below.
+        f"[checks]\nenabled = true\n{EXCLUDED_CHECKS}.enabled = false\n\n"
         "[[operations]]\n"
         f"include-path = {json.dumps(PLATFORM_PATHS)}\n"
         f'headers = {{ Authorization = "{api_keys["platform"]}" }}\n'
         "\n[[operations]]\n"
-        f"exclude-path = {json.dumps(PLATFORM_PATHS)}\n"
+        f'include-path = "{SIGNALS_PATH}"\n'
+        f'headers = {{ Authorization = "{api_keys["platform"]}" }}\n'
+        "checks.negative_data_rejection.enabled = false\n"
+        "\n[[operations]]\n"
+        f"exclude-path = {json.dumps([*PLATFORM_PATHS, SIGNALS_PATH])}\n"
         f'headers = {{ Authorization = "{api_keys["person"]}" }}\n'
     )
     report_path = tmp_path / "report.json"
     command = [
         *(sys.executable, "-m", "schemathesis.cli"),
         *("--config-file", str(config), "run", f"{live_server.url}/api/schema/?format=json"),
-        *("--checks", "all", "--exclude-checks", EXCLUDED_CHECKS),
         *("--max-examples", str(MAX_EXAMPLES), "--seed", "20261121", "--workers", "1"),
         *("--generation-database", "none", "--no-color", "--request-timeout", "20"),
         *("--report", "json", "--report-json-path", str(report_path)),

@@ -16,10 +16,13 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.verify import verify
 from moderation.enforcement.models import Sanction
+from moderation.hashbank.models import BankEntry
 from moderation.roles import ROLE_PERMISSIONS, ROLES, role_of
 from moderation.stories.models import StoryReview
 from moderation.stories.selectors import deadline_of
 from reports.models import Report, ReportStatus, Target, TargetKind
+from moderation.signals.models import BankHit, Detector, Signal
+from reports.models import Report, ReportChannel, ReportStatus, Target, TargetKind, TargetState
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -104,13 +107,16 @@ def test_seed_demo_creates_accounts_targets_and_reports_through_the_services_onc
         assert user.check_password(f"{username}-demo")
         assert f"{username}-demo" in seeded
 
-    # 300 targets, and the video stories held for review before publication.
+    # 300 targets, the video stories held for review before publication, and the live session a
+    # detector's frame registered on the fly.
     stories = StoryReview.objects.all()
-    assert Target.objects.count() == 300 + stories.count()
+    assert Target.objects.count() == 300 + stories.count() + 1
     assert set(Target.objects.values_list("kind", flat=True)) == set(TargetKind.values)
-    # 40 filed by people, and the automated reports that put the demo's automatic story rejections before compliance.
-    assert Report.objects.exclude(channel="automated").count() == 40
-    assert Report.objects.filter(channel="automated").count() == stories.filter(automated=True).count() >= 1
+    # 40 filed by people; the rest automated (the demo's automatic story rejections put before
+    # compliance, and the detectors' reports).
+    assert Report.objects.exclude(channel=ReportChannel.AUTOMATED).count() == 40
+    automated_stories = Report.objects.filter(channel=ReportChannel.AUTOMATED, target__in=stories.values("target"))
+    assert automated_stories.count() == stories.filter(automated=True).count() >= 1
     assert set(Report.objects.values_list("status", flat=True)) == set(ReportStatus.values)
     assert len(set(Report.objects.values_list("category", flat=True))) >= 8
     assert len(set(Report.objects.values_list("report_type", flat=True))) >= 4
@@ -130,6 +136,17 @@ def test_seed_demo_creates_accounts_targets_and_reports_through_the_services_onc
     assert {"ok", "soon", "overdue"} <= set(waiting)
     assert AuditEvent.objects.filter(event_type="story.submitted").count() == stories.count()
     assert verify().intact
+
+    # The machines' side: detectors with policies set by the admin, a bank of drawn pictures, signals
+    # (kept, and filed into automated reports), a frame matching the bank, a quarantine.
+    assert set(Detector.objects.values_list("name", flat=True)) == {"toxicity-model", "nudity-classifier"}
+    assert AuditEvent.objects.filter(event_type="signal_policy.changed", actor_label="admin").count() == 4
+    assert BankEntry.objects.filter(source="decision").count() >= 3
+    assert Signal.objects.count() == 30
+    assert {"created", "kept"} <= set(Signal.objects.values_list("outcome", flat=True))
+    assert BankHit.objects.filter(origin="frame").exists()
+    assert Target.objects.filter(state=TargetState.QUARANTINED).exists()
+    assert Report.objects.filter(channel=ReportChannel.AUTOMATED, escalated=True).exists()
 
     # A second run adds nothing.
     before = counts()

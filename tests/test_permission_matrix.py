@@ -35,6 +35,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from moderation.enforcement.models import AccountStanding
 from moderation.enforcement.notices import appeal_token, complaint_appeal_token
+from moderation.signals.models import Detector, SignalPolicy
 from reports.models import ReportStatus
 from reports.services import api_token_create
 from tests.conftest import png_bytes
@@ -325,6 +326,22 @@ EXPECTED: dict[str, Row] = {
         lambda w: {"external_id": "matrix-story", "media_url": "https://cdn.example/matrix.mp4"},
     ),
     "api/stories/<str:storyId>": Row(lambda w: f"/api/stories/{w.story.pk}", api(user=403, platform=200)),
+    "api/signals": Row(
+        lambda w: "/api/signals",
+        api(user=403, platform=200),
+        "POST",
+        lambda w: {
+            "signals": [
+                {
+                    "idempotency_key": "matrix-1",
+                    "source": {"name": "matrix", "version": "1"},
+                    "target_id": str(w.fresh_target.public_id),
+                    "category": "spam",
+                    "score": 0.5,
+                }
+            ]
+        },
+    ),
     "api/admin/reports": Row(lambda w: "/api/admin/reports", api(user=403, moderator=200)),
     "api/admin/reports/<str:reportId>": Row(
         lambda w: f"/api/admin/reports/{w.report.pk}", api(user=403, moderator=200)
@@ -366,6 +383,9 @@ ADMIN_MODEL_VIEWS = {
     "reports/target": set(),
     "reports/evidence": set(),
     "enforcement/accountstanding": set(),
+    # Detectors and signal policies: the admin role's (moderation/roles.py); a detector is never deleted.
+    "signals/detector": {"changelist", "add", "history", "change"},
+    "signals/signalpolicy": {"changelist", "add", "history", "change", "delete"},
 }
 EXPECTED.update(
     {
@@ -388,7 +408,7 @@ EXPECTED.update(
             NOT_STAFF | {"admin": REDIRECT},
             check_missing=False,
         ),
-        "django-admin/^(?P<app_label>audit|reports|auth|enforcement)/$": Row(
+        "django-admin/^(?P<app_label>audit|reports|auth|enforcement|signals)/$": Row(
             lambda w: "/django-admin/reports/", NOT_STAFF | {"admin": 404}
         ),
         "django-admin/(?P<url>.*)$": Row(lambda w: "/django-admin/no-such-page/", NOT_STAFF | {"admin": 404}),
@@ -476,6 +496,8 @@ def world(user, other_user, moderator, compliance, admin_user) -> World:
     keys = {role: f"Token {api_token_key(person)}" for role, person in people.items()}
     keys["platform"] = f"Platform {platform_key()}"
     story = submit("matrix-waiting").story
+    # The detector the signals row sends as (a catch-all policy; the admin rows open both).
+    detector = Detector.objects.create(name="matrix")
     return World(
         people=people,
         owner=owner,
@@ -502,6 +524,10 @@ def world(user, other_user, moderator, compliance, admin_user) -> World:
             "reports/target": target.pk,
             "reports/evidence": evidence.pk,
             "enforcement/accountstanding": standing.pk,
+            "signals/detector": detector.pk,
+            "signals/signalpolicy": SignalPolicy.objects.create(
+                detector=detector, floor="0.2", review_threshold="0.6"
+            ).pk,
         },
         story=story,
         keys=keys,

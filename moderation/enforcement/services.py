@@ -47,6 +47,7 @@ from moderation.enforcement.selectors import (
     proposal_in_force,
 )
 from moderation.services import TransitionRefused, lock_target_of, report_review
+from moderation.signals import services as signal_services
 from reports.models import OPEN_STATUSES, Report, ReportStatus, Target, TargetState
 from reports.services import report_audit_state
 from reports.uploads import clean_upload
@@ -239,6 +240,9 @@ def decision_apply(
                 Report.objects.select_for_update().filter(target=target, status__in=OPEN_STATUSES).exclude(pk=report.pk)
             )
         decision_id = uuid.uuid4()
+        # Automation that quarantined the content before this person decided took part in the
+        # decision: the statement of reasons and the DSA export say so (automated_decision).
+        automated = automated or signal_services.automation_took_part(resolved)
         sanctions = []
         for action in actions:
             rule = ACTION_RULES[action.kind]
@@ -283,6 +287,19 @@ def decision_apply(
             if status != SanctionStatus.PENDING_APPROVAL:
                 webhooks.enqueue(event_type="sanction.applied", payload=_webhook_payload(sanction, "applied"))
             sanctions.append(sanction)
+        banking = next(
+            (
+                s
+                for s in sanctions
+                if s.kind in (ActionKind.REMOVE_CONTENT, ActionKind.QUARANTINE_FILE)
+                and s.status == SanctionStatus.ACTIVE
+            ),
+            None,
+        )
+        if banking is not None:
+            # A person confirmed removal or quarantine: in a bank category, the content's file and
+            # the detectors' frames of it enter the hash bank (hashes only; moderation/signals).
+            signal_services.bank_confirmed_media(actor=actor, reports=resolved, target=target, sanction_id=banking.id)
         for each in resolved:
             report_review(
                 actor=actor,

@@ -28,6 +28,7 @@ from audit import services as audit
 from audit.models import AuditEvent
 from moderation.enforcement.models import AccountStanding
 from moderation.roles import ROLE_PERMISSIONS
+from moderation.signals.models import Detector, SignalPolicy
 from reports.models import Evidence, Report, ReportStatus, Target
 from tests.conftest import png_bytes
 from tests.factories import PASSWORD, EvidenceFactory, ReportFactory, TargetFactory, UserFactory
@@ -62,6 +63,8 @@ def world():
     evidence = EvidenceFactory(report=report)
     evidence.file.save("e.png", ContentFile(png_bytes()), save=True)
     standing = AccountStanding.objects.create(user=victim, legal_hold=True)
+    detector = Detector.objects.create(name="nudity-net")
+    policy = SignalPolicy.objects.create(detector=detector, floor="0.2", review_threshold="0.6")
     from django.db import transaction
 
     with transaction.atomic():
@@ -74,6 +77,8 @@ def world():
         Evidence: evidence,
         AccountStanding: standing,
         AuditEvent: AuditEvent.objects.get(),
+        Detector: detector,
+        SignalPolicy: policy,
     }
     return {"victim": victim, "root": root, "objects": objects}
 
@@ -181,8 +186,9 @@ def test_every_admin_url_refuses_a_write_or_records_it(client, world, who):
             recorded.update(changed)
         walked.add(pattern)
     assert walked == {pattern for pattern, _ in site_urls(objects) if not pattern.startswith("^")}
-    # Accounts are what remains changeable (add, change, passwords), each change with its event.
-    assert recorded == {"auth.user", "auth.user.groups"}
+    # Accounts are what remains changeable (add, change, passwords), and the detectors and their
+    # policies (moderation/signals/admin.py), each change with its event.
+    assert recorded == {"auth.user", "auth.user.groups", "signals.detector", "signals.signalpolicy"}
     # What the attacks of the issue did: none of it happened.
     target, report = objects[Target], objects[Report]
     target.refresh_from_db()

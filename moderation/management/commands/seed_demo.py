@@ -15,6 +15,7 @@ import itertools
 import random
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from decimal import Decimal
 from unittest import mock
 
 from django.contrib.auth import get_user_model
@@ -24,13 +25,16 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test.utils import override_settings
 from django.utils import timezone
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from audit import services as audit
 from moderation import services as moderation
 from moderation.enforcement import services as enforcement
 from moderation.enforcement.actions import ActionKind
 from moderation.stories import services as stories
+from moderation.hashbank import services as hashbank
+from moderation.signals import services as signal_services
+from moderation.signals.services import SignalItem
 from reports import services as reports
 from reports.categories import Category
 from reports.categories import rule_for as category_rule
@@ -151,6 +155,21 @@ def demo_png(text: str, colour: tuple[int, int, int]) -> bytes:
     return buffer.getvalue()
 
 
+def demo_picture(seed: int) -> bytes:
+    """Shapes on a ground, drawn from a seed: a picture with enough structure for PDQ to rate it
+    well, for the demo's hash bank. Never real material."""
+    rng = random.Random(seed)  # nosec B311 -- demo pictures, not security
+    image = Image.new("RGB", (320, 240), tuple(rng.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(25):
+        x, y = rng.randrange(320), rng.randrange(240)
+        w, h = rng.randrange(32, 160), rng.randrange(24, 120)
+        draw.ellipse([x, y, x + w, y + h], fill=tuple(rng.randrange(256) for _ in range(3)))
+    buffer = io.BytesIO()
+    image.filter(ImageFilter.GaussianBlur(2)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 class Command(BaseCommand):
     help = "Create demo accounts, a few hundred targets and reports over the last 30 days (idempotent)."
 
@@ -231,10 +250,103 @@ class Command(BaseCommand):
             with seeded_clock(moment):
                 step()
         self._ensure_under_review()
+        self._machines(rng, targets)
         expired = enforcement.expire_sanctions()
         self.counts["expired sanctions"] = len(expired)
         summary = ", ".join(f"{count} {what}" for what, count in sorted(self.counts.items()))
         self.stdout.write(f"Seeded {len(targets)} targets; {summary}.")
+
+    def _machines(self, rng: random.Random, targets: list[Target]) -> None:
+        """The machines' side: two detectors with their policies (set by the demo admin, audited), a
+        hash bank of three pictures drawn here (never real material), and a few dozen signals from
+        the platform, one of whose frames matches the bank."""
+        admin = self.staff["admin"]
+        policies = {
+            "toxicity-model": [("", "0.3", "0.7", None)],
+            "nudity-classifier": [
+                ("", "0.4", "0.8", None),
+                (Category.NON_CONSENSUAL, "0.2", "0.6", None),
+                (Category.CHILD_SAFETY, "0.1", "0.4", "0.95"),
+            ],
+        }
+        for name, rows in policies.items():
+            detector = signal_services.detector_save(
+                actor=admin, detector_id=None, name=name, description=f"The platform's {name}", active=True
+            )
+            for category, floor, review, action in rows:
+                signal_services.policy_save(
+                    actor=admin,
+                    policy_id=None,
+                    detector=detector,
+                    category=category,
+                    floor=Decimal(floor),
+                    review_threshold=Decimal(review),
+                    action_threshold=Decimal(action) if action else None,
+                )
+        on_record = Report.objects.order_by("created_at").first()
+        bank_pictures = [demo_picture(seed) for seed in (101, 102, 103)]
+        for picture in bank_pictures:
+            hashbank.entry_add_from_media(
+                actor=self.staff["compliance"], content=picture, category=Category.CHILD_SAFETY, report=on_record
+            )
+        messages = [t for t in targets if t.kind == TargetKind.MESSAGE]
+        media = [t for t in targets if t.kind in (TargetKind.FILE, TargetKind.VIDEO_STORY)]
+        items = []
+        for n, target in enumerate(rng.sample(messages, 20)):
+            items.append(
+                SignalItem(
+                    idempotency_key=f"demo-toxicity-{n}",
+                    source_name="toxicity-model",
+                    source_version="2.3.1",
+                    category=rng.choice([Category.HARASSMENT, Category.HATE_SPEECH, Category.SPAM]),
+                    score=Decimal(f"{rng.uniform(0.1, 0.99):.4f}"),
+                    target_id=target.public_id,
+                    labels=rng.sample(["insult", "slur", "threat", "link", "repeat"], 2),
+                )
+            )
+        for n, target in enumerate(rng.sample(media, 8)):
+            items.append(
+                SignalItem(
+                    idempotency_key=f"demo-nudity-{n}",
+                    source_name="nudity-classifier",
+                    source_version="4.0",
+                    category=Category.NON_CONSENSUAL,
+                    score=Decimal(f"{rng.uniform(0.3, 0.95):.4f}"),
+                    target_id=target.public_id,
+                    labels=["explicit"],
+                )
+            )
+        # A live session's frame that matches the bank (the same picture sent again): quarantined,
+        # reported and escalated; and one above the action threshold on a story.
+        frame = bank_pictures[0]
+        items.append(
+            SignalItem(
+                idempotency_key="demo-frame-match",
+                source_name="nudity-classifier",
+                source_version="4.0",
+                category=Category.NON_CONSENSUAL,
+                score=Decimal("0.4100"),
+                new_target=signal_services.NewTarget(
+                    kind=TargetKind.VIDEO_SESSION, external_id="demo-session-frame", title="Live session in #late-night"
+                ),
+                frame=clean_upload(SimpleUploadedFile("frame.png", frame)),
+                frame_hashes=signal_services.frame_hashes(frame),
+            )
+        )
+        items.append(
+            SignalItem(
+                idempotency_key="demo-action-threshold",
+                source_name="nudity-classifier",
+                source_version="4.0",
+                category=Category.CHILD_SAFETY,
+                score=Decimal("0.9700"),
+                target_id=rng.choice(media).public_id,
+                labels=["minor", "explicit"],
+            )
+        )
+        results = signal_services.signals_ingest(actor=audit.SystemActor("platform key demo"), items=items)
+        for result in results:
+            self._bump(f"signals {result.status}")
 
     def _ensure_under_review(self) -> None:
         """Every status shows in the demo, however few reports were asked for."""
