@@ -12,8 +12,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from moderation import api as moderation_api
 from moderation.enforcement import api as enforcement_api
 from moderation.hashbank import api as hashbank_api
-from moderation.stories import api as stories_api
 from moderation.signals import api as signals_api
+from moderation.stories import api as stories_api
 from reports import api as reports_api
 
 

@@ -18,10 +18,9 @@ from audit.verify import verify
 from moderation.enforcement.models import Sanction
 from moderation.hashbank.models import BankEntry
 from moderation.roles import ROLE_PERMISSIONS, ROLES, role_of
+from moderation.signals.models import BankHit, Detector, Signal
 from moderation.stories.models import StoryReview
 from moderation.stories.selectors import deadline_of
-from reports.models import Report, ReportStatus, Target, TargetKind
-from moderation.signals.models import BankHit, Detector, Signal
 from reports.models import Report, ReportChannel, ReportStatus, Target, TargetKind, TargetState
 from tests.factories import PASSWORD, UserFactory
 

@@ -31,10 +31,10 @@ from audit import services as audit
 from moderation import services as moderation
 from moderation.enforcement import services as enforcement
 from moderation.enforcement.actions import ActionKind
-from moderation.stories import services as stories
 from moderation.hashbank import services as hashbank
 from moderation.signals import services as signal_services
 from moderation.signals.services import SignalItem
+from moderation.stories import services as stories
 from reports import services as reports
 from reports.categories import Category
 from reports.categories import rule_for as category_rule
