@@ -1,5 +1,5 @@
 """Every write of the reports app. Each service validates, writes and records its audit event in
-one transaction; mail goes out only after commit."""
+one transaction; its mail is written to the outbox in that transaction and sent by a worker."""
 
 from __future__ import annotations
 
@@ -240,7 +240,8 @@ def report_file(
                     "evidence_sha256": [row.sha256 for row in rows],
                 },
             )
-            transaction.on_commit(lambda: notify.report_received(report=report), robust=True)
+            # The confirmation goes to the outbox in this transaction; a worker sends it.
+            notify.report_received(report=report)
     except IntegrityError as exc:
         # The person already has an open report on this target (or two submissions raced): the
         # database's unique constraint let exactly one in.
@@ -392,8 +393,7 @@ def complaint_file(
                 "anonymous": not email.strip(),
             },
         )
-        if report.reporter_email:
-            transaction.on_commit(lambda: notify.report_received(report=report), robust=True)
+        notify.report_received(report=report)
     throttle.hit(scope="complaint", subject=client_address, window=COMPLAINT_WINDOW_SECONDS)
     return report
 
