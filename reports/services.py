@@ -183,9 +183,11 @@ def report_file(
     errors = _clean_report_fields(category=category, reason=reason, channel=channel, incident_at=incident_at)
     if target.owner_id == actor.pk:
         errors["target"] = OWN_CONTENT
-    # Early, before anything is decoded: the reports stored this hour (again under the lock below),
-    # then every attempt, refused ones included.
-    _check_rate_limit(reporter=actor)
+    # Early, before any evidence is decoded: the reports stored this hour (the check that counts is
+    # the one under the lock below; without evidence there is nothing to spare, and this read cost a
+    # filing through the API a query for nothing), then every attempt, refused ones included.
+    if evidence or held:
+        _check_rate_limit(reporter=actor)
     _count_attempt(reporter=actor)
     if errors:
         raise ValidationError(errors)

@@ -446,8 +446,11 @@ class SmtpSink:
     def __init__(self, *, rcpt_delay: float = 0.0) -> None:
         import asyncio
         import email
+        import logging
 
         from aiosmtpd.controller import Controller
+
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line at INFO
 
         self.accepted: list[tuple[str, str, list[str]]] = []
         self.rcpt_delay = rcpt_delay
