@@ -332,7 +332,9 @@ class Command(BaseCommand):
         return results
 
     @staticmethod
-    def _request(client: Client, url: str, headers: dict[str, str] | None = None) -> tuple[float, int, int, int, int]:
+    def _request(
+        client: Client, url: str, headers: dict[str, str] | None = None
+    ) -> tuple[float, int, int, int, int]:
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
             response = client.get(url, **(headers or {}))
