@@ -52,6 +52,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from benchmarks import host_speed
@@ -217,6 +218,7 @@ class Command(BaseCommand):
         port = options["port"] or free_port()
         warmup = max(2 * options["workers"] * options["threads"], 20)
         self._queue = f"bench-filing-{uuid.uuid4().hex[:8]}"
+        self._started_at = timezone.now()
         self._migrate()
         plan = self._prepare(options, warmup)
         log_path = Path(settings.VAR_DIR) / "bench_filing_gunicorn.log"
@@ -320,7 +322,9 @@ class Command(BaseCommand):
     def _wait_for_mail(self, options, timeout: float = 120) -> None:
         """Until the worker has sent every confirmation so far (the working relay's phases)."""
         deadline = time.monotonic() + timeout
-        waiting = OutboxMail.objects.filter(sent_at__isnull=True, subject__startswith="We received your report")
+        waiting = OutboxMail.objects.filter(
+            sent_at__isnull=True, subject__startswith="We received your report", created_at__gte=self._started_at
+        )
         while time.monotonic() < deadline and waiting.exists():
             time.sleep(0.5)
 
@@ -483,7 +487,9 @@ class Command(BaseCommand):
             event_type="report.created", object_type="report", object_id__in=report_ids
         ).count()
         # Every filing of ours wrote one confirmation; the peer's none.
-        confirmations = OutboxMail.objects.filter(subject__startswith="We received your report")
+        confirmations = OutboxMail.objects.filter(
+            subject__startswith="We received your report", created_at__gte=self._started_at
+        )
         expected = ours.ok + peer.ok + relay_ok.ok + relay_silent.ok + 2 * warmup
         expected_mail_sent = ours.ok + relay_ok.ok + warmup
         sent = confirmations.filter(sent_at__isnull=False).count()
