@@ -214,13 +214,15 @@ if PRODUCTION and not REDIS_URL:
         "REDIS_URL must be set in production: rate limits kept in each process's memory multiply by the "
         "number of worker processes."
     )
+# Several deployments (or test runs) may share one Redis: the cache's keys and the jobs' locks
+# (config/tasks.py) start with this.
+CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", "reportdesk")
 CACHES = {
     "default": (
-        # KEY_PREFIX: several deployments (or test runs) may share one Redis.
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "reportdesk"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
@@ -316,9 +318,14 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-# Mail goes out after commit, inside the request: without a timeout, a relay that accepts the
-# connection and never answers would hold the request's worker thread for good.
+# Mail is written to the outbox in the change's transaction and sent by a worker (reports/outbox.py);
+# without a timeout, a relay that accepts the connection and never answers would hold that worker.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# A worker's claim on a mail it is sending: a worker killed mid-delivery leaves it, and another sends
+# the mail after this long. Longer than a relay may take (EMAIL_TIMEOUT for each step of SMTP).
+MAIL_OUTBOX_LEASE_SECONDS = env_int("MAIL_OUTBOX_LEASE_SECONDS", max(6 * EMAIL_TIMEOUT, 60))
+# Sent mail stays in the outbox this long (the record, the metrics), then is deleted.
+MAIL_OUTBOX_KEEP_SENT_HOURS = env_int("MAIL_OUTBOX_KEEP_SENT_HOURS", 24)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Trust & Safety <trust-safety@localhost>")
 MODERATION_ALERT_EMAILS = env_list("MODERATION_ALERT_EMAILS")
 
@@ -522,6 +529,36 @@ DSA_TERRITORIAL_SCOPE = env_list(
     "DSA_TERRITORIAL_SCOPE",
     "AT,BE,BG,CY,CZ,DE,DK,EE,ES,FI,FR,GR,HR,HU,IE,IS,IT,LI,LT,LU,LV,MT,NL,NO,PL,PT,RO,SE,SI,SK",
 )
+
+# --- Background work: Celery (config/celery.py; the schedule is there) ---------------------------
+# The broker: CELERY_BROKER_URL, else in production REDIS_URL (required there). Without one (the demo,
+# development, the SQLite tests) tasks run in the process that asks for them, right after the commit
+# of the change that wrote their rows (CELERY_TASK_ALWAYS_EAGER), and nothing runs on a schedule.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL if PRODUCTION else "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+# The outboxes' rows are the state; no task returns anything anyone waits for.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+# This deployment's queue on a shared broker (tests give each run its own).
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "reportdesk")
+# A message is acknowledged after its task ran, and given back when its worker dies, so a killed
+# worker's job runs again elsewhere (every job is safe to run twice: the rows say what is done).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A request that asks for a task (an outbox's wake) must not wait on a broker that is down: one
+# try, a short connect timeout; the schedule runs the task anyway.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+# The schedule's jobs (config/celery.py): evidence of closed cases is purged after this many days.
+EVIDENCE_RETENTION_DAYS = env_int("EVIDENCE_RETENTION_DAYS", 365)
+if EVIDENCE_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("EVIDENCE_RETENTION_DAYS must be at least 1")
 
 # --- Operations: metrics and logs -------------------------------------------------------------
 # GET /metrics (config/monitoring.py) answers only with `Authorization: Bearer <METRICS_TOKEN>`;

@@ -1,37 +1,24 @@
-"""Mail from the moderator's side, sent after commit; a failure is logged, never undoes a decision.
+"""Mail from the moderator's side, written to the outbox (reports/outbox.py) in the transaction of the
+decision, question or escalation it tells about, and sent by a worker.
 
 Reporters are told the outcome of their report, never the sanction given to the other person.
 """
 
 from __future__ import annotations
 
-import logging
-import uuid
-from dataclasses import dataclass
-from datetime import datetime
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
-from django.db import connection, transaction
-from django.db.models import QuerySet
-from django.utils import timezone
 
 from config.links import absolute_url
-from moderation.enforcement.models import Notice
-from moderation.enforcement.notices import complaint_appeal_token, email_notice
-from moderation.enforcement.webhooks import backoff
-from reports.models import InfoRequest, Report, ReportStatus, UnsentMail
-from reports.notify import FIRST_RETRY_AFTER, reporter_page_url, send_or_keep, send_safely
-
-logger = logging.getLogger(__name__)
+from moderation.enforcement.notices import complaint_appeal_token
+from reports.models import InfoRequest, OutboxMail, Report, ReportStatus
+from reports.notify import compose, reporter_address, reporter_page_url
 
 
-def report_outcome(*, report_id: uuid.UUID) -> bool:
-    report = Report.objects.select_related("reporter").get(pk=report_id)
-    recipient = report.reporter.email if report.reporter else report.reporter_email
+def report_outcome(*, report: Report) -> OutboxMail | None:
     acted = report.status == ReportStatus.RESOLVED
-    return send_safely(
+    return compose(
+        kind="report_outcome",
         # The subject says what happened, like the notices' (moderation/enforcement/wording.py).
         subject=f"Your report {report.short_id}: we took action"
         if acted
@@ -44,36 +31,33 @@ def report_outcome(*, report_id: uuid.UUID) -> bool:
             # page; someone who used the complaint form appeals from a signed link to this address.
             "report_url": reporter_page_url(report),
             "complaint_appeal_url": absolute_url("enforcement:complaint_appeal", complaint_appeal_token(report=report))
-            if not (acted or report.reporter) and report.reporter_email
+            if not (acted or report.reporter_id) and report.reporter_email
             else "",
             "appeal_days": settings.APPEAL_WINDOW_DAYS,
         },
-        recipient=recipient,
+        recipients=[reporter_address(report)],
     )
 
 
-def info_requested(*, info_request_id: int) -> bool:
-    info = InfoRequest.objects.select_related("report__reporter").get(pk=info_request_id)
-    reporter = info.report.reporter
-    return send_safely(
-        subject=f"A question about your report {info.report.short_id}",
+def info_requested(*, info: InfoRequest) -> OutboxMail | None:
+    report = info.report
+    return compose(
+        kind="info_requested",
+        subject=f"A question about your report {report.short_id}",
         template="reports/email/info_requested.txt",
-        context={"info": info, "report": info.report, "report_url": reporter_page_url(info.report)},
-        recipient=reporter.email if reporter else "",
+        context={"info": info, "report": report, "report_url": reporter_page_url(report)},
+        recipients=[report.reporter.email if report.reporter_id else ""],
     )
 
 
-def sla_alert(*, report_id: uuid.UUID) -> bool:
+def sla_alert(*, report: Report) -> OutboxMail | None:
     """Tell the moderators that a report passed its deadline (or half of it, when critical)."""
-    recipients = settings.MODERATION_ALERT_EMAILS or _staff_emails()
-    if not recipients:
-        return False
-    report = Report.objects.get(pk=report_id)
-    return send_or_keep(
+    return compose(
+        kind="sla_alert",
         subject=f"[deadline] {report.get_severity_display()} report {report.short_id} needs action",
-        body=f"Report {report.id} ({report.get_category_display()}) is due {report.due_at:%Y-%m-%d %H:%M} UTC "
-        f"and has been escalated.\n",
-        recipients=list(recipients),
+        template="moderation/email/sla_alert.txt",
+        context={"report": report},
+        recipients=list(settings.MODERATION_ALERT_EMAILS or _staff_emails()),
     )
 
 
@@ -86,62 +70,3 @@ def _staff_emails() -> list[str]:
         .values_list("email", flat=True)
         .distinct()
     )
-
-
-# --- mail the relay refused -----------------------------------------------------------------------
-
-
-@dataclass
-class ResendResult:
-    sent: int = 0
-    failed: int = 0
-    notices_sent: int = 0
-
-
-def _claim_first(rows: QuerySet, *order: str):
-    """The first row, locked until the transaction ends; rows another run holds are skipped (SKIP
-    LOCKED on PostgreSQL), so two runs on two hosts never send the same mail."""
-    if connection.features.has_select_for_update_skip_locked:
-        rows = rows.select_for_update(skip_locked=True)
-    return rows.order_by(*order).first()
-
-
-def resend_due(*, limit: int = 500, now: datetime | None = None) -> ResendResult:
-    """Send again what the relay refused: the kept mails (reports.UnsentMail) whose next attempt is
-    due, deleted once sent, then the statements and notices never emailed. One at a time, each
-    claimed while it is sent. Stops at the first failure: the relay is probably still down, and the
-    rest waits for the next run."""
-    result = ResendResult()
-    now = now or timezone.now()
-    for _ in range(limit):
-        with transaction.atomic():
-            kept = _claim_first(UnsentMail.objects.filter(next_attempt_at__lte=now), "next_attempt_at", "created_at")
-            if kept is None:
-                break
-            kept.attempts += 1
-            try:
-                send_mail(kept.subject, kept.body, settings.DEFAULT_FROM_EMAIL, kept.recipients)
-            except Exception as error:
-                kept.last_error = f"{type(error).__name__}: {error}"[:1000]
-                kept.next_attempt_at = timezone.now() + backoff(kept.attempts)
-                kept.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-                logger.warning("resending %r failed (attempt %s): %s", kept.subject, kept.attempts, kept.last_error)
-                result.failed += 1
-                return result
-            kept.delete()
-            result.sent += 1
-    # Notices keep their own body and emailed_at; those the relay refused are sent again here (a
-    # minute after they were written, so that one still being sent after its commit is left alone).
-    never_emailed = Notice.objects.filter(emailed_at__isnull=True, created_at__lte=now - FIRST_RETRY_AFTER).exclude(
-        email=""
-    )
-    for _ in range(limit):
-        with transaction.atomic():
-            notice = _claim_first(never_emailed, "created_at")
-            if notice is None:
-                break
-            if not email_notice(notice_id=notice.pk):
-                result.failed += 1
-                break
-            result.notices_sent += 1
-    return result

@@ -1,6 +1,6 @@
 """What the on-call person watches, read when /metrics is scraped: the open backlog, deadlines,
 the rate of filings and decisions, and the lag of everything written now and finished later (the
-webhook outbox, the mail kept for resending, the audit chain's sealing, the dashboard's rollup).
+webhook and mail outboxes, the audit chain's sealing, the dashboard's rollup).
 
 Every read is a count or a min over an index that holds only the rows asked about (open reports,
 undelivered webhooks, unsealed events, pending rollup changes) or a short time range, or a sum over
@@ -21,7 +21,7 @@ from moderation import rollups
 from moderation.enforcement.models import OutboxEvent
 from moderation.models import ReportRollupChange
 from reports.categories import Severity
-from reports.models import OPEN_STATUSES, Report, UnsentMail
+from reports.models import OPEN_STATUSES, OutboxMail, Report
 
 #: Filings and decisions per minute are averaged over this window.
 RATE_WINDOW = timedelta(minutes=5)
@@ -96,9 +96,8 @@ def webhook_outbox() -> Backlog:
 
 
 def mail_outbox() -> Backlog:
-    """Mail waiting to be sent: today the mail the relay refused, kept for `resend_mail`. The one
-    place that says where waiting mail is, so that a mail outbox table replaces it here alone."""
-    return _backlog(UnsentMail.objects.all())
+    """Mail in the outbox not yet accepted by the relay (outboxmail_due_idx holds only those)."""
+    return _backlog(OutboxMail.objects.filter(sent_at__isnull=True))
 
 
 def audit_unsealed() -> Backlog:

@@ -138,7 +138,7 @@ def report_review(
             # Nobody confirmed what automation quarantined: the content comes back (moderation/signals).
             signal_services.quarantine_release(actor=actor, report=report)
         if status in CLOSED_STATUSES:
-            transaction.on_commit(lambda: notify.report_outcome(report_id=report.id))
+            notify.report_outcome(report=report)
     return report
 
 
@@ -402,7 +402,7 @@ def report_request_info(*, actor: AbstractBaseUser, report_id: uuid.UUID | str, 
             object_id=report.id,
             data={"info_request_id": info.pk, "question": question},
         )
-        transaction.on_commit(lambda: notify.info_requested(info_request_id=info.pk))
+        notify.info_requested(info=info)
     return info
 
 
@@ -545,7 +545,7 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 1000) -> SweepResult:
                 after=report_audit_state(report),
                 data={"past_deadline": past_deadline, "due_at": report.due_at},
             )
-            transaction.on_commit(lambda rid=report.id: notify.sla_alert(report_id=rid))
+            notify.sla_alert(report=report)
             result.escalated.append(report.id)
             (result.overdue if past_deadline else result.half_way).append(report.id)
     return result

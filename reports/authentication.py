@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import OuterRef, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -25,6 +26,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from audit.services import SystemActor
+from config.prepared import PreparedQuery
 from reports import hooks
 from reports.models import ApiToken, PlatformKey
 from reports.services import KEY_LOOKUP_LENGTH, hash_key
@@ -75,14 +77,9 @@ def _key_from_header(request: Request, keyword: bytes) -> str | None:
         raise exceptions.AuthenticationFailed("Invalid key.") from None
 
 
-def _find(model: type[ApiToken] | type[PlatformKey], key: str, *related: str, **annotations: Any):
+def _find(model: type[PlatformKey], key: str) -> PlatformKey | None:
     digest = hash_key(key)
-    candidates = model.objects.filter(prefix=key[:KEY_LOOKUP_LENGTH], revoked_at__isnull=True)
-    if related:
-        candidates = candidates.select_related(*related)
-    if annotations:
-        candidates = candidates.annotate(**annotations)
-    for row in candidates:
+    for row in model.objects.filter(prefix=key[:KEY_LOOKUP_LENGTH], revoked_at__isnull=True):
         if hmac.compare_digest(row.key_hash, digest):
             return row
     return None
@@ -96,6 +93,24 @@ def _touch(row: ApiToken | PlatformKey) -> None:
         ).update(last_used_at=now)
 
 
+def _token_queryset(prefix: str):
+    """The token's one query: the token, its account with what filing reads of the account's standing,
+    and whether a sanction keeps the account out (both asked of enforcement: reports/hooks.py), at
+    the database's now() so that its SQL holds no time and is compiled once (config/prepared.py)."""
+    enforcement = hooks.enforcement()
+    related = [f"user__{relation}" for relation in enforcement.account_relations]
+    return (
+        ApiToken.objects.filter(prefix=prefix, revoked_at__isnull=True)
+        .select_related(*related)
+        .annotate(user_blocked=enforcement.sign_in_blocked(OuterRef("user"), at=Now()))
+    )
+
+
+# Compiled once per thread: building and compiling it took 1.0 ms of a filing's ~8 ms of CPU, running
+# its SQL through a cursor 0.1 ms (README, "Filing").
+_TOKEN_QUERY = PreparedQuery(_token_queryset, markers={"prefix": "\x00token-prefix\x00"})
+
+
 class ApiTokenAuthentication(BaseAuthentication):
     """``Authorization: Token <key>``: a person's own token, created on their account page."""
 
@@ -105,11 +120,11 @@ class ApiTokenAuthentication(BaseAuthentication):
         key = _key_from_header(request, self.keyword)
         if key is None:
             return None
-        # One query: the token, its account with what filing reads of the account's standing, and
-        # whether a sanction keeps the account out (both asked of enforcement: reports/hooks.py).
-        enforcement = hooks.enforcement()
-        related = [f"user__{relation}" for relation in enforcement.account_relations]
-        token = _find(ApiToken, key, *related, user_blocked=enforcement.sign_in_blocked(OuterRef("user")))
+        # One query (_token_queryset), compiled once: the token, its account, the account's standing
+        # and whether a sanction keeps the account out.
+        digest = hash_key(key)
+        candidates = _TOKEN_QUERY.run(prefix=key[:KEY_LOOKUP_LENGTH])
+        token = next((row for row in candidates if hmac.compare_digest(row.key_hash, digest)), None)
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         user = token.user

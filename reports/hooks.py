@@ -21,6 +21,7 @@ from typing import Protocol
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Expression, OuterRef
+from django.db.models.functions import Now
 
 from reports.models import Evidence, Report, Target
 
@@ -66,9 +67,10 @@ class EnforcementHooks(Protocol):
     #: account: the query that loads the account (an API token's owner) loads them too.
     account_relations: tuple[str, ...]
 
-    def sign_in_blocked(self, account: OuterRef) -> Expression:
+    def sign_in_blocked(self, account: OuterRef, *, at: datetime | Now | None = None) -> Expression:
         """Whether a sanction in force keeps the account out, as an expression for the query that
-        loads the account, so that the check costs no query of its own."""
+        loads the account, so that the check costs no query of its own. `at`: now by default; the
+        database's Now() for a query compiled once and run many times (reports/authentication.py)."""
         ...
 
     def reporter_standing(self, account: AbstractBaseUser) -> ReporterStanding: ...

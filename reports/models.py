@@ -318,23 +318,40 @@ class PlatformKey(models.Model):
         return self.revoked_at is None
 
 
-class UnsentMail(models.Model):
-    """A mail the relay refused or did not answer, kept so that `manage.py resend_mail` sends it
-    later, and deleted once sent (it holds an address and a message, kept no longer than needed).
-    Mail goes out after commit; only a failure is written here, so the happy path costs nothing
-    and a relay outage loses nothing (a crash between commit and send still can)."""
+class OutboxMail(models.Model):
+    """One mail to send: written, rendered, in the transaction of the change it tells about (so a
+    crash after the commit loses nothing and a rolled-back change sends nothing), and delivered by
+    a worker (reports/outbox.py), never inside the request.
 
+    A worker claims a row for `claimed_until` (a lease) under `claim`, hands it to the relay, and
+    marks it `sent_at` once the relay accepted it; a failure schedules the next attempt with
+    backoff. A worker killed mid-delivery leaves its claim to expire, and the row goes out once
+    after that. The id is the message's Message-ID, so a receiver can tell a repeat. Sent rows are
+    kept MAIL_OUTBOX_KEEP_SENT_HOURS (for the record and the metrics), then deleted: they hold an
+    address and a message."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # What the mail is (report_received, report_outcome, info_requested, sla_alert, notice): for the
+    # log and the metrics, never shown to anyone.
+    kind = models.CharField(max_length=40)
     recipients = models.JSONField()
     subject = models.CharField(max_length=300)
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
-    attempts = models.PositiveIntegerField(default=1)
+    attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     last_error = models.TextField(blank=True)
+    claim = models.UUIDField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
-        indexes = [models.Index(fields=["next_attempt_at"], name="unsentmail_due_idx")]
+        indexes = [
+            # What waits: as small as the backlog, whatever has been sent.
+            models.Index(fields=["next_attempt_at"], condition=Q(sent_at__isnull=True), name="outboxmail_due_idx"),
+            models.Index(fields=["sent_at"], condition=Q(sent_at__isnull=False), name="outboxmail_sent_idx"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.subject} to {', '.join(self.recipients)}"
+        return f"{self.kind}: {self.subject}"

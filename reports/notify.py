@@ -1,57 +1,25 @@
-"""Mail to reporters. Called after commit: a mail failure is logged and never undoes a report.
-
-A mail the relay refuses (or does not answer within EMAIL_TIMEOUT) is kept as an UnsentMail, and
-`manage.py resend_mail` sends it later: the reporter still hears back after a relay outage.
+"""Mail to reporters, written to the outbox (reports/outbox.py) inside the change's transaction: the
+message is rendered here, when the change happens, and a worker sends it after the commit.
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import timedelta
-
-from django.conf import settings
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from config.links import absolute_url
-from reports.models import Report, UnsentMail
-
-logger = logging.getLogger(__name__)
-
-# When a failed mail is first tried again; later retries back off (moderation.notify.resend_due).
-FIRST_RETRY_AFTER = timedelta(minutes=1)
+from reports import outbox
+from reports.models import OutboxMail, Report
 
 
-def send_or_keep(*, subject: str, body: str, recipients: list[str]) -> bool:
-    """Send now; if the relay fails, keep the mail for `manage.py resend_mail`. Never raises."""
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-    except Exception as error:  # the decision is committed; a broken relay must not turn it into a 500
-        logger.exception("could not send %r; kept for resend_mail", subject)
-        try:
-            UnsentMail.objects.create(
-                recipients=recipients,
-                subject=subject[:300],
-                body=body,
-                next_attempt_at=timezone.now() + FIRST_RETRY_AFTER,
-                last_error=f"{type(error).__name__}: {error}"[:1000],
-            )
-        except Exception:  # the database is down too: the log line above is all there is
-            logger.exception("could not keep %r for a later attempt", subject)
-        return False
-    return True
-
-
-def send_safely(*, subject: str, template: str, context: dict, recipient: str) -> bool:
-    if not recipient:
-        return False
-    try:
-        body = render_to_string(template, context)
-    except Exception:  # a template bug is logged, never a 500 after the commit
-        logger.exception("could not render %r", subject)
-        return False
-    return send_or_keep(subject=subject, body=body, recipients=[recipient])
+def compose(*, kind: str, subject: str, template: str, context: dict, recipients: list[str]) -> OutboxMail | None:
+    """Render a mail and put it in the outbox; call it inside the change's transaction. Nothing when
+    there is nobody to write to. Every mail of the system is rendered here or is a notice's body
+    (moderation/enforcement/notices.py), so the recipient's language is set in these two places."""
+    recipients = [address for address in recipients if address]
+    if not recipients:
+        return None
+    body = render_to_string(template, context)
+    return outbox.enqueue(kind=kind, subject=subject, body=body, recipients=recipients)
 
 
 def reporter_page_url(report: Report) -> str:
@@ -60,12 +28,16 @@ def reporter_page_url(report: Report) -> str:
     return absolute_url("reports:detail", report.pk) if report.reporter_id else ""
 
 
-def report_received(*, report: Report) -> bool:
-    """The confirmation, from the report as the filing service just committed it (no second read)."""
-    recipient = report.reporter.email if report.reporter else report.reporter_email
-    return send_safely(
+def reporter_address(report: Report) -> str:
+    return report.reporter.email if report.reporter_id else report.reporter_email
+
+
+def report_received(*, report: Report) -> OutboxMail | None:
+    """The confirmation, from the report as the filing service is writing it (no second read)."""
+    return compose(
+        kind="report_received",
         subject=f"We received your report {report.short_id}",
         template="reports/email/report_received.txt",
         context={"report": report, "report_url": reporter_page_url(report)},
-        recipient=recipient,
+        recipients=[reporter_address(report)],
     )

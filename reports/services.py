@@ -1,5 +1,5 @@
 """Every write of the reports app. Each service validates, writes and records its audit event in
-one transaction; mail goes out only after commit."""
+one transaction; its mail is written to the outbox in that transaction and sent by a worker."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from audit import services as audit
 from config import throttle
+from config.prepared import PreparedQuery, datetime_value
 from reports import hooks, notify
 from reports.categories import Category, deadline_for, rule_for, severity_for
 from reports.models import (
@@ -96,19 +97,37 @@ def _count_attempt(*, reporter: AbstractBaseUser) -> None:
         )
 
 
-def _check_rate_limit(*, reporter: AbstractBaseUser) -> None:
+def _limit_reached_by(reporter_id: int, since: datetime):
+    """Only the limit-th newest report of the hour matters: if there is one, the limit is reached, and
+    it says when a slot frees up. One row at most, however many the person filed."""
     limit = settings.REPORTS_PER_HOUR_LIMIT
-    window_start = timezone.now() - timedelta(hours=1)
-    # Only the limit-th newest report of the hour matters: if there is one, the limit is reached,
-    # and it says when a slot frees up. One row at most, however many the person filed.
-    limit_reached_by = (
-        Report.objects.filter(reporter=reporter, created_at__gte=window_start)
+    return (
+        Report.objects.filter(reporter_id=reporter_id, created_at__gte=since)
         .order_by("-created_at")
         .values_list("created_at", flat=True)[limit - 1 : limit]
-        .first()
     )
-    if limit_reached_by is not None:
-        retry_after = max(1, int((limit_reached_by + timedelta(hours=1) - timezone.now()).total_seconds()))
+
+
+# Both read on every filing, so compiled once per thread (config/prepared.py); the markers are values
+# no real call passes (ids in the range of an integer column, a time long before this system).
+_LIMIT_QUERY = PreparedQuery(
+    _limit_reached_by,
+    markers={"reporter_id": -2_147_000_001, "since": datetime(1901, 1, 1, 0, 0, 1, 234567, tzinfo=UTC)},
+    adapt={"since": datetime_value},
+    key=lambda: settings.REPORTS_PER_HOUR_LIMIT,
+)
+# The reporter's row, locked for the filing's transaction (report_file).
+_REPORTER_LOCK = PreparedQuery(
+    lambda reporter_id: get_user_model().objects.select_for_update().filter(pk=reporter_id).values_list("pk"),
+    markers={"reporter_id": -2_147_000_002},
+)
+
+
+def _check_rate_limit(*, reporter: AbstractBaseUser) -> None:
+    limit = settings.REPORTS_PER_HOUR_LIMIT
+    found = _LIMIT_QUERY.run(reporter_id=reporter.pk, since=timezone.now() - timedelta(hours=1))
+    if found:
+        retry_after = max(1, int((found[0] + timedelta(hours=1) - timezone.now()).total_seconds()))
         raise RateLimitExceeded(
             f"You have sent {limit} reports in the last hour, the most we accept. "
             f"Please try again in {max(1, retry_after // 60)} minutes.",
@@ -205,7 +224,7 @@ def report_file(
         with transaction.atomic():
             # One filing at a time per reporter: the limit is checked and the report stored under a
             # lock on the reporter's row, so a burst of parallel filings stores exactly the limit.
-            get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk").first()
+            _REPORTER_LOCK.run(reporter_id=actor.pk)
             _check_rate_limit(reporter=actor)
             now = timezone.now()
             report = Report.objects.create(
@@ -245,7 +264,8 @@ def report_file(
                 hooks.media_check().evidence_stored(
                     report=report, files=[(row, clean.content) for row, clean in zip(rows, files, strict=True)]
                 )
-            transaction.on_commit(lambda: notify.report_received(report=report), robust=True)
+            # The confirmation goes to the outbox in this transaction; a worker sends it.
+            notify.report_received(report=report)
     except IntegrityError as exc:
         # The person already has an open report on this target (or two submissions raced): the
         # database's unique constraint let exactly one in.
@@ -397,8 +417,7 @@ def complaint_file(
                 "anonymous": not email.strip(),
             },
         )
-        if report.reporter_email:
-            transaction.on_commit(lambda: notify.report_received(report=report), robust=True)
+        notify.report_received(report=report)
     throttle.hit(scope="complaint", subject=client_address, window=COMPLAINT_WINDOW_SECONDS)
     return report
 

@@ -132,7 +132,7 @@ from moderation.enforcement.models import (  # noqa: E402
     Sanction,
     SanctionStatus,
 )
-from reports.models import ApiToken, PlatformKey, UnsentMail  # noqa: E402
+from reports.models import ApiToken, OutboxMail, PlatformKey  # noqa: E402
 
 
 class AccountStandingFactory(factory.django.DjangoModelFactory):
@@ -196,17 +196,17 @@ class OutboxEventFactory(factory.django.DjangoModelFactory):
     next_attempt_at = factory.LazyFunction(timezone.now)
 
 
-class UnsentMailFactory(factory.django.DjangoModelFactory):
-    """A confirmation the relay refused, waiting for `manage.py resend_mail`."""
+class OutboxMailFactory(factory.django.DjangoModelFactory):
+    """A confirmation in the mail outbox, due now (reports/outbox.py)."""
 
     class Meta:
-        model = UnsentMail
+        model = OutboxMail
 
+    kind = "report_received"
     recipients = factory.LazyFunction(lambda: ["reporter@example.test"])
     subject = "We received your report 1a2b3c4d"
     body = "Thank you. We received your report."
     next_attempt_at = factory.LazyFunction(timezone.now)
-    last_error = "SMTPServerDisconnected: relay went away"
 
 
 class AuditEventFactory(factory.Factory):

@@ -361,3 +361,136 @@ def unclean_503(answer: Answer, *, api: bool, what: str) -> str:
     if "text/html" not in answer.headers.get("content-type", "") or "Briefly unavailable" not in answer.text:
         return f"{what}: 503 that is not the service page: {answer.text[:120]}"
     return ""
+
+
+# --- the task engine and the mail relay ------------------------------------------------------------------
+
+
+class CeleryProcess:
+    """`celery -A config worker` or `celery -A config beat` as a subprocess in its own process group.
+
+    `kill()` is a crash (SIGKILL: nothing finishes, no message is acknowledged); `stop()` is a warm
+    shutdown. Each test run passes its own CELERY_QUEUE, so runs sharing a Redis never meet."""
+
+    def __init__(self, kind: str, *, env: dict[str, str], log_path: Path, name: str = "worker") -> None:
+        if kind not in {"worker", "beat"}:
+            raise ValueError(kind)
+        self.kind, self.env, self.log_path, self.name = kind, env, Path(log_path), name
+        self.process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        base = [sys.executable, "-m", "celery", "-A", "config", self.kind, "--loglevel", "INFO"]
+        if self.kind == "worker":
+            # One task at a time in the one process, so that a SIGKILL hits the task itself; no
+            # gossip or mingle with other workers on the same Redis (other test runs).
+            return base + [
+                "--pool", "solo", "--hostname", f"{self.name}@%h", "--queues", self.env["CELERY_QUEUE"],
+                "--without-mingle", "--without-gossip", "--without-heartbeat",
+            ]  # fmt: skip
+        return base + ["--schedule", str(self.log_path.with_suffix(".schedule")), "--max-interval", "1"]
+
+    def start(self, *, ready_text: str | None = None, timeout: float = 60) -> CeleryProcess:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603  # nosec B603: our own interpreter and arguments
+                self.command(),
+                cwd=BASE_DIR,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        ready_text = ready_text or ("ready." if self.kind == "worker" else "beat: Starting...")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"celery {self.kind} exited:\n{self.log_tail()}")
+            if ready_text in self.log_path.read_text(errors="replace"):
+                return self
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"celery {self.kind} not ready in {timeout}s:\n{self.log_tail()}")
+
+    def _signal_group(self, sig: int) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig)
+
+    def kill(self) -> None:
+        if self.process is None:
+            return
+        self._signal_group(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self._signal_group(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class SmtpSink:
+    """A real SMTP server on loopback (aiosmtpd, in a thread) that keeps what it accepted.
+
+    `rcpt_delay` slows every RCPT TO: a client killed during it never reached DATA, so, as with any
+    SMTP server, nothing was accepted. `accepted` holds (Message-ID, subject, recipients) per message."""
+
+    def __init__(self, *, rcpt_delay: float = 0.0) -> None:
+        import asyncio
+        import email
+        import logging
+
+        from aiosmtpd.controller import Controller
+
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line at INFO
+
+        self.accepted: list[tuple[str, str, list[str]]] = []
+        self.rcpt_delay = rcpt_delay
+        sink = self
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+                if sink.rcpt_delay:
+                    await asyncio.sleep(sink.rcpt_delay)
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802
+                message = email.message_from_bytes(envelope.content)
+                sink.accepted.append((message["Message-ID"], str(message["Subject"]), list(envelope.rcpt_tos)))
+                return "250 Message accepted for delivery"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+
+class SilentRelay:
+    """A mail relay that accepts TCP connections and never says a word (a hung relay): an SMTP
+    client waits for its greeting until its own timeout."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(128)  # the kernel completes the handshakes; nobody ever accepts
+        self.port = self.socket.getsockname()[1]
+
+    def __enter__(self) -> SilentRelay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.socket.close()

@@ -100,7 +100,8 @@ def test_the_confirmation_links_to_the_report_for_an_account_and_to_nothing_for_
 
     mail.outbox.clear()
     complaint = ReportFactory(reporter=None, reporter_email="someone@example.org", channel=ReportChannel.THIRD_PARTY)
-    assert notify.report_received(report=complaint)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify.report_received(report=complaint)
     [message] = mail.outbox
     assert links(message) == []  # no account, so no page to follow
 

@@ -21,11 +21,10 @@ from audit.models import AuditEvent
 from audit.services import seal_pending
 from audit.verify import verify
 from moderation import services
-from moderation.enforcement.models import Notice
 from moderation.enforcement.services import ActionRequest, decision_apply
-from moderation.notify import resend_due
-from reports.models import Report, UnsentMail
-from tests.factories import NoticeFactory, ReportFactory, TargetFactory, UnsentMailFactory, UserFactory
+from reports.models import OutboxMail, Report
+from reports.outbox import deliver_due
+from tests.factories import OutboxMailFactory, ReportFactory, TargetFactory, UserFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -155,15 +154,11 @@ def test_sweeps_on_several_hosts_at_once_escalate_and_mail_each_report_once(sett
     assert Report.objects.filter(escalated=True, sla_alerted_at__isnull=False).count() == 10
 
 
-def test_resend_mail_on_several_hosts_at_once_sends_each_mail_once():
-    kept = [UnsentMailFactory(recipients=[f"reporter{n}@example.test"]) for n in range(10)]
-    notices = [NoticeFactory(recipient=UserFactory(username=f"notified{n}")) for n in range(5)]
-    Notice.objects.update(created_at=timezone.now() - timedelta(minutes=5))
-    results = race([resend_due for _ in range(4)])
+def test_mail_delivery_on_several_workers_at_once_sends_each_mail_once():
+    waiting = [OutboxMailFactory(recipients=[f"reporter{n}@example.test"]) for n in range(20)]
+    results = race([deliver_due for _ in range(4)])
     assert not any(isinstance(r, Exception) for r in results), results
-    assert sum(r.sent for r in results) == 10 and sum(r.notices_sent for r in results) == 5
+    assert sum(r.sent for r in results) == 20
     sent_to = Counter(address for message in mail.outbox for address in message.to)
-    expected = [mail_.recipients[0] for mail_ in kept] + [notice.email for notice in notices]
-    assert sent_to == Counter(expected)  # every one, and none twice
-    assert not UnsentMail.objects.exists()
-    assert not Notice.objects.filter(emailed_at__isnull=True).exists()
+    assert sent_to == Counter(row.recipients[0] for row in waiting)  # every one, and none twice
+    assert not OutboxMail.objects.filter(sent_at__isnull=True).exists()

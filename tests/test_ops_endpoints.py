@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from config import health
 from moderation.enforcement.models import OutboxEvent
 from reports.categories import Category
-from reports.models import Report, UnsentMail
+from reports.models import OutboxMail, Report
 from tests.factories import ReportFactory, TargetFactory, UserFactory
 from tests.harness import AppServer, Http, app_environment, database_url, free_port
 
@@ -160,7 +160,12 @@ def test_metrics_count_the_backlog_deadlines_rates_and_lag(client, settings, mod
     ReportFactory(category=Category.SPAM, status="resolved", closed_at=now, reviewed_by=moderator)
     Report.objects.filter(pk=overdue.pk).update(created_at=now - timedelta(hours=30))
     OutboxEvent.objects.create(event_type="sanction.applied", payload={}, next_attempt_at=now)
-    UnsentMail.objects.create(recipients=["someone@example.test"], subject="s", body="b", next_attempt_at=now)
+    OutboxMail.objects.create(
+        kind="report_received", recipients=["someone@example.test"], subject="s", body="b", next_attempt_at=now
+    )
+    OutboxMail.objects.create(  # sent: no longer waiting
+        kind="report_received", recipients=["x@example.test"], subject="s", body="b", next_attempt_at=now, sent_at=now
+    )
 
     response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response.status_code == 200

@@ -22,7 +22,7 @@ from audit.models import AuditEvent
 from audit.verify import verify
 from reports import services
 from reports.categories import CATEGORY_RULES, Category, Severity, critical_categories
-from reports.models import Evidence, Report, ReportChannel, ReportStatus, TargetKind, UnsentMail
+from reports.models import Evidence, OutboxMail, Report, ReportChannel, ReportStatus, TargetKind
 from reports.services import ALREADY_REPORTED, OWN_CONTENT, RateLimitExceeded, report_file
 from tests.conftest import png_bytes
 from tests.factories import ReportFactory, TargetFactory
@@ -349,20 +349,34 @@ def test_a_refused_report_sends_no_mail(user, django_capture_on_commit_callbacks
     assert mail.outbox == []
 
 
-def test_a_mail_failure_does_not_lose_the_report(user, settings, django_capture_on_commit_callbacks, caplog):
+def test_a_mail_failure_does_not_lose_the_report(user, settings, django_capture_on_commit_callbacks):
     settings.EMAIL_BACKEND = f"{__name__}.BrokenMailBackend"
     with django_capture_on_commit_callbacks(execute=True):
         report = file(user)
     assert Report.objects.filter(pk=report.pk, status=ReportStatus.PENDING).exists()
     assert AuditEvent.objects.for_object("report", report.id).count() == 1
-    assert "could not send" in caplog.text
+    kept = OutboxMail.objects.get()  # written with the report; the relay's refusal is recorded on it
+    assert kept.sent_at is None and "SMTPServerDisconnected" in kept.last_error and kept.attempts == 1
 
 
-def test_a_mail_relay_that_never_answers_costs_the_filing_only_the_timeout(
-    user, settings, django_capture_on_commit_callbacks, caplog
+def test_the_confirmation_is_written_in_the_filing_transaction(user):
+    """Rendered and in the outbox before the commit: a filing rolled back leaves no mail behind."""
+    with pytest.raises(RuntimeError), transaction.atomic():
+        report = file(user)
+        row = OutboxMail.objects.get()
+        assert row.recipients == [user.email] and row.kind == "report_received"
+        assert row.subject == f"We received your report {report.short_id}" and str(report.id) in row.body
+        raise RuntimeError("the change is rolled back")
+    assert not OutboxMail.objects.exists() and not Report.objects.exists()
+
+
+def test_without_a_broker_a_relay_that_never_answers_costs_the_filing_only_the_timeout(
+    user, settings, django_capture_on_commit_callbacks
 ):
-    """A real SMTP client against a socket that accepts and then says nothing (a hung relay): the
-    mail gives up after EMAIL_TIMEOUT, the report stands, the failure is logged."""
+    """Embedded (no broker: the demo, these tests), the outbox is delivered in the process right after
+    the commit. A real SMTP client against a socket that accepts and then says nothing (a hung relay):
+    it gives up after EMAIL_TIMEOUT, the report stands, the mail waits in the outbox. With a broker
+    the request does not wait at all (tests/test_worker.py, bench_filing)."""
     with socket.socket() as relay:
         relay.bind(("127.0.0.1", 0))
         relay.listen(1)
@@ -375,9 +389,9 @@ def test_a_mail_relay_that_never_answers_costs_the_filing_only_the_timeout(
         waited = time.monotonic() - started
     assert 1 <= waited < 5
     assert Report.objects.filter(pk=report.pk).exists()
-    assert "could not send" in caplog.text
-    # kept for `manage.py resend_mail` (tests/test_mail_resend.py)
-    assert UnsentMail.objects.get().subject == f"We received your report {report.short_id}"
+    kept = OutboxMail.objects.get()
+    assert kept.subject == f"We received your report {report.short_id}" and kept.sent_at is None
+    assert "timed out" in kept.last_error
 
 
 # --- Targets registered by the platform ------------------------------------------------------------

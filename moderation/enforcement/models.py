@@ -152,7 +152,6 @@ class Notice(models.Model):
     # linked sanction, decision or appeal; `body` is the mail as it was sent.
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
     # When the recipient first opened it (unread notices are announced on every page).
     read_at = models.DateTimeField(null=True, blank=True)
 

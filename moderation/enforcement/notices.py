@@ -1,4 +1,5 @@
-"""Notices: what a person is told, stored word for word and mailed after commit.
+"""Notices: what a person is told, stored word for word and mailed through the outbox
+(reports/outbox.py): the mail is written in the notice's own transaction and a worker sends it.
 
 The reported person's notices never name, describe or identify the reporter: the templates get
 only the sanction, the content and the decision, never the reports' reporters.
@@ -6,23 +7,18 @@ only the sanction, the content and the decision, never the reports' reporters.
 
 from __future__ import annotations
 
-import logging
-import uuid
 from collections.abc import Sequence
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from audit import services as audit
 from config.links import absolute_url
 from moderation.enforcement import wording
 from moderation.enforcement.models import Appeal, Notice, NoticeKind, Sanction
+from reports import outbox
 
-logger = logging.getLogger(__name__)
 # The salts keep the names they had before enforcement became an app of its own: links already
 # mailed are signed with them and must keep working for the whole appeal window.
 APPEAL_LINK_SALT = "moderation.appeal-link"
@@ -79,21 +75,10 @@ def _create(
         object_id=notice.id,
         after={"kind": kind, "recipient": recipient.pk if recipient else None},
     )
-    transaction.on_commit(lambda: email_notice(notice_id=notice.id))
+    if notice.email:
+        # The notice's own words, as the person reads them on its page; sent by a worker.
+        outbox.enqueue(kind="notice", subject=notice.subject, body=notice.body, recipients=[notice.email])
     return notice
-
-
-def email_notice(*, notice_id: uuid.UUID) -> bool:
-    notice = Notice.objects.get(pk=notice_id)
-    if not notice.email:
-        return False
-    try:
-        send_mail(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [notice.email])
-    except Exception:  # the decision stands; the notice is on the user's page and can be re-sent
-        logger.exception("could not mail notice %s", notice_id)
-        return False
-    Notice.objects.filter(pk=notice_id).update(emailed_at=timezone.now())
-    return True
 
 
 def statement_of_reasons(*, actor, sanctions: Sequence[Sanction]) -> Notice:

@@ -4,8 +4,11 @@ reports/hooks.py defines."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef
+from django.db.models.functions import Now
 
 from moderation.enforcement import wording
 from moderation.enforcement.models import AccountStanding, Appeal, Notice
@@ -20,8 +23,8 @@ _STANDING = AccountStanding._meta.get_field("user").remote_field
 class ReportsHooks:
     account_relations = ("standing",)
 
-    def sign_in_blocked(self, account: OuterRef) -> Exists:
-        return sign_in_blocked(account)
+    def sign_in_blocked(self, account: OuterRef, *, at: datetime | Now | None = None) -> Exists:
+        return sign_in_blocked(account, at=at)
 
     def reporter_standing(self, account: AbstractBaseUser) -> ReporterStanding:
         """Joined already when the API token loaded the account this request, else read now (never

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.http import Http404
 from django.utils import timezone
 
@@ -39,13 +39,13 @@ from reports.models import OPEN_STATUSES, Evidence, Report, ReportStatus, Target
 # --- what is in force on an account, strikes and the ladder ------------------------------------
 
 
-def _in_force(at: datetime) -> Q:
+def _in_force(at: datetime | Now) -> Q:
     """Active and not past its end (Sanction.is_in_force, as a query): expiry is checked on access."""
     return Q(status=SanctionStatus.ACTIVE) & (Q(ends_at__isnull=True) | Q(ends_at__gt=at))
 
 
-def sanctions_in_force(*, account: AbstractBaseUser | OuterRef, at: datetime | None = None) -> QuerySet[Sanction]:
-    return Sanction.objects.filter(_in_force(at or timezone.now()), account=account)
+def sanctions_in_force(*, account: AbstractBaseUser | OuterRef, at: datetime | Now | None = None) -> QuerySet[Sanction]:
+    return Sanction.objects.filter(_in_force(timezone.now() if at is None else at), account=account)
 
 
 _SIGN_IN_BLOCKING = [kind for kind, rule in ACTION_RULES.items() if rule.blocks_sign_in]
@@ -53,8 +53,8 @@ _SIGN_IN_BLOCKING = [kind for kind, rule in ACTION_RULES.items() if rule.blocks_
 _ACCOUNT_RESTRICTIONS = [k for k, rule in ACTION_RULES.items() if rule.lasting and not rule.on_content]
 
 
-def _blocking_sign_in(account: AbstractBaseUser | OuterRef) -> QuerySet[Sanction]:
-    return sanctions_in_force(account=account).filter(kind__in=_SIGN_IN_BLOCKING)
+def _blocking_sign_in(account: AbstractBaseUser | OuterRef, at: datetime | Now | None = None) -> QuerySet[Sanction]:
+    return sanctions_in_force(account=account, at=at).filter(kind__in=_SIGN_IN_BLOCKING)
 
 
 #: Permanent first, then the one that ends last: what keeps an account out longest is what it is told.
@@ -69,10 +69,11 @@ def sign_in_block(*, account: AbstractBaseUser) -> Sanction | None:
     return _blocking_sign_in(account).order_by(*LONGEST_FIRST).first()
 
 
-def sign_in_blocked(account: AbstractBaseUser | OuterRef) -> Exists:
+def sign_in_blocked(account: AbstractBaseUser | OuterRef, *, at: datetime | Now | None = None) -> Exists:
     """Whether a sanction in force keeps the account out, as an expression: the query that loads
-    the account (a session's user, an API token's owner) answers it too, with no query of its own."""
-    return Exists(_blocking_sign_in(account))
+    the account (a session's user, an API token's owner) answers it too, with no query of its own.
+    `at`: now by default; the database's Now() for a query compiled once and run many times."""
+    return Exists(_blocking_sign_in(account, at))
 
 
 def strikes(*, account: AbstractBaseUser, at: datetime | None = None) -> QuerySet[Sanction]:

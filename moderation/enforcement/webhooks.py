@@ -1,5 +1,6 @@
 """The outbox: webhooks to the host platform, written in the transaction of the change they
-announce and delivered after commit, HMAC-signed, retried with backoff until accepted.
+announce and delivered by a worker (the `reportdesk.deliver_webhooks` task, woken after the commit
+and run on the schedule of config/celery.py), HMAC-signed, retried with backoff until accepted.
 
 Receiver check: hex(HMAC-SHA256(secret, f"{X-ReportDesk-Timestamp}.{raw body}")) must equal the
 X-ReportDesk-Signature header after its "sha256=" prefix.
@@ -16,7 +17,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -25,10 +26,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit import services as audit
+from config import tasks
+from config.retry import backoff
 from moderation.enforcement.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
-MAX_BACKOFF = timedelta(hours=1)
+
+#: The task the worker runs to deliver (config/celery.py's schedule names it too).
+DELIVER_TASK = "reportdesk.deliver_webhooks"
 
 
 def enqueue(*, event_type: str, payload: dict[str, Any]) -> OutboxEvent:
@@ -38,18 +43,13 @@ def enqueue(*, event_type: str, payload: dict[str, Any]) -> OutboxEvent:
     body = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
     event = OutboxEvent.objects.create(event_type=event_type, payload=body, next_attempt_at=timezone.now())
     if settings.WEBHOOK_URL:
-        transaction.on_commit(lambda: deliver_due(ids=[event.id]))
+        tasks.wake_after_commit(DELIVER_TASK, run_here=deliver_due)
     return event
 
 
 def sign(*, secret: str, timestamp: str, body: bytes) -> str:
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
-
-
-def backoff(attempts: int) -> timedelta:
-    # The exponent is capped first: after weeks of failures 2**attempts would overflow timedelta.
-    return min(timedelta(seconds=30 * 2 ** min(max(attempts - 1, 0), 16)), MAX_BACKOFF)
 
 
 @dataclass

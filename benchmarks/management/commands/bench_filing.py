@@ -1,29 +1,32 @@
-"""The filing benchmark: reports filed per second through gunicorn over loopback, next to a minimal
-Django view that inserts one row, in the same run.
+"""The filing benchmark: three endpoints through one gunicorn over loopback, in one run:
 
-    DATABASE_URL=postgres://... python manage.py bench_filing --requests 4000
+- ours: POST /api/reports (personal token with the sign-in block, strict body, the hourly limit,
+  the report, its audit event and its confirmation mail in the outbox, in one transaction);
+- the peer: a plain DRF CreateAPIView with DRF's stock TokenAuthentication writing the same report
+  and audit rows and nothing else (benchmarks/peer.py, POST /bench/peer/reports);
+- the baseline: a view inserting one row (POST /bench/insert-one).
 
-What it does, in order, and always stopping its server at the end (even on error or Ctrl-C):
+    DATABASE_URL=postgres://... python manage.py bench_filing --requests 3000
 
-1. migrates the baseline's table (the benchmarks app is installed outside production; its view is
-   routed only with BENCHMARKS=1);
-2. prepares accounts with personal API tokens (the same service as the account page) and one new
-   target per request, so that every (reporter, target) pair is distinct and no report is refused
-   as a duplicate;
-3. starts gunicorn on a loopback port with DEBUG off, BENCHMARKS=1, and the per-token and
-   per-person rate limits raised for this server only (API_TOKEN_RATE=off, REPORTS_PER_HOUR_LIMIT);
-   mail goes to Django's dummy backend (production sends it after commit to a relay);
-4. runs a bounded load generator (threads, each with one keep-alive http.client connection; a
-   fixed number of requests and a time cap) against POST /api/reports, then against the baseline
-   POST /bench/insert-one, after a warm-up of both;
-5. prints requests per second, p50/p95 latency, errors (must be 0), the ratio, and the memory of
-   each worker (RSS and PSS from /proc), and checks that every 201 left one report and one
-   report.created audit event in the database.
+What it does, always stopping its processes at the end (even on error or Ctrl-C):
 
-Worker class: gthread (default 4 workers x 4 threads). Threads keep connections alive (sync
-workers close each connection after one response) and let a worker take the next request while a
-thread waits on PostgreSQL (a filing makes eight round trips, the baseline two). Compare with
---worker-class sync.
+1. migrates the benchmarks app (its tables: the baseline's rows, the peer's tokens);
+2. prepares accounts, each with one of our tokens and one peer token, and a fresh target per
+   request, so that no report is refused as a duplicate;
+3. starts an SMTP server that accepts everything (aiosmtpd, in this process), a celery worker on
+   its own queue of the Redis at --broker that delivers the outbox to it, and gunicorn with DEBUG
+   off, BENCHMARKS=1, the broker, and the per-token and per-person limits raised for this server only;
+4. runs a bounded load generator (threads, each with one keep-alive connection; a fixed number of
+   requests and a time cap) against the three endpoints, in --rounds rounds that alternate the
+   order, after a warm-up of each;
+5. then the mail relay: ours again with the working relay, the worker restarted against a relay
+   that accepts connections and never answers, ours again: the two p95 side by side;
+6. prints requests per second, p50/p95, errors (must be 0), the ratios, the workers' memory, and
+   checks that every 201 left one report and one report.created audit event, and that every
+   confirmation of the working relay's phases was accepted by the SMTP server.
+
+Worker class: gthread (default 4 workers x 4 threads). Threads keep connections alive and let a
+worker take the next request while a thread waits on PostgreSQL. Compare with --worker-class sync.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import itertools
 import json
 import os
 import random
+import secrets
 import signal
 import subprocess  # nosec B404 -- starts our own gunicorn and manage.py, never with user input
 import sys
@@ -48,15 +52,18 @@ from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from benchmarks import host_speed
+from benchmarks.models import PeerToken
 from reports.categories import Category
-from reports.models import Report, ReportChannel, Target, TargetKind
+from reports.models import OutboxMail, Report, Target, TargetKind
 from reports.services import api_token_create
-from tests.harness import free_port
+from tests.harness import CeleryProcess, SilentRelay, SmtpSink, free_port
 
 API_PATH = "/api/reports"
+PEER_PATH = "/bench/peer/reports"
 BASELINE_PATH = "/bench/insert-one"
 REASON_WORDS = ["insults", "spam", "scam", "threat", "link", "stream", "lobby", "fake", "offer", "again"]
 
@@ -139,6 +146,19 @@ def _load(
     return phase
 
 
+def _chunk(items: list, number: int, rounds: int) -> list:
+    """The `number`-th of `rounds` equal slices of `items`."""
+    size = -(-len(items) // rounds)
+    return items[number * size : (number + 1) * size]
+
+
+def _merge(total: Phase, part: Phase) -> None:
+    total.latencies_ms.extend(part.latencies_ms)
+    total.errors.extend(part.errors)
+    total.elapsed += part.elapsed
+    total.sent += part.sent
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -171,53 +191,90 @@ def _memory_kib(pid: int) -> tuple[int | None, int | None]:
 
 
 class Command(BaseCommand):
-    help = "Benchmark filing through gunicorn (POST /api/reports) against a minimal one-row insert view."
+    help = "Filing through gunicorn: ours, a plain DRF peer, a one-row insert; and ours with a silent mail relay."
 
     def add_arguments(self, parser):
         parser.add_argument("--requests", type=int, default=3000, help="Requests per endpoint (default 3,000).")
+        parser.add_argument("--rounds", type=int, default=2, help="Rounds, the order alternating (default 2).")
+        parser.add_argument(
+            "--relay-requests", type=int, default=1000, help="Requests per relay phase (default 1,000)."
+        )
         parser.add_argument("--concurrency", type=int, default=16, help="Client threads (default 16).")
-        parser.add_argument("--max-seconds", type=float, default=60.0, help="Time cap per endpoint (default 60).")
+        parser.add_argument("--max-seconds", type=float, default=60.0, help="Time cap per phase (default 60).")
         parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4).")
         parser.add_argument("--threads", type=int, default=4, help="Threads per gthread worker (default 4).")
         parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
-        parser.add_argument("--accounts", type=int, default=200, help="Reporting accounts, one token each.")
+        parser.add_argument("--accounts", type=int, default=200, help="Reporting accounts, one token of each kind.")
         parser.add_argument("--port", type=int, default=0, help="Loopback port (default: a free one).")
+        parser.add_argument("--broker", default="redis://127.0.0.1:6379/12", help="Redis for the celery worker.")
         parser.add_argument("--check", action="store_true", help="Exit non-zero on errors or a ratio under target.")
-        parser.add_argument("--min-ratio", type=float, default=0.5, help="Target: filing rate / baseline rate.")
+        parser.add_argument("--min-ratio", type=float, default=1.0, help="Target: ours / the DRF peer (req/s).")
 
     def handle(self, *args, **options):
-        if options["requests"] < 10 or options["concurrency"] < 1 or options["accounts"] < 1:
-            raise CommandError("--requests must be at least 10, --concurrency and --accounts at least 1")
+        if options["requests"] < 10 or options["concurrency"] < 1 or options["accounts"] < 1 or options["rounds"] < 1:
+            raise CommandError("--requests must be at least 10, --concurrency, --accounts and --rounds at least 1")
         if connection.vendor != "postgresql":
             self.stdout.write(self.style.WARNING("Not PostgreSQL: the figures say little about production."))
         port = options["port"] or free_port()
         warmup = max(2 * options["workers"] * options["threads"], 20)
+        self._queue = f"bench-filing-{uuid.uuid4().hex[:8]}"
+        self._started_at = timezone.now()
         self._migrate()
-        api_requests, baseline_requests = self._prepare(options, warmup)
+        plan = self._prepare(options, warmup)
         log_path = Path(settings.VAR_DIR) / "bench_filing_gunicorn.log"
-        server = self._start(options, port, log_path)
-        try:
-            self._wait_ready(server, port, log_path)
-            for requests, path in ((api_requests[:warmup], API_PATH), (baseline_requests[:warmup], BASELINE_PATH)):
-                warm = _load(port=port, phase=Phase("warm-up", path), requests=requests, concurrency=4, max_seconds=30)
-                if warm.errors:
-                    raise CommandError(f"warm-up of {path} failed: {warm.errors[:3]}")
-            measure = {"concurrency": options["concurrency"], "max_seconds": options["max_seconds"]}
-            probe_before = host_speed.loop_seconds()
-            api = _load(
-                port=port, phase=Phase("POST /api/reports", API_PATH), requests=api_requests[warmup:], **measure
-            )
-            baseline = _load(
-                port=port,
-                phase=Phase("baseline insert-one", BASELINE_PATH),
-                requests=baseline_requests[warmup:],
-                **measure,
-            )
-            workers = [(pid, *_memory_kib(pid)) for pid in _children(server.pid)]
-            self.stdout.write(host_speed.describe(probe_before, host_speed.loop_seconds()))
-        finally:
-            self._stop(server)
-        failures = self._print(options, api, baseline, workers, warmup)
+        processes: list = []
+        with SmtpSink() as sink, SilentRelay() as silent:
+            self._sink = sink
+            try:
+                worker = self._worker(options, relay_port=sink.port, name="relay-ok")
+                processes.append(worker)
+                server = self._start(options, port, log_path)
+                processes.append(server)
+                self._wait_ready(server, port, log_path)
+                for path in (API_PATH, PEER_PATH, BASELINE_PATH):
+                    warm = _load(
+                        port=port,
+                        phase=Phase("warm-up", path),
+                        requests=plan[path][:warmup],
+                        concurrency=4,
+                        max_seconds=30,
+                    )
+                    if warm.errors:
+                        raise CommandError(f"warm-up of {path} failed: {warm.errors[:3]}")
+                measure = {"concurrency": options["concurrency"], "max_seconds": options["max_seconds"]}
+                probe_before = host_speed.loop_seconds()
+                phases = {
+                    API_PATH: Phase("ours POST /api/reports", API_PATH),
+                    PEER_PATH: Phase("DRF peer", PEER_PATH),
+                    BASELINE_PATH: Phase("baseline insert-one", BASELINE_PATH),
+                }
+                rounds = options["rounds"]
+                order = [API_PATH, PEER_PATH, BASELINE_PATH]
+                for number in range(rounds):
+                    for path in order if number % 2 == 0 else order[::-1]:
+                        chunk = _chunk(plan[path][warmup : warmup + options["requests"]], number, rounds)
+                        _merge(phases[path], _load(port=port, phase=Phase("", path), requests=chunk, **measure))
+                # The relay: ours with the working relay, then with one that never answers.
+                relay_ok = _load(
+                    port=port, phase=Phase("ours, relay answers", API_PATH), requests=plan["relay-ok"], **measure
+                )
+                self._wait_for_mail(options)
+                worker.kill()
+                worker = self._worker(options, relay_port=silent.port, name="relay-silent")
+                processes.append(worker)
+                relay_silent = _load(
+                    port=port, phase=Phase("ours, relay silent", API_PATH), requests=plan["relay-silent"], **measure
+                )
+                workers = [(pid, *_memory_kib(pid)) for pid in _children(server.pid)]
+                self.stdout.write(host_speed.describe(probe_before, host_speed.loop_seconds()))
+            finally:
+                for process in reversed(processes):
+                    if isinstance(process, CeleryProcess):
+                        process.kill()
+                    else:
+                        self._stop(process)
+            mail_accepted = len(sink.accepted)
+        failures = self._print(options, phases, relay_ok, relay_silent, workers, warmup, mail_accepted)
         if options["check"] and failures:
             raise CommandError("; ".join(failures))
 
@@ -234,8 +291,11 @@ class Command(BaseCommand):
                 "BENCHMARKS": "1",
                 # bandit B105: a rate limit setting, not a password
                 "API_TOKEN_RATE": "off",  # nosec B105
-                "REPORTS_PER_HOUR_LIMIT": str(options["requests"] + 1000),
-                "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+                "REPORTS_PER_HOUR_LIMIT": str(options["requests"] + options["relay_requests"] * 2 + 1000),
+                # The outbox is delivered by the worker, as in production: the server never talks to a relay.
+                "CELERY_BROKER_URL": options["broker"],
+                "CELERY_QUEUE": self._queue,
+                "CACHE_KEY_PREFIX": self._queue,
                 "LOG_LEVEL": "WARNING",
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "PYTHONUNBUFFERED": "1",
@@ -243,14 +303,45 @@ class Command(BaseCommand):
         )
         return env
 
+    def _worker(self, options, *, relay_port: int, name: str) -> CeleryProcess:
+        env = self._server_env(options)
+        env.update(
+            {
+                "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "EMAIL_HOST": "127.0.0.1",
+                "EMAIL_PORT": str(relay_port),
+                "EMAIL_TIMEOUT": "5",
+                "LOG_LEVEL": "INFO",
+            }
+        )
+        log_path = Path(settings.VAR_DIR) / f"bench_filing_worker_{name}.log"
+        log_path.write_text("")
+        self.stdout.write(f"celery worker ({name}, relay on port {relay_port}); log {log_path}")
+        return CeleryProcess("worker", env=env, log_path=log_path, name=name).start()
+
+    def _wait_for_mail(self, options, timeout: float = 120) -> None:
+        """Until the worker has sent every confirmation so far (the working relay's phases)."""
+        deadline = time.monotonic() + timeout
+        waiting = OutboxMail.objects.filter(
+            sent_at__isnull=True, subject__startswith="We received your report", created_at__gte=self._started_at
+        )
+        while time.monotonic() < deadline and waiting.exists():
+            time.sleep(0.5)
+
     def _migrate(self) -> None:
-        """The baseline's table (this app is installed wherever this command runs)."""
+        """The benchmarks app's tables (this app is installed wherever this command runs)."""
         call_command("migrate", "benchmarks", interactive=False, verbosity=0)
 
-    def _prepare(self, options, warmup: int):
-        """Accounts with tokens and one fresh target per request: every (reporter, target) pair distinct."""
+    def _prepare(self, options, warmup: int) -> dict[str, list[tuple[bytes, dict[str, str]]]]:
+        """Accounts with both kinds of tokens, and one fresh target per filing: every pair distinct."""
         run = uuid.uuid4().hex[:8]
-        count = options["requests"] + warmup
+        per_filing_endpoint = options["requests"] + warmup
+        counts = {
+            API_PATH: per_filing_endpoint,
+            PEER_PATH: per_filing_endpoint,
+            "relay-ok": options["relay_requests"],
+            "relay-silent": options["relay_requests"],
+        }
         started = time.perf_counter()
         user_model = get_user_model()
         owner = user_model.objects.create_user(username=f"bench_filing_{run}_owner", password=None)
@@ -267,6 +358,12 @@ class Command(BaseCommand):
         if any(user.pk is None for user in users):
             users = list(user_model.objects.filter(username__startswith=f"bench_filing_{run}_").exclude(pk=owner.pk))
         keys = [api_token_create(actor=user, name="bench_filing")[1] for user in users]
+        peer_keys = [
+            token.key
+            for token in PeerToken.objects.bulk_create(
+                [PeerToken(key=secrets.token_hex(20), user=user) for user in users]
+            )
+        ]
         targets = Target.objects.bulk_create(
             [
                 Target(
@@ -277,7 +374,7 @@ class Command(BaseCommand):
                     title=f"message {n}",
                     snapshot_text="a message someone reported",
                 )
-                for n in range(count)
+                for n in range(sum(counts.values()))
             ],
             batch_size=2000,
         )
@@ -285,24 +382,30 @@ class Command(BaseCommand):
         # bandit B311: benchmark data, not security
         rng = random.Random(run)  # nosec B311
         categories = list(Category.values)
-        api_requests, baseline_requests = [], []
-        for n, target in enumerate(targets):
-            body = json.dumps(
-                {
-                    "report_type": TargetKind.MESSAGE,
-                    "target_id": str(target.public_id),
-                    "reason": " ".join(rng.choices(REASON_WORDS, k=rng.randint(6, 30))),
-                    "category": rng.choice(categories),
-                }
-            ).encode()
-            headers = {"Content-Type": "application/json", "Authorization": f"Token {keys[n % len(keys)]}"}
-            api_requests.append((body, headers))
-            baseline_requests.append((body, {"Content-Type": "application/json"}))
+        plan: dict[str, list[tuple[bytes, dict[str, str]]]] = {}
+        remaining = iter(targets)
+        for kind, count in counts.items():
+            requests = []
+            for n in range(count):
+                target = next(remaining)
+                body = json.dumps(
+                    {
+                        "report_type": TargetKind.MESSAGE,
+                        "target_id": str(target.public_id),
+                        "reason": " ".join(rng.choices(REASON_WORDS, k=rng.randint(6, 30))),
+                        "category": rng.choice(categories),
+                    }
+                ).encode()
+                key = peer_keys[n % len(peer_keys)] if kind == PEER_PATH else keys[n % len(keys)]
+                auth = f"Token {key}"
+                requests.append((body, {"Content-Type": "application/json", "Authorization": auth}))
+            plan[kind] = requests
+        plan[BASELINE_PATH] = [(body, {"Content-Type": "application/json"}) for body, _ in plan[API_PATH]]
         self.stdout.write(
-            f"prepared {len(users)} accounts with tokens and {len(targets):,} targets "
+            f"prepared {len(users)} accounts with both kinds of tokens and {len(targets):,} targets "
             f"({time.perf_counter() - started:.1f}s); run {run}"
         )
-        return api_requests, baseline_requests
+        return plan
 
     def _start(self, options, port: int, log_path: Path) -> subprocess.Popen:
         command = [
@@ -373,61 +476,77 @@ class Command(BaseCommand):
 
     # --- the figures -----------------------------------------------------------------------------
 
-    def _print(self, options, api: Phase, baseline: Phase, workers, warmup: int) -> list[str]:
-        ratio = api.per_second / baseline.per_second if baseline.per_second else 0.0
-        filed = Report.objects.filter(
-            target__external_id__startswith=self._run_prefix, channel=ReportChannel.API
-        ).count()
-        report_ids = [
-            str(pk)
-            for pk in Report.objects.filter(target__external_id__startswith=self._run_prefix).values_list(
-                "pk", flat=True
-            )
-        ]
+    def _print(self, options, phases, relay_ok: Phase, relay_silent: Phase, workers, warmup, accepted) -> list[str]:
+        ours, peer, baseline = phases[API_PATH], phases[PEER_PATH], phases[BASELINE_PATH]
+        ratio = ours.per_second / peer.per_second if peer.per_second else 0.0
+        ratio_baseline = ours.per_second / baseline.per_second if baseline.per_second else 0.0
+        run_reports = Report.objects.filter(target__external_id__startswith=self._run_prefix)
+        filed = run_reports.count()
+        report_ids = [str(pk) for pk in run_reports.values_list("pk", flat=True)]
         audited = AuditEvent.objects.filter(
             event_type="report.created", object_type="report", object_id__in=report_ids
         ).count()
-        expected = api.ok + warmup
+        # Every filing of ours wrote one confirmation; the peer's none.
+        confirmations = OutboxMail.objects.filter(
+            subject__startswith="We received your report", created_at__gte=self._started_at
+        )
+        expected = ours.ok + peer.ok + relay_ok.ok + relay_silent.ok + 2 * warmup
+        expected_mail_sent = ours.ok + relay_ok.ok + warmup
+        sent = confirmations.filter(sent_at__isnull=False).count()
         lines = [
             "",
-            f"{'endpoint':<22} | {'requests':>8} {'errors':>6} | {'req/s':>7} | {'p50 ms':>7} {'p95 ms':>7}",
-            "-" * 68,
+            f"{'endpoint':<24} | {'requests':>8} {'errors':>6} | {'req/s':>7} | {'p50 ms':>7} {'p95 ms':>7}",
+            "-" * 70,
         ]
-        for phase in (api, baseline):
+        for phase in (ours, peer, baseline, relay_ok, relay_silent):
             lines.append(
-                f"{phase.name:<22} | {phase.sent:>8,} {len(phase.errors):>6} | {phase.per_second:>7.1f} | "
+                f"{phase.name:<24} | {phase.sent:>8,} {len(phase.errors):>6} | {phase.per_second:>7.1f} | "
                 f"{phase.percentile(0.5):>7.1f} {phase.percentile(0.95):>7.1f}"
             )
         lines += [
             "",
-            f"ratio (filing / baseline): {ratio:.2f} (target >= {options['min_ratio']:g})",
-            f"database check: {filed:,} reports filed through the API, {audited:,} report.created audit events "
-            f"(expected {expected:,} each, warm-up included)",
-            "worker memory after the run:",
+            f"ratio ours / DRF peer: {ratio:.2f} (target >= {options['min_ratio']:g}); "
+            f"ours / one-row baseline: {ratio_baseline:.2f}",
+            f"filing p95 with the relay answering: {relay_ok.percentile(0.95):.1f} ms; "
+            f"with a relay that never answers: {relay_silent.percentile(0.95):.1f} ms",
+            f"database check: {filed:,} reports and {audited:,} report.created audit events "
+            f"(expected {expected:,} each, warm-ups included)",
+            f"mail: {sent:,} confirmations sent by the worker and {accepted:,} accepted by the SMTP server "
+            f"(expected {expected_mail_sent:,}: ours and its warm-up with the relay answering); "
+            f"{confirmations.filter(sent_at__isnull=True).count():,} waiting (the silent relay's phase)",
+            "gunicorn worker memory after the run:",
             *(
                 f"  pid {pid}: RSS {rss / 1024:.1f} MiB, PSS {pss / 1024:.1f} MiB"
                 if rss is not None and pss is not None
                 else f"  pid {pid}: not readable"
                 for pid, rss, pss in workers
             ),
-            f"client: {options['concurrency']} threads, keep-alive; "
-            f"{options['requests']:,} requests per endpoint, cap {options['max_seconds']:g}s; "
-            f"CPUs: {os.cpu_count()}",
+            f"client: {options['concurrency']} threads, keep-alive; {options['requests']:,} requests per endpoint "
+            f"in {options['rounds']} rounds, {options['relay_requests']:,} per relay phase, cap "
+            f"{options['max_seconds']:g}s a phase; CPUs: {os.cpu_count()}",
         ]
-        for phase in (api, baseline):
+        for phase in (ours, peer, baseline, relay_ok, relay_silent):
             if phase.errors:
                 lines.append(f"{phase.name} errors (first 5): {phase.errors[:5]}")
         self.stdout.write("\n".join(lines))
         failures = []
-        for phase in (api, baseline):
+        for phase, wanted in (
+            (ours, options["requests"]),
+            (peer, options["requests"]),
+            (baseline, options["requests"]),
+            (relay_ok, options["relay_requests"]),
+            (relay_silent, options["relay_requests"]),
+        ):
             if phase.errors:
                 failures.append(f"{phase.name}: {len(phase.errors)} errors")
-            if phase.sent < options["requests"]:
-                failures.append(f"{phase.name}: only {phase.sent} of {options['requests']} sent within the time cap")
+            if phase.sent < wanted:
+                failures.append(f"{phase.name}: only {phase.sent} of {wanted} sent within the time cap")
         if ratio < options["min_ratio"]:
             failures.append(f"ratio {ratio:.2f} under {options['min_ratio']:g}")
         if filed != expected or audited != expected:
             failures.append(f"database holds {filed} reports and {audited} audit events, expected {expected}")
+        if sent < expected_mail_sent or accepted < expected_mail_sent:
+            failures.append(f"{sent} confirmations sent, {accepted} accepted, expected {expected_mail_sent}")
         if failures:
             self.stdout.write(self.style.WARNING("missed: " + "; ".join(failures)))
         else:

@@ -1,0 +1,36 @@
+"""The moderation app's scheduled jobs for the worker (config/celery.py), each the service its
+management command calls, under its lock (config/tasks.py `single_run`)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from config.tasks import single_run
+from moderation import rollups
+from moderation.services import sla_sweep as sweep
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="reportdesk.sla_sweep")
+def sla_sweep() -> int | None:
+    """Escalate and alert what passed its deadline. Each report is also claimed and marked in its own
+    transaction (moderation.services.sla_sweep), so even two sweeps at once escalate it once."""
+    with single_run("sla_sweep", timeout=300) as mine:
+        if not mine:
+            return None
+        escalated = len(sweep().escalated)
+    if escalated:
+        logger.info("sla_sweep: %s report(s) escalated", escalated)
+    return escalated
+
+
+@shared_task(name="reportdesk.rollup_reports")
+def rollup_reports() -> int | None:
+    """Fold the reports' changes into the dashboard's rollups (which also take an advisory lock)."""
+    with single_run("rollup_reports", timeout=900) as mine:
+        if not mine:
+            return None
+        return rollups.fold_pending().folded

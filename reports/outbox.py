@@ -1,0 +1,147 @@
+"""The mail outbox: every mail is a row (reports.OutboxMail) written in the transaction of the change
+it tells about, and a worker delivers it. The request never waits on the mail relay, a crash after
+the commit loses no mail, and a change rolled back sends none.
+
+Delivery (`deliver_due`, run by the worker's `reportdesk.deliver_mail` task, woken after each commit
+that wrote mail and every few seconds by the schedule in config/celery.py):
+
+1. claim one due row: in a short transaction, `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL (two
+   workers never wait on each other or take the same row; SQLite runs one writer at a time), and
+   write a lease on it (`claim`, `claimed_until`) that outlives the transaction;
+2. hand it to the relay, outside any transaction (a slow relay holds no lock);
+3. mark it sent once the relay accepted it, only if the claim is still ours; on a refusal, record
+   the error and schedule the next attempt with backoff (config/retry.py) and stop: the relay is
+   probably down, and the rest waits for the next run.
+
+A worker killed between 1 and 3 leaves its lease to expire (MAIL_OUTBOX_LEASE_SECONDS, longer than
+the relay's EMAIL_TIMEOUT) and the row is delivered once after that. The only repeat left is a
+worker killed after the relay said "accepted" and before step 3 wrote it down (SMTP cannot make the
+two one step); the message's Message-ID is the row's id, so a receiver can tell the repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from config import tasks
+from config.retry import backoff
+from reports.models import OutboxMail
+
+logger = logging.getLogger(__name__)
+
+#: The task the worker runs to deliver (config/celery.py's schedule names it too).
+DELIVER_TASK = "reportdesk.deliver_mail"
+
+
+def enqueue(*, kind: str, subject: str, body: str, recipients: list[str]) -> OutboxMail:
+    """Write a mail to the outbox; must run inside the change's transaction. After the commit a worker
+    is asked to deliver it (config/tasks.py `wake`)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox.enqueue() must run inside the change's transaction")
+    row = OutboxMail.objects.create(
+        kind=kind,
+        subject=subject[:300],
+        body=body,
+        recipients=list(recipients),
+        next_attempt_at=timezone.now(),
+    )
+    tasks.wake_after_commit(DELIVER_TASK, run_here=deliver_due)
+    return row
+
+
+@dataclass
+class DeliveryResult:
+    sent: int = 0
+    failed: int = 0
+    purged: int = 0
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.MAIL_OUTBOX_LEASE_SECONDS)
+
+
+def _claim(now: datetime) -> OutboxMail | None:
+    """The next due row, leased to this worker; None when nothing is due."""
+    with transaction.atomic():
+        due = OutboxMail.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now).filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        row = due.order_by("next_attempt_at").first()
+        if row is None:
+            return None
+        row.claim = uuid.uuid4()
+        row.claimed_until = now + _lease()
+        row.attempts += 1
+        OutboxMail.objects.filter(pk=row.pk).update(
+            claim=row.claim, claimed_until=row.claimed_until, attempts=F("attempts") + 1
+        )
+    return row
+
+
+def message_id(row: OutboxMail) -> str:
+    return f"<{row.pk}@reportdesk.outbox>"
+
+
+def deliver_due(*, limit: int = 500, now: datetime | None = None) -> DeliveryResult:
+    """Deliver due mail one row at a time over one relay connection (see the module's docstring)."""
+    result = DeliveryResult()
+    relay = None
+    try:
+        for _ in range(limit):
+            row = _claim(now or timezone.now())
+            if row is None:
+                break
+            mine = OutboxMail.objects.filter(pk=row.pk, claim=row.claim)
+            try:
+                if relay is None:
+                    relay = get_connection(fail_silently=False)
+                    relay.open()
+                EmailMessage(
+                    row.subject,
+                    row.body,
+                    settings.DEFAULT_FROM_EMAIL,
+                    row.recipients,
+                    connection=relay,
+                    headers={"Message-ID": message_id(row)},
+                ).send(fail_silently=False)
+            except Exception as error:  # any refusal of the relay: kept and tried again later
+                error_text = f"{type(error).__name__}: {error}"[:1000]
+                mine.update(
+                    claim=None,
+                    claimed_until=None,
+                    last_error=error_text,
+                    next_attempt_at=timezone.now() + backoff(row.attempts),
+                )
+                logger.warning("mail %s (%s) failed, attempt %s: %s", row.pk, row.kind, row.attempts, error_text)
+                result.failed += 1
+                break
+            mine.update(sent_at=timezone.now(), claim=None, claimed_until=None, last_error="")
+            result.sent += 1
+    finally:
+        if relay is not None:
+            try:
+                relay.close()
+            except Exception:  # a relay that dropped the connection: nothing left to close
+                logger.debug("closing the relay connection failed", exc_info=True)
+    result.purged = purge_sent()
+    return result
+
+
+def purge_sent(*, now: datetime | None = None, batch: int = 1000) -> int:
+    """Delete sent mail older than MAIL_OUTBOX_KEEP_SENT_HOURS (a batch per run)."""
+    before = (now or timezone.now()) - timedelta(hours=settings.MAIL_OUTBOX_KEEP_SENT_HOURS)
+    old = list(OutboxMail.objects.filter(sent_at__lt=before).values_list("pk", flat=True)[:batch])
+    if not old:
+        return 0
+    return OutboxMail.objects.filter(pk__in=old).delete()[0]
