@@ -16,7 +16,9 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from config.i18n import language_of
 from config.links import absolute_url
 from moderation.enforcement.models import Notice
 from moderation.enforcement.notices import complaint_appeal_token, email_notice
@@ -28,39 +30,47 @@ logger = logging.getLogger(__name__)
 
 
 def report_outcome(*, report_id: uuid.UUID) -> bool:
-    report = Report.objects.select_related("reporter").get(pk=report_id)
+    report = Report.objects.select_related("reporter__profile").get(pk=report_id)
     recipient = report.reporter.email if report.reporter else report.reporter_email
     acted = report.status == ReportStatus.RESOLVED
-    return send_safely(
-        # The subject says what happened, like the notices' (moderation/enforcement/wording.py).
-        subject=f"Your report {report.short_id}: we took action"
-        if acted
-        else f"Your report {report.short_id}: we found no violation",
-        template="reports/email/report_outcome.txt",
-        context={
-            "report": report,
-            "acted": acted,
-            # People who filed with an account follow the report, and appeal a dismissal, on its
-            # page; someone who used the complaint form appeals from a signed link to this address.
-            "report_url": reporter_page_url(report),
-            "complaint_appeal_url": absolute_url("enforcement:complaint_appeal", complaint_appeal_token(report=report))
-            if not (acted or report.reporter) and report.reporter_email
-            else "",
-            "appeal_days": settings.APPEAL_WINDOW_DAYS,
-        },
-        recipient=recipient,
-    )
+    # In the reporter's language: their account's, else the one the report was sent in.
+    with language_of(account=report.reporter, sent_in=report.language):
+        subject = (
+            # The subject says what happened, like the notices' (moderation/enforcement/wording.py).
+            gettext("Your report %(reference)s: we took action")
+            if acted
+            else gettext("Your report %(reference)s: we found no violation")
+        ) % {"reference": report.short_id}
+        return send_safely(
+            subject=subject,
+            template="reports/email/report_outcome.txt",
+            context={
+                "report": report,
+                "acted": acted,
+                # People who filed with an account follow the report, and appeal a dismissal, on its
+                # page; someone who used the complaint form appeals from a signed link to this address.
+                "report_url": reporter_page_url(report),
+                "complaint_appeal_url": absolute_url(
+                    "enforcement:complaint_appeal", complaint_appeal_token(report=report)
+                )
+                if not (acted or report.reporter) and report.reporter_email
+                else "",
+                "appeal_days": settings.APPEAL_WINDOW_DAYS,
+            },
+            recipient=recipient,
+        )
 
 
 def info_requested(*, info_request_id: int) -> bool:
-    info = InfoRequest.objects.select_related("report__reporter").get(pk=info_request_id)
+    info = InfoRequest.objects.select_related("report__reporter__profile").get(pk=info_request_id)
     reporter = info.report.reporter
-    return send_safely(
-        subject=f"A question about your report {info.report.short_id}",
-        template="reports/email/info_requested.txt",
-        context={"info": info, "report": info.report, "report_url": reporter_page_url(info.report)},
-        recipient=reporter.email if reporter else "",
-    )
+    with language_of(account=reporter, sent_in=info.report.language):
+        return send_safely(
+            subject=gettext("A question about your report %(reference)s") % {"reference": info.report.short_id},
+            template="reports/email/info_requested.txt",
+            context={"info": info, "report": info.report, "report_url": reporter_page_url(info.report)},
+            recipient=reporter.email if reporter else "",
+        )
 
 
 def sla_alert(*, report_id: uuid.UUID) -> bool:

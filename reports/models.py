@@ -100,6 +100,9 @@ class Report(models.Model):
     reason = models.TextField()
     incident_at = models.DateTimeField(null=True, blank=True)
     is_pattern = models.BooleanField("Part of a repeated pattern", default=False)
+    # The language the report or complaint was sent in (the page's, at filing): a complainant has no
+    # account to store one on, so their mail is written in this one (config/i18n.py recipient_language).
+    language = models.CharField(max_length=16, blank=True, default="")
 
     status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)
     due_at = models.DateTimeField()
@@ -338,3 +341,22 @@ class UnsentMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} to {', '.join(self.recipients)}"
+
+
+class Profile(models.Model):
+    """What a person chose for their own account: the language of their pages and mail. Created on
+    first need (the language switcher); an account without a row has the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="profile"
+    )
+    # A code of settings.LANGUAGES, or "" for none chosen (the browser's then). Not a choices field: a
+    # language added to settings needs no migration; reports.services.account_language_set checks it.
+    language = models.CharField(max_length=16, blank=True, default="")
+    # The language of the pages they last signed in with (the switcher's cookie or the browser's):
+    # mail and notices fall back to it when no language was chosen, rather than to English.
+    seen_language = models.CharField(max_length=16, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user_id}"

@@ -13,7 +13,10 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from config.dates import long_date
+from config.i18n import language_of
 from config.links import absolute_url
 from reports.models import Report, UnsentMail
 
@@ -61,11 +64,20 @@ def reporter_page_url(report: Report) -> str:
 
 
 def report_received(*, report: Report) -> bool:
-    """The confirmation, from the report as the filing service just committed it (no second read)."""
+    """The confirmation, from the report as the filing service just committed it (no second read),
+    in the reporter's language: their account's, else the one the report was sent in."""
     recipient = report.reporter.email if report.reporter else report.reporter_email
-    return send_safely(
-        subject=f"We received your report {report.short_id}",
-        template="reports/email/report_received.txt",
-        context={"report": report, "report_url": reporter_page_url(report)},
-        recipient=recipient,
-    )
+    if not recipient:
+        return False
+    with language_of(account=report.reporter, sent_in=report.language):
+        return send_safely(
+            subject=_("We received your report %(reference)s") % {"reference": report.short_id},
+            template="reports/email/report_received.txt",
+            context={
+                "report": report,
+                "report_url": reporter_page_url(report),
+                "received": long_date(report.created_at),
+                "due": long_date(report.due_at),
+            },
+            recipient=recipient,
+        )

@@ -19,9 +19,13 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from audit import services as audit
 from config import throttle
+from config.dates import long_date
 from reports import hooks, notify
 from reports.categories import Category, deadline_for, rule_for, severity_for
 from reports.models import (
@@ -30,6 +34,7 @@ from reports.models import (
     Evidence,
     HeldEvidence,
     PlatformKey,
+    Profile,
     Report,
     ReportChannel,
     ReportStatus,
@@ -38,10 +43,23 @@ from reports.models import (
 )
 from reports.uploads import CleanFile, clean_uploads
 
-ALREADY_REPORTED = "You already reported this; we will review it."
-OWN_CONTENT = "You cannot report your own content."
+ALREADY_REPORTED = gettext_lazy("You already reported this; we will review it.")
+OWN_CONTENT = gettext_lazy("You cannot report your own content.")
 # Clocks differ a little between the platform and us; an incident "in the future" by less is fine.
 _CLOCK_SKEW = timedelta(minutes=5)
+
+
+def attach_at_most() -> str:
+    return ngettext(
+        "Attach at most %(count)s file.", "Attach at most %(count)s files.", settings.EVIDENCE_MAX_FILES
+    ) % {"count": settings.EVIDENCE_MAX_FILES}
+
+
+def _try_again_in(seconds: int) -> str:
+    minutes = max(1, seconds // 60)
+    return ngettext("Please try again in %(minutes)s minute.", "Please try again in %(minutes)s minutes.", minutes) % {
+        "minutes": minutes
+    }
 
 
 class RateLimitExceeded(ValidationError):
@@ -63,10 +81,12 @@ def _zero_tolerance_escalation(category: str) -> dict[str, object]:
 def _check_not_paused(standing: hooks.ReporterStanding) -> None:
     """DSA Art. 23: after repeated manifestly unfounded reports, processing is paused for a time."""
     if standing.reports_paused_until and standing.reports_paused_until > timezone.now():
-        until = timezone.localtime(standing.reports_paused_until)
         raise ValidationError(
-            f"Because several of your recent reports were manifestly unfounded, we have paused processing "
-            f"your reports until {until:%d %B %Y}. You can contact us if you think this is a mistake.",
+            _(
+                "Because several of your recent reports were manifestly unfounded, we have paused processing "
+                "your reports until %(date)s. You can contact us if you think this is a mistake."
+            )
+            % {"date": long_date(standing.reports_paused_until)},
             code="reports_paused",
         )
 
@@ -90,8 +110,9 @@ def _count_attempt(*, reporter: AbstractBaseUser) -> None:
     if attempts > limit:
         wait = throttle.retry_after(scope="filing", subject=str(reporter.pk), limit=limit, window=window) or window
         raise RateLimitExceeded(
-            f"You have tried to send {limit} reports in the last hour, the most we accept. "
-            f"Please try again in {max(1, wait // 60)} minutes.",
+            _("You have tried to send %(limit)s reports in the last hour, the most we accept.") % {"limit": limit}
+            + " "
+            + _try_again_in(wait),
             retry_after=wait,
         )
 
@@ -110,8 +131,9 @@ def _check_rate_limit(*, reporter: AbstractBaseUser) -> None:
     if limit_reached_by is not None:
         retry_after = max(1, int((limit_reached_by + timedelta(hours=1) - timezone.now()).total_seconds()))
         raise RateLimitExceeded(
-            f"You have sent {limit} reports in the last hour, the most we accept. "
-            f"Please try again in {max(1, retry_after // 60)} minutes.",
+            _("You have sent %(limit)s reports in the last hour, the most we accept.") % {"limit": limit}
+            + " "
+            + _try_again_in(retry_after),
             retry_after=retry_after,
         )
 
@@ -119,23 +141,26 @@ def _check_rate_limit(*, reporter: AbstractBaseUser) -> None:
 def _clean_report_fields(*, category: str, reason: str, channel: str, incident_at) -> dict[str, str]:
     errors: dict[str, str] = {}
     if category not in Category.values:
-        errors["category"] = "Choose one of the listed categories."
+        errors["category"] = _("Choose one of the listed categories.")
     limit = _reason_limit(channel)
     if "\x00" in reason:
         # PostgreSQL cannot store NUL in text; say so instead of failing at the database.
-        errors["reason"] = "The text contains a character that cannot be stored (NUL). Please remove it."
+        errors["reason"] = _("The text contains a character that cannot be stored (NUL). Please remove it.")
     elif not reason.strip():
-        errors["reason"] = "Tell us what happened."
+        errors["reason"] = _("Tell us what happened.")
     elif len(reason) > limit:
-        errors["reason"] = f"Keep the reason to {limit:,} characters or fewer (it has {len(reason):,})."
+        errors["reason"] = _("Keep the reason to %(limit)s characters or fewer (it has %(length)s).") % {
+            "limit": number_format(limit, force_grouping=True),
+            "length": number_format(len(reason), force_grouping=True),
+        }
     if incident_at is not None and incident_at > timezone.now() + _CLOCK_SKEW:
-        errors["incident_at"] = "The time it happened cannot be in the future."
+        errors["incident_at"] = _("The time it happened cannot be in the future.")
     return errors
 
 
 def _clean_evidence(files: Sequence[UploadedFile]) -> list[CleanFile]:
     if len(files) > settings.EVIDENCE_MAX_FILES:
-        raise ValidationError({"evidence": f"Attach at most {settings.EVIDENCE_MAX_FILES} files."})
+        raise ValidationError({"evidence": attach_at_most()})
     try:
         return clean_uploads(files)
     except ValidationError as exc:
@@ -175,9 +200,11 @@ def report_file(
     evidence: Sequence[UploadedFile] = (),
     held: Sequence[HeldEvidence] = (),
     channel: str = ReportChannel.WEB,
+    language: str = "",
 ) -> Report:
     """File a report from a signed-in user on a known target. `held`: evidence the same person chose
-    on an earlier try of the form, already checked (evidence_hold); it becomes the report's evidence."""
+    on an earlier try of the form, already checked (evidence_hold); it becomes the report's evidence.
+    `language`: the one the report was sent in (the page's), for mail when the account has none."""
     if not actor.is_authenticated:
         raise PermissionError("only signed-in users file reports here; others use the complaint form")
     errors = _clean_report_fields(category=category, reason=reason, channel=channel, incident_at=incident_at)
@@ -197,7 +224,7 @@ def report_file(
     trusted = standing.trusted_flagger
     held = [row for row in held if row.owner_id == actor.pk]
     if len(evidence) + len(held) > settings.EVIDENCE_MAX_FILES:
-        raise ValidationError({"evidence": f"Attach at most {settings.EVIDENCE_MAX_FILES} files."})
+        raise ValidationError({"evidence": attach_at_most()})
     files = _clean_evidence(evidence) + [_held_file(row) for row in held]
 
     stored: list[str] = []
@@ -221,6 +248,7 @@ def report_file(
                 status=ReportStatus.PENDING,
                 due_at=deadline_for(category=category, received_at=now, trusted_flagger=trusted),
                 from_trusted_flagger=trusted,
+                language=language[:16],
                 **_zero_tolerance_escalation(category),
             )
             rows = _store_evidence(report=report, files=files, stored=stored)
@@ -270,7 +298,7 @@ def evidence_hold(*, actor: AbstractBaseUser, files: Sequence[UploadedFile]) -> 
     if not actor.is_authenticated:
         raise PermissionDenied("only signed-in users file reports")
     if len(files) > settings.EVIDENCE_MAX_FILES:
-        raise ValidationError({"evidence": f"Attach at most {settings.EVIDENCE_MAX_FILES} files."})
+        raise ValidationError({"evidence": attach_at_most()})
     _count_attempt(reporter=actor)
     cleaned = _clean_evidence(files)
     expired_before = timezone.now() - timedelta(minutes=settings.HELD_EVIDENCE_MINUTES)
@@ -323,7 +351,7 @@ def _check_complaint_limit(*, client_address: str) -> None:
     )
     if wait is not None:
         raise RateLimitExceeded(
-            f"Too many complaints from your network. Please try again in {wait // 60 + 1} minutes.", retry_after=wait
+            _("Too many complaints from your network.") + " " + _try_again_in(wait + 60), retry_after=wait
         )
 
 
@@ -337,25 +365,27 @@ def complaint_file(
     category: str,
     good_faith: bool,
     client_address: str,
+    language: str = "",
 ) -> Report:
     """A complaint or content-removal request from someone without an account (DSA Art. 16 notice).
 
     The content is not yet a registered target, so a target is made from what the person tells us.
     Name and email may be left out only for child-safety reports, as the law allows. At most
     COMPLAINTS_PER_HOUR_PER_ADDRESS complaints are taken from one address (`client_address`) an hour.
+    `language`: the one the complaint was sent in; the sender has no account, so their mail is in it.
     """
     _check_complaint_limit(client_address=client_address)
     errors = _clean_report_fields(
         category=category, reason=description, channel=ReportChannel.THIRD_PARTY, incident_at=None
     )
     if content_kind not in TargetKind.values:
-        errors["content_kind"] = "Choose what kind of content this is."
+        errors["content_kind"] = _("Choose what kind of content this is.")
     if not location.strip():
-        errors["location"] = "Tell us where the content is: a link, room name or username."
+        errors["location"] = _("Tell us where the content is: a link, room name or username.")
     if not good_faith:
-        errors["good_faith"] = "Please confirm that the complaint is accurate and made in good faith."
+        errors["good_faith"] = _("Please confirm that the complaint is accurate and made in good faith.")
     if category != Category.CHILD_SAFETY and not (name.strip() and email.strip()):
-        errors["email"] = "Give your name and email so we can reply (only child-safety reports may be anonymous)."
+        errors["email"] = _("Give your name and email so we can reply (only child-safety reports may be anonymous).")
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -378,6 +408,7 @@ def complaint_file(
             reason=description.strip(),
             status=ReportStatus.PENDING,
             due_at=deadline_for(category=category, received_at=now),
+            language=language[:16],
             **_zero_tolerance_escalation(category),
         )
         audit.record(
@@ -653,3 +684,37 @@ def platform_key_create(*, actor: audit.Actor, name: str) -> tuple[PlatformKey, 
             after={"name": platform_key.name, "prefix": platform_key.prefix},
         )
     return platform_key, key
+
+
+def account_language_set(*, actor: AbstractBaseUser, language: str) -> Profile:
+    """The language of a person's own pages and mail, stored on their account ("" forgets it: the
+    browser's language then). Only a language of settings.LANGUAGES."""
+    if not actor.is_authenticated:
+        raise PermissionDenied("only a signed-in person has an account to keep a language on")
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose one of the listed languages.")}, code="invalid_choice")
+    with transaction.atomic():
+        profile, _created = Profile.objects.select_for_update().get_or_create(user=actor)
+        before = profile.language
+        if before != language:
+            profile.language = language
+            profile.save(update_fields=["language", "updated_at"])
+            audit.record(
+                actor=actor,
+                event_type="account.language_set",
+                object_type="user",
+                object_id=actor.pk,
+                before={"language": before},
+                after={"language": language},
+            )
+    return profile
+
+
+def account_language_seen(*, actor: AbstractBaseUser, language: str) -> None:
+    """Remember the language a person signed in with, for mail when they never chose one. Not an
+    audit event: nothing is decided or chosen, and it changes no case."""
+    if not actor.is_authenticated or language not in dict(settings.LANGUAGES):
+        return
+    updated = Profile.objects.filter(user=actor).exclude(seen_language=language).update(seen_language=language)
+    if not updated and not Profile.objects.filter(user=actor).exists():
+        Profile.objects.get_or_create(user=actor, defaults={"seen_language": language})
