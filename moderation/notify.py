@@ -15,9 +15,10 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from config.dates import long_date
 from config.i18n import language_of
 from config.links import absolute_url
 from moderation.enforcement.models import Notice
@@ -79,12 +80,20 @@ def sla_alert(*, report_id: uuid.UUID) -> bool:
     if not recipients:
         return False
     report = Report.objects.get(pk=report_id)
-    return send_or_keep(
-        subject=f"[deadline] {report.get_severity_display()} report {report.short_id} needs action",
-        body=f"Report {report.id} ({report.get_category_display()}) is due {report.due_at:%Y-%m-%d %H:%M} UTC "
-        f"and has been escalated.\n",
-        recipients=list(recipients),
-    )
+    # A list of addresses, not accounts: the site's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {
+            "severity": report.get_severity_display(),
+            "reference": report.short_id,
+            "id": report.id,
+            "category": report.get_category_display(),
+            "due": long_date(report.due_at),
+        }
+        return send_or_keep(
+            subject=gettext("[deadline] %(severity)s report %(reference)s needs action") % values,
+            body=gettext("Report %(id)s (%(category)s) is due %(due)s and has been escalated.") % values + "\n",
+            recipients=list(recipients),
+        )
 
 
 def _staff_emails() -> list[str]:

@@ -24,6 +24,7 @@ from django.db.models.functions import DenseRank, RowNumber
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 
 from audit.events import EVENT_TYPES
 from audit.models import AuditEvent
@@ -366,14 +367,16 @@ def deadline_of(report: Report, *, now: datetime | None = None) -> Deadline:
     if report.status not in OPEN_STATUSES:
         closed = report.closed_at or report.reviewed_at or now
         if closed <= report.due_at:
-            return Deadline("Closed in time", "met", report.due_at, start)
-        return Deadline(f"Closed {_span(closed - report.due_at)} late", "missed", report.due_at, start)
+            return Deadline(_("Closed in time"), "met", report.due_at, start)
+        return Deadline(
+            _("Closed %(span)s late") % {"span": _span(closed - report.due_at)}, "missed", report.due_at, start
+        )
     left = report.due_at - now
     if left <= timedelta(0):
-        return Deadline(f"Overdue by {_span(left)}", "overdue", report.due_at, start)
+        return Deadline(_("Overdue by %(span)s") % {"span": _span(left)}, "overdue", report.due_at, start)
     window = report.due_at - start
     state = "soon" if left * 4 < window else "ok"
-    return Deadline(f"{_span(left)} left", state, report.due_at, start)
+    return Deadline(_("%(span)s left") % {"span": _span(left)}, state, report.due_at, start)
 
 
 def with_deadlines(reports: Iterable[Report], *, now: datetime | None = None) -> list[Report]:

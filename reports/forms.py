@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext
 
 from reports.categories import Category
 from reports.models import TargetKind
@@ -83,13 +83,7 @@ class ReportForm(forms.Form):
     evidence = MultipleFileField(
         label=_("Evidence (optional)"),
         required=False,
-        help_text=ngettext_lazy(
-            "Up to %(count)s screenshot or PDF, 10 MB. We remove hidden photo data such as location before storing it.",
-            "Up to %(count)s screenshots or PDFs, 10 MB each. We remove hidden photo data such as location "
-            "before storing them.",
-            "count",
-        )
-        % {"count": settings.EVIDENCE_MAX_FILES},
+        # help_text is set per form (__init__): a lazy plural formatted here would be read at import.
     )
     good_faith = forms.BooleanField(
         label=_("I believe this report is accurate and I am making it in good faith."),
@@ -99,6 +93,12 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["evidence"].help_text = ngettext(
+            "Up to %(count)s screenshot or PDF, 10 MB. We remove hidden photo data such as location before storing it.",
+            "Up to %(count)s screenshots or PDFs, 10 MB each. We remove hidden photo data such as location "
+            "before storing them.",
+            settings.EVIDENCE_MAX_FILES,
+        ) % {"count": settings.EVIDENCE_MAX_FILES}
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -446,26 +447,26 @@ def complaint_link(
     if not actor.is_authenticated or not actor.has_perm("reports.review_report"):
         raise PermissionDenied("reports.review_report is required")
     if (target is None) == (account is None):
-        raise ValidationError("Link the complaint to registered content or to an account, one of them.")
+        raise ValidationError(_("Link the complaint to registered content or to an account, one of them."))
     with transaction.atomic():
         report = Report.objects.select_for_update(of=("self",)).select_related("target").get(pk=report_id)
         described = report.target
         if report.channel != ReportChannel.THIRD_PARTY or described.metadata.get("source") != "complaint":
-            raise ValidationError("Only a complaint sent without an account, not yet linked, can be linked.")
+            raise ValidationError(_("Only a complaint sent without an account, not yet linked, can be linked."))
         if report.status not in OPEN_STATUSES:
-            raise ValidationError("This complaint is closed; reopen it first.")
+            raise ValidationError(_("This complaint is closed; reopen it first."))
         before = {"target": str(described.public_id), "owner": described.owner_id}
         data = {"complaint_location": described.metadata.get("reported_location", described.title)}
         if target is not None:
             if not target.external_id:
-                raise ValidationError({"external_id": "This content has no platform id; link the account instead."})
+                raise ValidationError({"external_id": _("This content has no platform id; link the account instead.")})
             report.target, report.report_type = target, target.kind
             report.save(update_fields=["target", "report_type", "updated_at"])
             after = {"target": str(target.public_id), "owner": target.owner_id}
         else:
             described_locked = Target.objects.select_for_update().get(pk=described.pk)
             if described_locked.owner_id is not None:
-                raise ValidationError({"username": "This complaint is already linked to an account."})
+                raise ValidationError({"username": _("This complaint is already linked to an account.")})
             described_locked.owner = account
             described_locked.save(update_fields=["owner", "updated_at"])
             report.target = described_locked
@@ -500,7 +501,7 @@ def target_register(
     title and metadata may change. Returns (target, created).
     """
     if kind not in TargetKind.values:
-        raise ValidationError({"kind": "Unknown target kind."})
+        raise ValidationError({"kind": _("Unknown target kind.")})
     with transaction.atomic():
         target = None
         if external_id:
@@ -565,9 +566,11 @@ def info_request_answer(*, actor: AbstractBaseUser, info_request_id: int, answer
 
     answer = answer.replace("\r\n", "\n").strip()
     if not answer:
-        raise ValidationError({"answer": "Write your answer first."})
+        raise ValidationError({"answer": _("Write your answer first.")})
     if len(answer) > INFO_ANSWER_MAX:
-        raise ValidationError({"answer": f"Keep your answer to {INFO_ANSWER_MAX:,} characters or fewer."})
+        raise ValidationError(
+            {"answer": _("Keep your answer to %(limit)s characters or fewer.") % {"limit": intcomma(INFO_ANSWER_MAX)}}
+        )
     with transaction.atomic():
         info = (
             InfoRequest.objects.select_for_update()
@@ -580,9 +583,9 @@ def info_request_answer(*, actor: AbstractBaseUser, info_request_id: int, answer
         if info is None:
             raise InfoRequest.DoesNotExist("No such question")
         if info.answered_at is not None:
-            raise ValidationError({"answer": "You already answered this question."})
+            raise ValidationError({"answer": _("You already answered this question.")})
         if info.report.status not in OPEN_STATUSES:
-            raise ValidationError({"answer": "This report is closed; no answer is needed any more."})
+            raise ValidationError({"answer": _("This report is closed; no answer is needed any more.")})
         info.answer = answer
         info.answered_at = timezone.now()
         info.save(update_fields=["answer", "answered_at"])
@@ -624,14 +627,17 @@ def api_token_create(*, actor: AbstractBaseUser, name: str) -> tuple[ApiToken, s
         raise PermissionError("only signed-in users have API tokens")
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "Give the token a name, e.g. the app or script that uses it."})
+        raise ValidationError({"name": _("Give the token a name, e.g. the app or script that uses it.")})
     if len(name) > 100:
-        raise ValidationError({"name": "Keep the name to 100 characters or fewer."})
+        raise ValidationError({"name": _("Keep the name to 100 characters or fewer.")})
     with transaction.atomic():
         active = ApiToken.objects.select_for_update().filter(user=actor, revoked_at__isnull=True)
         if len(active) >= API_TOKENS_PER_USER:
             raise ValidationError(
-                {"name": f"You already have {API_TOKENS_PER_USER} tokens; revoke one you no longer use first."}
+                {
+                    "name": _("You already have %(count)s tokens; revoke one you no longer use first.")
+                    % {"count": API_TOKENS_PER_USER}
+                }
             )
         key, prefix, digest = _new_key(API_TOKEN_PREFIX)
         token = ApiToken.objects.create(user=actor, name=name, prefix=prefix, key_hash=digest)
@@ -670,10 +676,10 @@ def platform_key_create(*, actor: audit.Actor, name: str) -> tuple[PlatformKey, 
     """A new key for the platform's servers. Returns the row and the key, which is never shown again."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise ValidationError({"name": "Give the key a name of 1 to 100 characters."})
+        raise ValidationError({"name": _("Give the key a name of 1 to 100 characters.")})
     with transaction.atomic():
         if PlatformKey.objects.filter(name=name).exists():
-            raise ValidationError({"name": f"A platform key named {name!r} already exists."})
+            raise ValidationError({"name": _("A platform key named %(name)r already exists.") % {"name": name}})
         key, prefix, digest = _new_key(PLATFORM_KEY_PREFIX)
         platform_key = PlatformKey.objects.create(name=name, prefix=prefix, key_hash=digest)
         audit.record(

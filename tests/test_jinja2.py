@@ -277,6 +277,6 @@ def test_date_label_and_ellipsis_follow_the_active_language(language):
         assert helpers.label(report, "category") == report.get_category_display()
         assert helpers.truncatechars("a" * 60, 10) == defaultfilters.truncatechars("a" * 60, 10)
         translated = jinja('{{ _("Queue") }}')
+        month = helpers.date(moment, "F")
     assert translated == {"en": "Queue", "es": "Cola", "de": "Warteschlange"}[language]
-    if language == "de":
-        assert helpers.date(moment, "F") == "Dezember"
+    assert month == {"en": "December", "es": "diciembre", "de": "Dezember"}[language]

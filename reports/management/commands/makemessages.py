@@ -15,27 +15,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.commands import makemessages
 from django.template import engines
 
-JINJA2_DIR = Path(settings.BASE_DIR) / "templates" / "jinja2"
+#: Where the Jinja2 templates are (settings.TEMPLATES), relative to the folder makemessages reads.
+JINJA2_DIR = Path("templates") / "jinja2"
 #: Never a person's page or mail: tests, benchmarks, the runtime folder.
 IGNORED = ["tests/*", "benchmarks/*", "var/*", "static/*", "node_modules/*"]
 
 
 def is_jinja2(path: str) -> bool:
-    return Path(path).resolve().is_relative_to(JINJA2_DIR.resolve())
+    return Path(path).resolve().is_relative_to(JINJA2_DIR.resolve())  # makemessages runs in BASE_DIR
 
 
 def jinja2_as_python(source: str) -> str:
     """The messages of a Jinja2 template as Python gettext()/ngettext() calls, each on its line."""
     lines = [""] * (source.count("\n") + 1)
     for lineno, function, message in engines["jinja2"].env.extract_translations(source):
-        if function in ("gettext", "_") and isinstance(message, str):
-            lines[lineno - 1] += f"gettext({message!r}); "
-        elif function == "ngettext" and isinstance(message, tuple) and all(isinstance(m, str) for m in message[:2]):
-            lines[lineno - 1] += f"ngettext({message[0]!r}, {message[1]!r}, 1); "
+        # A call with keyword arguments (_("%(n)s active", n=count)) comes as (message, None, ...).
+        strings = message if isinstance(message, tuple) else (message,)
+        if function in ("gettext", "_") and isinstance(strings[0], str):
+            lines[lineno - 1] += f"gettext({strings[0]!r}); "
+        elif function == "ngettext" and all(isinstance(m, str) for m in strings[:2]):
+            lines[lineno - 1] += f"ngettext({strings[0]!r}, {strings[1]!r}, 1); "
         else:
             raise ValueError(f"line {lineno}: {function}{message!r} is not a literal message")
     return "\n".join(lines)
