@@ -18,6 +18,7 @@ import warnings
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pikepdf
 from django.conf import settings
@@ -120,7 +121,11 @@ def clean_uploads(uploads: Sequence[UploadedFile]) -> list[CleanFile]:
                 "These images have %(pixels)s million pixels together; one request may carry %(budget)s million. "
                 "Please send fewer or smaller images."
             )
-            % {"pixels": number_format(pixels / 1e6, 1), "budget": number_format(budget / 1e6, 0)},
+            # Rounded as before (str.format), then written with the language's decimal separator.
+            % {
+                "pixels": number_format(Decimal(f"{pixels / 1e6:.1f}"), 1),
+                "budget": number_format(round(budget / 1e6)),
+            },
             code="invalid_evidence",
         )
     return [item.clean or _reencode_image(item) for item in checked]

@@ -302,9 +302,10 @@ def test_an_anonymous_visitor_reads_every_page_in_their_language(client, languag
     for url in pages:
         check_page(get(client, url, "en"), get(client, url, language), language)
     # The complaint form with its errors, and with a good complaint its thank-you page.
-    english = post(client, reverse("reports:complaint"), {}, "en").content.decode()
-    other = post(client, reverse("reports:complaint"), {}, language).content.decode()
+    english = post(client, reverse("reports:complaint"), {"location": ""}, "en").content.decode()
+    other = post(client, reverse("reports:complaint"), {"location": ""}, language).content.decode()
     check_page(english, other, language)
+    assert {"es": "Hay 5 problemas", "de": "Es gibt 5 Probleme"}[language] in visible(other)
     complaint = {
         "name": "Zorblax Quuxly",
         "email": "zorblax@example.test",
@@ -356,6 +357,7 @@ def test_a_reporter_reads_every_page_and_mail_in_their_language(
     english = post(client, new, {"reason": ""}, "en").content.decode()
     other = post(client, new, {"reason": ""}, language).content.decode()
     check_page(english, other, language)
+    assert {"es": "Hay 3 problemas", "de": "Es gibt 3 Probleme"}[language] in visible(other)
     # Filed in that language: the confirmation message and the mail.
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(

@@ -14,9 +14,7 @@ from tests.factories import PASSWORD, TargetFactory
 
 @pytest.fixture
 def spanish_page(chromium, live_server):
-    context = chromium.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="es-ES"
-    )
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="es-ES")
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
