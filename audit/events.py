@@ -31,6 +31,7 @@ EVENT_TYPES: dict[str, str] = {
     "notice.read": "The recipient opened a notice for the first time",
     "appeal.filed": "An appeal was filed",
     "appeal.decided": "An appeal was decided",
+    "account.language_set": "A person chose the language of their pages and mail",
     "account.flag_changed": "An account was marked or unmarked (trusted flagger, misuse, legal hold)",
     # accounts and staff
     "staff.created": "A staff account was created or given a role",

@@ -13,25 +13,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 NON_FIELD = "non_field_errors"
-INVALID_INPUT = "Some fields are not valid; see errors."
+INVALID_INPUT = gettext_lazy("Some fields are not valid; see errors.")
 
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+    default_detail = gettext_lazy("The request body is too large.")
     default_code = "too_large"
 
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
+    default_detail = gettext_lazy("The request conflicts with the current state.")
     default_code = "conflict"
 
 
@@ -53,15 +55,17 @@ class StrictJSONParser(JSONParser):
         limit = settings.API_MAX_BODY_BYTES
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
-            raise RequestTooLarge(f"The request body is larger than {limit:,} bytes.")
+            raise RequestTooLarge(
+                gettext("The request body is larger than %(limit)s bytes.") % {"limit": intcomma(limit)}
+            )
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = codecs.decode(raw, encoding)
             return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
         except (ValueError, LookupError) as exc:
-            raise exceptions.ParseError(f"The body is not valid JSON: {exc}") from None
+            raise exceptions.ParseError(gettext("The body is not valid JSON: %(error)s") % {"error": exc}) from None
         except RecursionError:
-            raise exceptions.ParseError("The body is not valid JSON: it is nested too deeply.") from None
+            raise exceptions.ParseError(gettext("The body is not valid JSON: it is nested too deeply.")) from None
 
 
 def _refuse_constant(name: str) -> Any:

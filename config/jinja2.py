@@ -19,6 +19,14 @@ compares them):
 | ``url("app:name", pk)``        | ``{% url "app:name" pk %}``                 |
 | ``static("css/app.css")``      | ``{% static "css/app.css" %}``              |
 | ``moment|localtime``, ``n|intcomma``, ``n|pluralize`` | Django's own, registered as they are |
+| ``_("text")``, ``gettext``, ``ngettext``, ``{% trans %}`` | Django's gettext (jinja2.ext.i18n, newstyle) |
+
+Text is translated with Django's own catalogues in the active language: ``{{ _("Queue") }}``, with
+placeholders as keyword arguments (``_("%(n)s reports", n=count)``; newstyle gettext escapes them).
+``manage.py makemessages`` finds these: Django's template lexer reads ``_("...")`` inside ``{{ }}``
+(its own syntax for a translated literal), and our makemessages (reports/management/commands/
+makemessages.py) adds templates/jinja2 to what it reads and refuses a Jinja2 ``{% trans %}`` block,
+which Django's lexer would miss.
 
 The backend itself adds ``request``, ``csrf_input`` and ``csrf_token`` when a template is rendered
 with a request.
@@ -34,7 +42,6 @@ from urllib.parse import quote
 
 import jinja2
 from django import template
-from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.signals import setting_changed
 from django.db.models import Model
@@ -58,6 +65,11 @@ def environment(**options) -> jinja2.Environment:
     # Every value is escaped, whatever the settings say (Django's backend passes its own default, True).
     options.pop("autoescape", None)
     env = jinja2.Environment(autoescape=True, **options)
+    env.add_extension("jinja2.ext.i18n")
+    # Django's gettext, so that both engines read the same catalogues in the same active language.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=translation.gettext, ngettext=translation.ngettext, newstyle=True
+    )
     env.filters.update(
         label=label,
         date=date,
@@ -74,26 +86,27 @@ def environment(**options) -> jinja2.Environment:
 
 
 @functools.cache
-def _choice_labels(model: type[Model], field: str) -> dict[str, str]:
-    """{value: label} of a model field's choices. get_<field>_display() rebuilds this dict on every
-    call (a hundred calls a queue page); here it is made once per model and field."""
-    return {str(value): str(label) for value, label in model._meta.get_field(field).flatchoices}
+def _choice_labels(model: type[Model], field: str, language: str | None) -> dict[str, str]:
+    """{value: label} of a model field's choices, in one language. get_<field>_display() rebuilds
+    this dict on every call (a hundred calls a queue page); here it is made once per model, field
+    and language."""
+    with translation.override(language):
+        return {str(value): str(label) for value, label in model._meta.get_field(field).flatchoices}
 
 
 def label(obj: Model, field: str) -> str:
-    """``obj|label("category")``: what ``obj.get_category_display()`` answers."""
+    """``obj|label("category")``: what ``obj.get_category_display()`` answers, in the active language."""
     value = getattr(obj, field)
-    return _choice_labels(type(obj), field).get(value, value)
+    return _choice_labels(type(obj), field, translation.get_language()).get(value, value)
 
 
 # --- dates ---------------------------------------------------------------------------------------
-# Month and day names (and the ellipsis of truncatechars) are those of the site's one language,
-# LANGUAGE_CODE, read once: nothing chooses a language per request (no LocaleMiddleware; a test checks
-# it). Asking Django for the active language costs about 5 µs a call, as much as the rest of a date.
+# Month and day names (and the ellipsis of truncatechars) are those of the active language (the
+# request's, set by LocaleMiddleware and the account), built once per language.
 
 
 @functools.cache
-def _names(language: str) -> dict[str, tuple[str, ...]]:
+def _names(language: str | None) -> dict[str, tuple[str, ...]]:
     """Django's own names (django.utils.dates), as DateFormat writes them, in `language`."""
     with translation.override(language):
         return {
@@ -136,7 +149,7 @@ def _date_formatter(format_string: str) -> Callable[[datetime], str] | None:
             return None
 
     def formatted(moment: datetime) -> str:
-        names = _names(settings.LANGUAGE_CODE)
+        names = _names(translation.get_language())
         return "".join(part if isinstance(part, str) else part(moment, names) for part in parts)
 
     return formatted
@@ -159,7 +172,7 @@ def date(value, format_string: str) -> str:
 
 
 @functools.cache
-def _ellipsis(language: str) -> str:
+def _ellipsis(language: str | None) -> str:
     with translation.override(language):
         return add_truncation_text("")
 
@@ -172,7 +185,7 @@ def truncatechars(value, length: int) -> str:
     if text.isascii() and length > 0:
         if len(text) <= length:
             return text
-        ellipsis = _ellipsis(settings.LANGUAGE_CODE)
+        ellipsis = _ellipsis(translation.get_language())
         if ellipsis == "…":
             return text[: length - 1] + ellipsis
     return Truncator(text).chars(length)

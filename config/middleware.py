@@ -8,6 +8,8 @@ from django.core.handlers.wsgi import LimitedStream
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 from django.views import defaults
 
 logger = logging.getLogger(__name__)
@@ -55,7 +57,7 @@ class RequestBodyLimitMiddleware:
         declared = request.META.get("CONTENT_LENGTH")
         if declared:
             if not declared.isdigit():
-                return body_refused(request, 400, "The Content-Length header is not a number.")
+                return body_refused(request, 400, _("The Content-Length header is not a number."))
             if int(declared) > limit:
                 return body_too_large(request, limit)
         elif "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
@@ -67,7 +69,7 @@ class RequestBodyLimitMiddleware:
     def _read_chunked(self, request: HttpRequest, limit: int) -> HttpResponse | None:
         if not request.META.get("wsgi.input_terminated"):
             # The server hands over the raw chunked stream (runserver): its end cannot be found.
-            return body_refused(request, 411, "Send the request with a Content-Length.")
+            return body_refused(request, 411, _("Send the request with a Content-Length."))
         source = request.META["wsgi.input"]
         body = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115
         size = 0
@@ -85,7 +87,10 @@ class RequestBodyLimitMiddleware:
 
 def body_too_large(request: HttpRequest, limit: int) -> HttpResponse:
     return body_refused(
-        request, 413, f"The request is larger than {limit / 1024 / 1024:.1f} MB, the most we accept. Nothing was saved."
+        request,
+        413,
+        _("The request is larger than %(size)s MB, the most we accept. Nothing was saved.")
+        % {"size": number_format(limit / 1024 / 1024, 1)},
     )
 
 
@@ -127,7 +132,7 @@ def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpR
 
 def database_unavailable(request: HttpRequest, exception: Exception) -> HttpResponse:
     logger.error("database unavailable: %s", exception)
-    message = "The service is briefly unavailable. Nothing was saved; please try again in a few seconds."
+    message = _("The service is briefly unavailable. Nothing was saved; please try again in a few seconds.")
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse({"detail": message}, status=503)
     else:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -124,9 +125,14 @@ MIDDLEWARE = [
     "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session (it reads the language cookie and Accept-Language), before CommonMiddleware
+    # (as Django's documentation places it). URLs carry no language prefix.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in person's language is the one stored on their account (config/i18n.py).
+    "config.i18n.AccountLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "moderation.enforcement.signin.SanctionedSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -146,6 +152,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                # LANGUAGES and LANGUAGE_CODE, for <html lang> and the language switcher.
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.navigation",
@@ -266,7 +274,12 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- I18n -----------------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English is the default and the language of the code; Spanish and German are shipped in locale/
+# (README, Languages). A person's language: the one stored on their account, else the language
+# switcher's cookie, else Accept-Language (config/i18n.py).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -490,18 +503,22 @@ APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 183)
 APPEAL_DEADLINE_DAYS = env_int("APPEAL_DEADLINE_DAYS", 7)
 # Redress besides the internal appeal, in every statement of reasons (DSA Art. 17(3)(f)): certified
 # out-of-court dispute settlement bodies (Art. 21) and the courts. Text and an optional link each.
+# The default sentences are translated (in the recipient's language); a text set in the environment
+# is shown as it is written, in every language.
 REDRESS_OUT_OF_COURT_TEXT = env(
     "REDRESS_OUT_OF_COURT_TEXT",
-    "You can also take this decision to a certified out-of-court dispute settlement body (Article 21 of "
-    "the EU Digital Services Act). These bodies are independent of us; their decisions do not bind you, "
-    "and for you they are free or cost a small fee.",
+    _(
+        "You can also take this decision to a certified out-of-court dispute settlement body (Article 21 of "
+        "the EU Digital Services Act). These bodies are independent of us; their decisions do not bind you, "
+        "and for you they are free or cost a small fee."
+    ),
 )
 REDRESS_OUT_OF_COURT_URL = env(
     "REDRESS_OUT_OF_COURT_URL", "https://digital-strategy.ec.europa.eu/en/policies/dsa-out-court-dispute-settlement"
 )
 REDRESS_JUDICIAL_TEXT = env(
     "REDRESS_JUDICIAL_TEXT",
-    "Whatever else you do, you can take this decision to court at any time, under the law that applies to you.",
+    _("Whatever else you do, you can take this decision to court at any time, under the law that applies to you."),
 )
 REDRESS_JUDICIAL_URL = env("REDRESS_JUDICIAL_URL", "")
 WEBHOOK_URL = env("WEBHOOK_URL")

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config.i18n import set_language
 from moderation.dashboard import dashboard
 from moderation.enforcement.signin import SanctionAwareAuthenticationForm
 from reports import views as report_views
@@ -17,6 +18,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The language switcher on every page (Django's set_language, and the account's language).
+    path("i18n/setlang/", set_language, name="set_language"),
     path("", include("reports.urls")),
     path("moderation/dashboard/", dashboard, name="dashboard"),
     path("", include("moderation.enforcement.urls")),

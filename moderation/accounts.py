@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from audit import services as audit
 from moderation.roles import ROLES, role_from_groups
@@ -30,7 +31,7 @@ def clean_username(username: str, *, account_pk: int | None = None) -> str:
     User = get_user_model()  # noqa: N806
     username = User.normalize_username((username or "").strip())
     if not username:
-        raise ValidationError({"username": "A username is required."})
+        raise ValidationError({"username": _("A username is required.")})
     field = User._meta.get_field(User.USERNAME_FIELD)
     try:
         field.clean(username, None)
@@ -38,7 +39,7 @@ def clean_username(username: str, *, account_pk: int | None = None) -> str:
         raise ValidationError({"username": error.messages}) from error
     lookalike = User._default_manager.filter(**{f"{User.USERNAME_FIELD}__iexact": username})
     if lookalike.exclude(pk=account_pk).exclude(**{User.USERNAME_FIELD: username}).exists():
-        raise ValidationError({"username": "Another account has this name in other letter case."})
+        raise ValidationError({"username": _("Another account has this name in other letter case.")})
     return username
 
 
@@ -72,7 +73,7 @@ def account_create(
     User = get_user_model()  # noqa: N806
     with transaction.atomic():
         if User._default_manager.filter(**{User.USERNAME_FIELD: username}).exists():
-            raise ValidationError({"username": "An account with this name exists."})
+            raise ValidationError({"username": _("An account with this name exists.")})
         account = User(**{User.USERNAME_FIELD: username}, email=email)
         if password:
             account.set_password(password)

@@ -9,6 +9,7 @@ import uuid
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -46,7 +47,7 @@ def _visible_report(request: Request, report_id: uuid.UUID) -> Report:
         .first()
     )
     if report is None:
-        raise exceptions.NotFound("No such report.")
+        raise exceptions.NotFound(_("No such report."))
     return report
 
 
@@ -156,9 +157,9 @@ class AdminReportReviewView(APIView):
         except services.TransitionRefused as refused:
             raise Conflict(str(refused)) from None
         except PermissionDenied:
-            raise exceptions.PermissionDenied("You may not review reports.") from None
+            raise exceptions.PermissionDenied(_("You may not review reports.")) from None
         except Report.DoesNotExist:
-            raise exceptions.NotFound("No such report.") from None
+            raise exceptions.NotFound(_("No such report.")) from None
         except ValidationError as error:
             raise from_service_error(error) from None
         report = _visible_report(request, report.id)

@@ -19,10 +19,10 @@ from moderation.roles import role_from_groups
 
 class RoleAwareBackend(ModelBackend):
     """Django's ModelBackend, reading an account's permissions and role groups in one query (a
-    UNION ALL) instead of three per request: its own permissions, its groups' permissions, and its
-    group names for `moderation.roles.role_of`, which every page's navigation asks. The session's
-    account is loaded with whether a sanction keeps it out (for SanctionedSessionMiddleware), and with
-what every page's banner says about it."""
+        UNION ALL) instead of three per request: its own permissions, its groups' permissions, and its
+        group names for `moderation.roles.role_of`, which every page's navigation asks. The session's
+        account is loaded with whether a sanction keeps it out (for SanctionedSessionMiddleware), and with
+    what every page's banner says about it."""
 
     def get_user(self, user_id):
         # With what every page's banner says (enforcement's account_banner): notices not yet read,

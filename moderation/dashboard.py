@@ -8,12 +8,19 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from moderation import charts, metrics, rollups
 from moderation.enforcement.actions import ActionKind
 from reports.categories import Category, Severity
 
-PERIOD_CHOICES = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Dates")]
+PERIOD_CHOICES = [
+    ("7", gettext_lazy("Last 7 days")),
+    ("30", gettext_lazy("Last 30 days")),
+    ("90", gettext_lazy("Last 90 days")),
+    ("custom", gettext_lazy("Dates")),
+]
 
 
 class PeriodForm(forms.Form):
@@ -26,11 +33,11 @@ class PeriodForm(forms.Form):
         if data.get("period") == "custom":
             start, end = data.get("start"), data.get("end")
             if not start or not end:
-                raise forms.ValidationError("Choose both dates.")
+                raise forms.ValidationError(_("Choose both dates."))
             if start > end:
-                raise forms.ValidationError("The start must be before the end.")
+                raise forms.ValidationError(_("The start must be before the end."))
             if (end - start).days > 366:
-                raise forms.ValidationError("Choose at most a year.")
+                raise forms.ValidationError(_("Choose at most a year."))
         return data
 
     def chosen_period(self) -> metrics.Period:

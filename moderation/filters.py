@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from moderation.selectors import sort_order
 from reports.categories import Category, Severity
@@ -24,7 +25,7 @@ OPEN, ALL = "open", "all"
 STATUS_CHOICES = [
     (OPEN, "Open"),
     *ReportStatus.choices,
-    ("closed", "Closed"),
+    ("closed", _("Closed")),
     (ALL, "Any status"),
 ]
 STATUS_SETS: dict[str, tuple[str, ...]] = {
@@ -32,8 +33,8 @@ STATUS_SETS: dict[str, tuple[str, ...]] = {
     "closed": tuple(CLOSED_STATUSES),
     **{value: (value,) for value in ReportStatus.values},
 }
-SORT_CHOICES = [("deadline", "Deadline first"), ("newest", "Newest first"), ("oldest", "Oldest first")]
-ESCALATED_CHOICES = [("yes", "Escalated only"), ("no", "Not escalated")]
+SORT_CHOICES = [("deadline", _("Deadline first")), ("newest", _("Newest first")), ("oldest", _("Oldest first"))]
+ESCALATED_CHOICES = [("yes", _("Escalated only")), ("no", _("Not escalated"))]
 ME, UNASSIGNED = "me", "none"
 _SHORT_ID = re.compile(r"[0-9a-f]{8}")
 #: A name search looks at the first this many matching accounts (by name) and their content.
@@ -47,30 +48,32 @@ def _day_start(day: date) -> datetime:
 
 class ReportQueueFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
-        choices=STATUS_CHOICES, method="filter_status", label="Status", empty_label=None
+        choices=STATUS_CHOICES, method="filter_status", label=_("Status"), empty_label=None
     )
-    report_type = django_filters.ChoiceFilter(choices=TargetKind.choices, label="Type", empty_label="Any type")
-    category = django_filters.ChoiceFilter(choices=Category.choices, label="Category", empty_label="Any category")
-    severity = django_filters.ChoiceFilter(choices=Severity.choices, label="Severity", empty_label="Any severity")
-    assignee = django_filters.ChoiceFilter(method="filter_assignee", choices=[], label="Assignee", empty_label="Anyone")
+    report_type = django_filters.ChoiceFilter(choices=TargetKind.choices, label=_("Type"), empty_label=_("Any type"))
+    category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"), empty_label=_("Any category"))
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, label=_("Severity"), empty_label=_("Any severity"))
+    assignee = django_filters.ChoiceFilter(
+        method="filter_assignee", choices=[], label=_("Assignee"), empty_label=_("Anyone")
+    )
     escalated = django_filters.ChoiceFilter(
-        choices=ESCALATED_CHOICES, method="filter_escalated", label="Escalation", empty_label="Escalated or not"
+        choices=ESCALATED_CHOICES, method="filter_escalated", label=_("Escalation"), empty_label=_("Escalated or not")
     )
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue only", widget=forms.CheckboxInput)
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue only"), widget=forms.CheckboxInput)
     created_from = django_filters.DateFilter(
-        method="filter_created_from", label="Received from", widget=forms.DateInput(attrs={"type": "date"})
+        method="filter_created_from", label=_("Received from"), widget=forms.DateInput(attrs={"type": "date"})
     )
     created_to = django_filters.DateFilter(
-        method="filter_created_to", label="Received until", widget=forms.DateInput(attrs={"type": "date"})
+        method="filter_created_to", label=_("Received until"), widget=forms.DateInput(attrs={"type": "date"})
     )
     q = django_filters.CharFilter(
         method="filter_search",
-        label="Search",
+        label=_("Search"),
         widget=forms.TextInput(
             attrs={"type": "search", "placeholder": "Reason, report or target id, @username", "autocomplete": "off"}
         ),
     )
-    sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="filter_sort", empty_label=None, label="Order")
+    sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="filter_sort", empty_label=None, label=_("Order"))
 
     class Meta:
         model = Report

@@ -7,6 +7,7 @@ import uuid
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from moderation import workflow
 from moderation.services import ADMIN_NOTES_MAX, NOTE_MAX
@@ -21,12 +22,12 @@ REVIEW_LABELS = {
     ReportStatus.DISMISSED: "Dismiss — no violation",
 }
 BULK_CHOICES = [
-    ("assign_me", "Assign to me"),
-    ("assign", "Assign to…"),
-    ("unassign", "Unassign"),
-    ("reviewed", "Mark reviewed"),
-    ("resolved", "Resolve"),
-    ("dismissed", "Dismiss"),
+    ("assign_me", _("Assign to me")),
+    ("assign", _("Assign to…")),
+    ("unassign", _("Unassign")),
+    ("reviewed", _("Mark reviewed")),
+    ("resolved", _("Resolve")),
+    ("dismissed", _("Dismiss")),
 ]
 
 
@@ -54,13 +55,13 @@ class QueueDisplayForm(forms.Form):
     """How the queue is shown (not what it contains): page size and grouping by target."""
 
     per_page = forms.TypedChoiceField(
-        label="Rows per page",
+        label=_("Rows per page"),
         choices=[(str(size), str(size)) for size in PAGE_SIZES],
         coerce=int,
         required=False,
         empty_value=PAGE_SIZES[0],
     )
-    group = forms.BooleanField(label="Group by target", required=False)
+    group = forms.BooleanField(label=_("Group by target"), required=False)
 
     def values(self) -> tuple[int, bool]:
         if self.is_valid():
@@ -79,11 +80,11 @@ class UUIDListField(forms.Field):
         try:
             return list(dict.fromkeys(uuid.UUID(str(item)) for item in value))
         except ValueError:
-            raise ValidationError("Unknown report id.", code="invalid") from None
+            raise ValidationError(_("Unknown report id."), code="invalid") from None
 
     def validate(self, value) -> None:
         if self.required and not value:
-            raise ValidationError("Select at least one report.", code="required")
+            raise ValidationError(_("Select at least one report."), code="required")
 
 
 class BulkForm(forms.Form):
@@ -103,12 +104,12 @@ class BulkForm(forms.Form):
     def __init__(self, *args, staff: list[AbstractBaseUser], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.staff = {str(member.pk): member for member in staff}
-        self.fields["assignee"].choices = [("", "Choose a person…"), *_staff_choices(staff)]
+        self.fields["assignee"].choices = [("", _("Choose a person…")), *_staff_choices(staff)]
 
     def clean(self):
         data = super().clean()
         if data.get("action") == "assign" and not data.get("assignee"):
-            self.add_error("assignee", "Choose who to assign the reports to.")
+            self.add_error("assignee", _("Choose who to assign the reports to."))
         return data
 
     @property
@@ -117,13 +118,13 @@ class BulkForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    status = forms.ChoiceField(label="Decision", widget=forms.RadioSelect)
+    status = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
     admin_notes = LongTextField(
-        label="Admin notes",
+        label=_("Admin notes"),
         required=False,
         max_length=ADMIN_NOTES_MAX,
         widget=_textarea(4, ADMIN_NOTES_MAX, "admin-notes-counter"),
-        help_text="Internal. Never shown to the reporter or the reported account.",
+        help_text=_("Internal. Never shown to the reporter or the reported account."),
     )
     expected_status = forms.ChoiceField(choices=ReportStatus.choices, widget=forms.HiddenInput)
     apply_to_target = forms.BooleanField(required=False)
@@ -144,7 +145,7 @@ class ReviewForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ChoiceField(label="Assign to", required=False)
+    assignee = forms.ChoiceField(label=_("Assign to"), required=False)
     expected_assignee = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, staff: list[AbstractBaseUser], current: int | None = None, **kwargs) -> None:
@@ -153,14 +154,14 @@ class AssignForm(forms.Form):
         kwargs["initial"].setdefault("assignee", "" if current is None else str(current))
         super().__init__(*args, **kwargs)
         self.staff = {str(member.pk): member for member in staff}
-        self.fields["assignee"].choices = [("", "Nobody (unassigned)"), *_staff_choices(staff)]
+        self.fields["assignee"].choices = [("", _("Nobody (unassigned)")), *_staff_choices(staff)]
 
     def clean_expected_assignee(self) -> int | None:
         value = self.cleaned_data["expected_assignee"]
         if not value:
             return None
         if not value.isdigit():
-            raise ValidationError("Reload the page and try again.")
+            raise ValidationError(_("Reload the page and try again."))
         return int(value)
 
     @property
@@ -170,7 +171,7 @@ class AssignForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = LongTextField(
-        label="Reason", max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2, "maxlength": NOTE_MAX})
+        label=_("Reason"), max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2, "maxlength": NOTE_MAX})
     )
 
     def __init__(self, *args, label: str = "Reason", placeholder: str = "", **kwargs) -> None:
@@ -182,17 +183,17 @@ class ReasonForm(forms.Form):
 
 class NoteForm(forms.Form):
     body = LongTextField(
-        label="Add an internal note",
+        label=_("Add an internal note"),
         max_length=NOTE_MAX,
         widget=_textarea(3, NOTE_MAX, "note-counter", "What you checked, what you found…"),
-        help_text="Moderators only; never shown to users.",
+        help_text=_("Moderators only; never shown to users."),
     )
 
 
 class QuestionForm(forms.Form):
     question = LongTextField(
-        label="Ask the reporter for more information",
+        label=_("Ask the reporter for more information"),
         max_length=NOTE_MAX,
         widget=_textarea(3, NOTE_MAX, "question-counter", "e.g. When did this happen, and in which room?"),
-        help_text="Shown on the reporter's page for this report and sent by email; they can answer there.",
+        help_text=_("Shown on the reporter's page for this report and sent by email; they can answer there."),
     )

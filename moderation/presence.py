@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from moderation.selectors import staff_members
 
@@ -109,6 +111,9 @@ def go_ahead_value(people: list[Present]) -> str:
 
 
 def refusal(people: list[Present]) -> str:
-    names = " and ".join(person.username for person in people)
-    verb = "is" if len(people) == 1 else "are"
-    return f"{names} {verb} working on this report — submit again to go ahead."
+    names = _(" and ").join(person.username for person in people)
+    return ngettext(
+        "%(names)s is working on this report — submit again to go ahead.",
+        "%(names)s are working on this report — submit again to go ahead.",
+        len(people),
+    ) % {"names": names}

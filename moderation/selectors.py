@@ -24,6 +24,7 @@ from django.db.models.functions import DenseRank, RowNumber
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 
 from audit.events import EVENT_TYPES
 from audit.models import AuditEvent
@@ -378,14 +379,14 @@ def deadline_for_window(*, start: datetime, due_at: datetime, closed_at: datetim
     review before publication (moderation/stories). `closed_at` None: still open."""
     if closed_at is not None:
         if closed_at <= due_at:
-            return Deadline("Closed in time", "met", due_at, start)
-        return Deadline(f"Closed {_span(closed_at - due_at)} late", "missed", due_at, start)
+            return Deadline(_("Closed in time"), "met", due_at, start)
+        return Deadline(_("Closed %(span)s late") % {"span": _span(closed_at - due_at)}, "missed", due_at, start)
     left = due_at - now
     if left <= timedelta(0):
-        return Deadline(f"Overdue by {_span(left)}", "overdue", due_at, start)
+        return Deadline(_("Overdue by %(span)s") % {"span": _span(left)}, "overdue", due_at, start)
     window = due_at - start
     state = "soon" if left * 4 < window else "ok"
-    return Deadline(f"{_span(left)} left", state, due_at, start)
+    return Deadline(_("%(span)s left") % {"span": _span(left)}, state, due_at, start)
 
 
 def with_deadlines(reports: Iterable[Report], *, now: datetime | None = None) -> list[Report]:

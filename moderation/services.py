@@ -12,10 +12,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit import correlation
 from audit import services as audit
@@ -64,10 +66,15 @@ def lock_target_of(report_id: uuid.UUID | str) -> Target:
         raise Report.DoesNotExist(f"no report {report_id}") from exc
 
 
+def _keep_notes(limit: int) -> str:
+    return _("Keep notes to %(limit)s characters or fewer.") % {"limit": intcomma(limit)}
+
+
 def _handled_by(report: Report) -> str:
-    who = report.reviewed_by.get_username() if report.reviewed_by_id else "someone else"
-    when = f" at {timezone.localtime(report.reviewed_at):%H:%M}" if report.reviewed_at else ""
-    return f"{who}{when}"
+    who = report.reviewed_by.get_username() if report.reviewed_by_id else _("someone else")
+    if not report.reviewed_at:
+        return who
+    return _("%(who)s at %(time)s") % {"who": who, "time": f"{timezone.localtime(report.reviewed_at):%H:%M}"}
 
 
 def report_review(
@@ -86,21 +93,25 @@ def report_review(
     """
     _require(actor, "reports.review_report")
     if status not in ReportStatus.values:
-        raise ValidationError({"status": f"Unknown status {status!r}."})
+        raise ValidationError({"status": _("Unknown status %(status)r.") % {"status": status}})
     if len(admin_notes) > ADMIN_NOTES_MAX:
-        raise ValidationError({"admin_notes": f"Keep notes to {ADMIN_NOTES_MAX:,} characters or fewer."})
+        raise ValidationError({"admin_notes": _keep_notes(ADMIN_NOTES_MAX)})
     with transaction.atomic():
         report = _locked(report_id)
         if expected_status and report.status != expected_status:
             raise TransitionRefused(
-                f"This report was already marked {report.get_status_display().lower()} by "
-                f"{_handled_by(report)}. Reload to see the latest.",
+                _("This report was already marked %(status)s by %(who)s. Reload to see the latest.")
+                % {"status": report.get_status_display().lower(), "who": _handled_by(report)},
                 report=report,
             )
         if not workflow.can_move(report.status, status):
             raise TransitionRefused(
-                f"A {report.get_status_display().lower()} report cannot be marked {status}"
-                + (f"; it was handled by {_handled_by(report)}." if report.reviewed_by_id else "."),
+                (
+                    _("A %(current)s report cannot be marked %(status)s; it was handled by %(who)s.")
+                    if report.reviewed_by_id
+                    else _("A %(current)s report cannot be marked %(status)s.")
+                )
+                % {"current": report.get_status_display().lower(), "status": status, "who": _handled_by(report)},
                 report=report,
             )
         before = report_audit_state(report)
@@ -204,7 +215,7 @@ def report_review_on_target(
 def report_reopen(*, actor: AbstractBaseUser, report_id: uuid.UUID | str, reason: str) -> Report:
     _require(actor, "reports.reopen_report")
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the report is reopened."})
+        raise ValidationError({"reason": _("Say why the report is reopened.")})
     with transaction.atomic():
         report = _locked(report_id)
         if report.status not in workflow.REOPEN_FROM:
@@ -244,15 +255,16 @@ def report_assign(
     """
     _require(actor, "reports.review_report")
     if assignee is not None and not assignee.has_perm("reports.review_report"):
-        raise ValidationError({"assignee": "Reports can only be assigned to moderation staff."})
+        raise ValidationError({"assignee": _("Reports can only be assigned to moderation staff.")})
     with transaction.atomic():
         report = _locked(report_id)
         if report.assignee_id == (assignee.pk if assignee else None):
             return report
         if expected_assignee_id is not _UNCHECKED and report.assignee_id != expected_assignee_id:
-            holder = report.assignee.get_username() if report.assignee_id else "nobody"
+            holder = report.assignee.get_username() if report.assignee_id else _("nobody")
             raise TransitionRefused(
-                f"This report was meanwhile assigned to {holder}. Reload to see the latest.", report=report
+                _("This report was meanwhile assigned to %(holder)s. Reload to see the latest.") % {"holder": holder},
+                report=report,
             )
         _assign(report, assignee, actor=actor, data={}, correlation_id=correlation_id)
     return report
@@ -314,7 +326,7 @@ def report_escalate(
     if not system:
         _require(actor, "reports.review_report")
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the report needs compliance review."})
+        raise ValidationError({"reason": _("Say why the report needs compliance review.")})
     with transaction.atomic():
         report = _locked(report_id)
         if report.escalated:
@@ -363,9 +375,9 @@ def report_add_note(
     _require(actor, "reports.review_report")
     body = body.strip()
     if not body:
-        raise ValidationError({"body": "Write the note first."})
+        raise ValidationError({"body": _("Write the note first.")})
     if len(body) > NOTE_MAX:
-        raise ValidationError({"body": f"Keep notes to {NOTE_MAX:,} characters or fewer."})
+        raise ValidationError({"body": _keep_notes(NOTE_MAX)})
     with transaction.atomic():
         report = _locked(report_id)
         note = ReportNote.objects.create(report=report, author=actor, body=body)
@@ -385,14 +397,16 @@ def report_request_info(*, actor: AbstractBaseUser, report_id: uuid.UUID | str, 
     _require(actor, "reports.review_report")
     question = question.strip()
     if not question:
-        raise ValidationError({"question": "Write the question first."})
+        raise ValidationError({"question": _("Write the question first.")})
     if len(question) > NOTE_MAX:
-        raise ValidationError({"question": f"Keep the question to {NOTE_MAX:,} characters or fewer."})
+        raise ValidationError(
+            {"question": _("Keep the question to %(limit)s characters or fewer.") % {"limit": intcomma(NOTE_MAX)}}
+        )
     with transaction.atomic():
         report = _locked(report_id)
         if report.reporter_id is None:
             raise ValidationError(
-                {"question": "This report came without an account; write to the complainant by email instead."}
+                {"question": _("This report came without an account; write to the complainant by email instead.")}
             )
         info = InfoRequest.objects.create(report=report, question=question, asked_by=actor)
         audit.record(
@@ -432,11 +446,11 @@ def reports_bulk(
     must not stack a decision on a colleague's newer one."""
     _require(actor, "reports.review_report")
     if action not in BULK_ACTIONS:
-        raise ValidationError({"action": "Choose an action."})
+        raise ValidationError({"action": _("Choose an action.")})
     if action == "assign" and assignee is None:
-        raise ValidationError({"assignee": "Choose who to assign the reports to."})
+        raise ValidationError({"assignee": _("Choose who to assign the reports to.")})
     if len(note) > ADMIN_NOTES_MAX:
-        raise ValidationError({"note": f"Keep notes to {ADMIN_NOTES_MAX:,} characters or fewer."})
+        raise ValidationError({"note": _keep_notes(ADMIN_NOTES_MAX)})
     result = BulkResult(correlation_id=correlation_id or correlation.current() or uuid.uuid4())
     for report_id in report_ids:
         try:
@@ -475,8 +489,8 @@ def _bulk_one(
         report = _locked(report_id)  # held to the end of the caller's transaction
         if report.updated_at > seen_at:
             raise TransitionRefused(
-                f"Report {report.short_id} changed after you loaded the queue (now "
-                f"{report.get_status_display().lower()}); reload to see the latest.",
+                _("Report %(reference)s changed after you loaded the queue (now %(status)s); reload to see the latest.")
+                % {"reference": report.short_id, "status": report.get_status_display().lower()},
                 report=report,
             )
     if action in ("assign_me", "assign", "unassign"):
@@ -562,7 +576,7 @@ def staff_create(
     from moderation.roles import ROLES
 
     if role not in ROLES:
-        raise ValidationError({"role": f"Role must be one of: {', '.join(ROLES)}."})
+        raise ValidationError({"role": _("Role must be one of: %(roles)s.") % {"roles": ", ".join(ROLES)}})
     username = clean_username(username)  # as the sign-up form would: no markup, no look-alike
     User = get_user_model()  # noqa: N806
     with transaction.atomic():

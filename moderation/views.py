@@ -12,13 +12,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from moderation import presence, selectors, services, workflow
@@ -152,11 +154,28 @@ def queue(request: HttpRequest) -> HttpResponse:
 def _status_message(page, *, status_label: str, grouped: bool) -> str:
     """The queue's one live sentence after the results change: "Showing 25 of 312 open reports"."""
     count = page.paginator.count
-    kind = f"{status_label} " if status_label else ""  # "open reports", or just "reports" for any status
+    # "open reports", or just "reports" for any status. The status is an adjective here ("open"), so it
+    # is one of the sentence's values; each whole sentence is translated.
+    shown = {"shown": intcomma(len(page.object_list)), "total": page.paginator.tally, "status": status_label}
     if not count:
-        return f"No {kind}reports match."
-    noun = "target" if grouped else "report"
-    return f"Showing {len(page.object_list):,} of {page.paginator.tally} {kind}{noun}{pluralize(count)}."
+        return _("No %(status)s reports match.") % shown if status_label else _("No reports match.")
+    if grouped and status_label:
+        sentence = ngettext(
+            "Showing %(shown)s of %(total)s %(status)s target.",
+            "Showing %(shown)s of %(total)s %(status)s targets.",
+            count,
+        )
+    elif grouped:
+        sentence = ngettext("Showing %(shown)s of %(total)s target.", "Showing %(shown)s of %(total)s targets.", count)
+    elif status_label:
+        sentence = ngettext(
+            "Showing %(shown)s of %(total)s %(status)s report.",
+            "Showing %(shown)s of %(total)s %(status)s reports.",
+            count,
+        )
+    else:
+        sentence = ngettext("Showing %(shown)s of %(total)s report.", "Showing %(shown)s of %(total)s reports.", count)
+    return sentence % shown
 
 
 @login_required
@@ -175,7 +194,10 @@ def new_reports(request: HttpRequest) -> JsonResponse:
     view.pop("page", None)
     filterset = _queue_filterset(request, view, selectors.staff_members())
     arrived = selectors.arrived_since(filterset.qs, since=since)
-    return JsonResponse({"new": arrived.count, "more": arrived.more, "label": str(arrived)})
+    sentence = ngettext(
+        "%(label)s new report in this view", "%(label)s new reports in this view", 2 if arrived.more else arrived.count
+    ) % {"label": str(arrived)}
+    return JsonResponse({"new": arrived.count, "more": arrived.more, "label": str(arrived), "sentence": sentence})
 
 
 def _queue_url(query: str) -> str:
@@ -185,17 +207,17 @@ def _queue_url(query: str) -> str:
 
 
 _BULK_DONE = {
-    "assign_me": "Assigned to you",
-    "assign": "Assigned",
-    "unassign": "Unassigned",
-    "reviewed": "Marked reviewed",
-    "resolved": "Resolved",
-    "dismissed": "Dismissed",
+    "assign_me": gettext_lazy("Assigned to you"),
+    "assign": gettext_lazy("Assigned"),
+    "unassign": gettext_lazy("Unassigned"),
+    "reviewed": gettext_lazy("Marked reviewed"),
+    "resolved": gettext_lazy("Resolved"),
+    "dismissed": gettext_lazy("Dismissed"),
 }
 
 
 def _reports(count: int) -> str:
-    return f"{count} report{'' if count == 1 else 's'}"
+    return ngettext("%(count)s report", "%(count)s reports", count) % {"count": count}
 
 
 @login_required
@@ -231,12 +253,20 @@ def bulk(request: HttpRequest) -> HttpResponse:
     if result.done:
         messages.success(
             request,
-            f"{_BULK_DONE[action]}: {_reports(len(result.done))} (batch {str(result.correlation_id)[:8]}, "
-            "one audit event each).",
+            _("%(done)s: %(reports)s (batch %(batch)s, one audit event each).")
+            % {
+                "done": _BULK_DONE[action],
+                "reports": _reports(len(result.done)),
+                "batch": str(result.correlation_id)[:8],
+            },
         )
     if result.skipped:
         reasons = sorted(set(result.skipped.values()))
-        messages.warning(request, f"Skipped {_reports(len(result.skipped))}: " + " ".join(reasons[:3]))
+        messages.warning(
+            request,
+            _("Skipped %(reports)s: %(reasons)s")
+            % {"reports": _reports(len(result.skipped)), "reasons": " ".join(reasons[:3])},
+        )
     return redirect(_queue_url(query))
 
 
@@ -423,11 +453,17 @@ def report_review(request: HttpRequest, report: Report) -> HttpResponse:
         add_service_errors(form, error)
         return _render_report(request, report, bound={"review_form": form}, status=400, doing=presence.REVIEWING)
     presence.leave(report_id=report.pk, user=request.user)
-    done = f"Report {ReportStatus(status).label.lower()}."
+    moved = {"status": ReportStatus(status).label.lower()}
+    done = _("Report %(status)s.") % moved
     if result.also:
-        done += f" Also {ReportStatus(status).label.lower()}: {_reports(len(result.also))} on the same target."
+        done += " " + _("Also %(status)s: %(reports)s on the same target.") % {
+            **moved,
+            "reports": _reports(len(result.also)),
+        }
     if result.left:
-        done += f" {_reports(len(result.left))} on it could not take that move and were left as they are."
+        done += " " + _("%(reports)s on it could not take that move and were left as they are.") % {
+            "reports": _reports(len(result.left))
+        }
     messages.success(request, done)
     if request.POST.get("then") == "next":
         return _take_next(request, view=queue_view(request.GET))
@@ -454,9 +490,9 @@ def report_assign(request: HttpRequest, report: Report) -> HttpResponse:
         add_service_errors(form, error)
         return _render_report(request, report, bound={"assign_form": form}, status=400)
     if assignee is None:
-        messages.success(request, "Unassigned.")
+        messages.success(request, _("Unassigned."))
     elif assignee.pk == request.user.pk:
-        messages.success(request, "Assigned to you.")
+        messages.success(request, _("Assigned to you."))
     else:
         messages.success(request, f"Assigned to {assignee.get_username()}.")
     return _back(request, report)
@@ -521,7 +557,7 @@ def report_note(request: HttpRequest, report: Report) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Note added.")
+            messages.success(request, _("Note added."))
             return _back(request, report)
     return _render_report(request, report, bound={"note_form": form}, status=400)
 
@@ -537,7 +573,7 @@ def report_ask(request: HttpRequest, report: Report) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Question sent. The answer will appear in the timeline.")
+            messages.success(request, _("Question sent. The answer will appear in the timeline."))
             return _back(request, report)
     return _render_report(request, report, bound={"question_form": form}, status=400)
 
@@ -547,7 +583,7 @@ def complaint_link(request: HttpRequest, report: Report) -> HttpResponse:
     """Link a complaint without an account to the registered content or account it is about."""
     form = ComplaintLinkForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.non_field_errors()) or "Check the link's fields.")
+        messages.error(request, " ".join(form.non_field_errors()) or _("Check the link's fields."))
         return _back(request, report)
     data = form.cleaned_data
     if data["username"].strip():
@@ -564,8 +600,10 @@ def complaint_link(request: HttpRequest, report: Report) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "Complaint linked: actions on it now reach the platform.")
+        messages.success(request, _("Complaint linked: actions on it now reach the platform."))
     return _back(request, report)
+
+
 @login_required
 @permission_required("reports.view_queue", raise_exception=True)
 @require_POST

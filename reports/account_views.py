@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from reports import hooks, services
@@ -24,10 +26,10 @@ from reports.models import ApiToken
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
-        label="Name",
+        label=_("Name"),
         max_length=100,
-        help_text="What will use it, e.g. “moderation script” or “phone app”.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. moderation script"}),
+        help_text=_("What will use it, e.g. “moderation script” or “phone app”."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": _("e.g. moderation script")}),
     )
 
 
@@ -83,5 +85,5 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         token = services.api_token_revoke(actor=request.user, token_id=token_id)
     except ApiToken.DoesNotExist:
         raise Http404("No such token") from None
-    messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
+    messages.success(request, gettext("Token “%(name)s” revoked; it no longer works.") % {"name": token.name})
     return redirect("reports:account")

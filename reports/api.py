@@ -13,6 +13,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -41,14 +43,14 @@ from reports.uploads import clean_upload
 class IsPerson(BasePermission):
     """A signed-in person (session or personal token), not a platform key."""
 
-    message = "This endpoint is for people (a session or a personal token), not platform keys."
+    message = gettext_lazy("This endpoint is for people (a session or a personal token), not platform keys.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return bool(request.user and request.user.is_authenticated and not isinstance(request.user, PlatformClient))
 
 
 class IsPlatform(BasePermission):
-    message = "This endpoint is for the platform's servers: send 'Authorization: Platform <key>'."
+    message = gettext_lazy("This endpoint is for the platform's servers: send 'Authorization: Platform <key>'.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return isinstance(request.auth, PlatformKey)
@@ -57,7 +59,7 @@ class IsPlatform(BasePermission):
 class CanViewQueue(IsPerson):
     """Moderators and up (reports.view_queue)."""
 
-    message = "Only moderation staff may use this endpoint."
+    message = gettext_lazy("Only moderation staff may use this endpoint.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return super().has_permission(request, view) and request.user.has_perm("reports.view_queue")
@@ -79,7 +81,11 @@ class ApiPagination(PageNumberPagination):
             # Bounded in length first: int() of thousands of digits is refused by Python itself.
             number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else 0
             if number < 1 or (maximum and number > maximum):
-                errors[name] = [f"Must be a whole number from 1{f' to {maximum}' if maximum else ''}."]
+                errors[name] = [
+                    _("Must be a whole number from 1 to %(maximum)s.") % {"maximum": maximum}
+                    if maximum
+                    else _("Must be a whole number from 1.")
+                ]
         if errors:
             raise exceptions.ValidationError(errors)
         return super().paginate_queryset(queryset, request, view)
@@ -98,7 +104,7 @@ def parse_uuid(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except (TypeError, ValueError):
-        raise exceptions.NotFound("No such report.") from None
+        raise exceptions.NotFound(_("No such report.")) from None
 
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
@@ -174,7 +180,9 @@ class ReportFileView(APIView):
             .first()
         )
         if target is None:
-            raise exceptions.ValidationError({"target_id": [f"No {values['report_type']} with this id is known."]})
+            raise exceptions.ValidationError(
+                {"target_id": [_("No %(kind)s with this id is known.") % {"kind": values["report_type"]}]}
+            )
         try:
             report = services.report_file(
                 actor=request.user,
@@ -241,7 +249,7 @@ class MyReportView(APIView):
 def _own_report(request: Request, report_id: uuid.UUID) -> Report:
     report = selectors.my_reports(user=request.user).filter(pk=report_id).first()
     if report is None:
-        raise exceptions.NotFound("No such report.")
+        raise exceptions.NotFound(_("No such report."))
     return report
 
 
@@ -278,7 +286,7 @@ class TargetRegisterView(APIView):
         if values["owner_id"] is not None:
             owner = get_user_model().objects.filter(pk=values["owner_id"]).first()
             if owner is None:
-                raise exceptions.ValidationError({"owner_id": ["No account with this id."]})
+                raise exceptions.ValidationError({"owner_id": [_("No account with this id.")]})
         file_content, file_type = None, ""
         if values["file"] is not None:
             try:

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import OuterRef, Q
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -131,7 +132,7 @@ class ApiTokenAuthentication(BaseAuthentication):
         if not user.is_active:
             raise exceptions.AuthenticationFailed("This account is deactivated.")
         if getattr(token, "user_blocked", False):
-            raise exceptions.PermissionDenied("This account is suspended; it cannot use the API.")
+            raise exceptions.PermissionDenied(_("This account is suspended; it cannot use the API."))
         _touch(token)
         return user, token
 

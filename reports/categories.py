@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Severity(models.TextChoices):
-    CRITICAL = "critical", "Critical"
-    HIGH = "high", "High"
-    NORMAL = "normal", "Normal"
-    LOW = "low", "Low"
+    CRITICAL = "critical", _("Critical")
+    HIGH = "high", _("High")
+    NORMAL = "normal", _("Normal")
+    LOW = "low", _("Low")
 
 
 # Lower rank = more urgent; used to order the queue after the deadline.
@@ -25,20 +26,20 @@ SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.NORMAL: 2, Sev
 
 
 class Category(models.TextChoices):
-    ILLEGAL_CONTENT = "illegal_content", "Illegal content"
-    CHILD_SAFETY = "child_safety", "Child safety (sexual abuse, exploitation, grooming)"
-    UNDERAGE_USER = "underage_user", "Suspected underage user"
-    NON_CONSENSUAL = "non_consensual", "Non-consensual intimate content"
-    IMPERSONATION = "impersonation", "Impersonation"
-    COPYRIGHT = "copyright", "Copyright infringement"
-    HARASSMENT = "harassment", "Harassment or bullying"
-    HATE_SPEECH = "hate_speech", "Hate speech"
-    VIOLENCE = "violence", "Violence or threats"
-    HUMAN_TRAFFICKING = "human_trafficking", "Human trafficking"
-    SEX_TRAFFICKING = "sex_trafficking", "Sex trafficking"
-    FRAUD = "fraud", "Fraud or scam"
-    SPAM = "spam", "Spam or bot"
-    OTHER_TOS = "other_tos", "Other terms-of-service violation"
+    ILLEGAL_CONTENT = "illegal_content", _("Illegal content")
+    CHILD_SAFETY = "child_safety", _("Child safety (sexual abuse, exploitation, grooming)")
+    UNDERAGE_USER = "underage_user", _("Suspected underage user")
+    NON_CONSENSUAL = "non_consensual", _("Non-consensual intimate content")
+    IMPERSONATION = "impersonation", _("Impersonation")
+    COPYRIGHT = "copyright", _("Copyright infringement")
+    HARASSMENT = "harassment", _("Harassment or bullying")
+    HATE_SPEECH = "hate_speech", _("Hate speech")
+    VIOLENCE = "violence", _("Violence or threats")
+    HUMAN_TRAFFICKING = "human_trafficking", _("Human trafficking")
+    SEX_TRAFFICKING = "sex_trafficking", _("Sex trafficking")
+    FRAUD = "fraud", _("Fraud or scam")
+    SPAM = "spam", _("Spam or bot")
+    OTHER_TOS = "other_tos", _("Other terms-of-service violation")
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class CategoryRule:
     # Key strings of the EU DSA Transparency Database (v2 taxonomy): the statement category and,
     # where one fits exactly, its category_specification keyword.
     dsa_category: str
-    # One kind sentence shown next to the choice on the filing form.
+    # One kind sentence shown next to the choice on the filing form (translated when shown).
     hint: str
     dsa_keyword: str = ""
 
@@ -60,96 +61,96 @@ CATEGORY_RULES: dict[str, CategoryRule] = {
         severity=Severity.CRITICAL,
         zero_tolerance=False,
         dsa_category="STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
-        hint="Content that breaks the law where you are, such as threats or illegal sales.",
+        hint=_("Content that breaks the law where you are, such as threats or illegal sales."),
     ),
     Category.CHILD_SAFETY: CategoryRule(
         severity=Severity.CRITICAL,
         zero_tolerance=True,
         dsa_category="STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
         dsa_keyword="KEYWORD_GROOMING_SEXUAL_ENTICEMENT_MINORS",
-        hint="Sexual content involving minors, or an adult trying to groom a child.",
+        hint=_("Sexual content involving minors, or an adult trying to groom a child."),
     ),
     Category.UNDERAGE_USER: CategoryRule(
         severity=Severity.CRITICAL,
         zero_tolerance=True,
         dsa_category="STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
         dsa_keyword="KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS",
-        hint="Someone who appears to be under the minimum age to use the service.",
+        hint=_("Someone who appears to be under the minimum age to use the service."),
     ),
     Category.NON_CONSENSUAL: CategoryRule(
         severity=Severity.CRITICAL,
         zero_tolerance=False,
         dsa_category="STATEMENT_CATEGORY_CYBER_VIOLENCE",
         dsa_keyword="KEYWORD_NON_CONSENSUAL_IMAGE_SHARING",
-        hint="Intimate images or video shared or streamed without the person's consent.",
+        hint=_("Intimate images or video shared or streamed without the person's consent."),
     ),
     Category.IMPERSONATION: CategoryRule(
         severity=Severity.NORMAL,
         zero_tolerance=False,
         dsa_category="STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
         dsa_keyword="KEYWORD_IMPERSONATION_ACCOUNT_HIJACKING",
-        hint="An account pretending to be you or someone else.",
+        hint=_("An account pretending to be you or someone else."),
     ),
     Category.COPYRIGHT: CategoryRule(
         severity=Severity.LOW,
         zero_tolerance=False,
         dsa_category="STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
         dsa_keyword="KEYWORD_COPYRIGHT_INFRINGEMENT",
-        hint="Your work used without permission; tell us what you own.",
+        hint=_("Your work used without permission; tell us what you own."),
     ),
     Category.HARASSMENT: CategoryRule(
         severity=Severity.HIGH,
         zero_tolerance=False,
         dsa_category="STATEMENT_CATEGORY_CYBER_VIOLENCE",
         dsa_keyword="KEYWORD_CYBER_HARASSMENT",
-        hint="Repeated unwanted contact, insults or intimidation aimed at a person.",
+        hint=_("Repeated unwanted contact, insults or intimidation aimed at a person."),
     ),
     Category.HATE_SPEECH: CategoryRule(
         severity=Severity.HIGH,
         zero_tolerance=False,
         dsa_category="STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
         dsa_keyword="KEYWORD_HATE_SPEECH",
-        hint="Attacks on people for who they are: origin, religion, gender, sexuality, disability.",
+        hint=_("Attacks on people for who they are: origin, religion, gender, sexuality, disability."),
     ),
     Category.VIOLENCE: CategoryRule(
         severity=Severity.CRITICAL,
         zero_tolerance=False,
         dsa_category="STATEMENT_CATEGORY_VIOLENCE",
         dsa_keyword="KEYWORD_INCITEMENT_VIOLENCE_HATRED",
-        hint="Threats to hurt someone, or content that glorifies or incites violence.",
+        hint=_("Threats to hurt someone, or content that glorifies or incites violence."),
     ),
     Category.HUMAN_TRAFFICKING: CategoryRule(
         severity=Severity.CRITICAL,
         zero_tolerance=True,
         dsa_category="STATEMENT_CATEGORY_VIOLENCE",
         dsa_keyword="KEYWORD_HUMAN_TRAFFICKING",
-        hint="Recruiting, moving or exploiting people by force, fraud or coercion.",
+        hint=_("Recruiting, moving or exploiting people by force, fraud or coercion."),
     ),
     Category.SEX_TRAFFICKING: CategoryRule(
         severity=Severity.CRITICAL,
         zero_tolerance=True,
         dsa_category="STATEMENT_CATEGORY_VIOLENCE",
         dsa_keyword="KEYWORD_HUMAN_TRAFFICKING",
-        hint="Selling or coercing someone into sex.",
+        hint=_("Selling or coercing someone into sex."),
     ),
     Category.FRAUD: CategoryRule(
         severity=Severity.HIGH,
         zero_tolerance=False,
         dsa_category="STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
-        hint="Attempts to trick people out of money, accounts or personal data.",
+        hint=_("Attempts to trick people out of money, accounts or personal data."),
     ),
     Category.SPAM: CategoryRule(
         severity=Severity.LOW,
         zero_tolerance=False,
         dsa_category="STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
         dsa_keyword="KEYWORD_INAUTHENTIC_ACCOUNTS",
-        hint="Automated, repetitive or unsolicited messages and fake accounts.",
+        hint=_("Automated, repetitive or unsolicited messages and fake accounts."),
     ),
     Category.OTHER_TOS: CategoryRule(
         severity=Severity.NORMAL,
         zero_tolerance=False,
         dsa_category="STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
-        hint="Anything else that breaks the community rules; tell us which rule.",
+        hint=_("Anything else that breaks the community rules; tell us which rule."),
     ),
 }
 

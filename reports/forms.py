@@ -5,6 +5,9 @@ from crispy_forms.layout import HTML, Div, Field, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from reports.categories import Category
 from reports.models import TargetKind
@@ -53,44 +56,49 @@ class MultipleFileField(forms.FileField):
 
 class ReportForm(forms.Form):
     category = forms.ChoiceField(
-        label="What is wrong?",
-        choices=[("", "Choose the closest match…"), *Category.choices],
-        help_text="Pick the closest match; we look at every report whatever you choose.",
+        label=_("What is wrong?"),
+        choices=[("", _("Choose the closest match…")), *Category.choices],
+        help_text=_("Pick the closest match; we look at every report whatever you choose."),
     )
     reason = LongTextField(
-        label="What happened?",
+        label=_("What happened?"),
         max_length=settings.REPORT_REASON_MAX_WEB,
         widget=forms.Textarea(
             attrs={"rows": 5, "data-counter": "reason-counter", "maxlength": settings.REPORT_REASON_MAX_WEB}
         ),
-        help_text="Be specific: what was said or shown, and why it is a problem. Quote the words if you can.",
+        help_text=_("Be specific: what was said or shown, and why it is a problem. Quote the words if you can."),
     )
     incident_at = forms.DateTimeField(
-        label="When did it happen?",
+        label=_("When did it happen?"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
-        help_text="Roughly is fine. Timing helps us find it in chat and video logs.",
+        help_text=_("Roughly is fine. Timing helps us find it in chat and video logs."),
     )
     is_pattern = forms.BooleanField(
-        label="This is part of a repeated pattern",
+        label=_("This is part of a repeated pattern"),
         required=False,
-        help_text="Tick this if it has happened before; describe the earlier times above.",
+        help_text=_("Tick this if it has happened before; describe the earlier times above."),
     )
     evidence = MultipleFileField(
-        label="Evidence (optional)",
+        label=_("Evidence (optional)"),
         required=False,
-        help_text=f"Up to {settings.EVIDENCE_MAX_FILES} screenshots or PDFs, 10 MB each. "
-        "We remove hidden photo data such as location before storing them.",
+        # help_text is set per form (__init__): a lazy plural formatted here would be read at import.
     )
     good_faith = forms.BooleanField(
-        label="I believe this report is accurate and I am making it in good faith.",
+        label=_("I believe this report is accurate and I am making it in good faith."),
         required=True,
-        error_messages={"required": "Please confirm that the report is accurate and made in good faith."},
+        error_messages={"required": _("Please confirm that the report is accurate and made in good faith.")},
     )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["evidence"].help_text = ngettext(
+            "Up to %(count)s screenshot or PDF, 10 MB. We remove hidden photo data such as location before storing it.",
+            "Up to %(count)s screenshots or PDFs, 10 MB each. We remove hidden photo data such as location "
+            "before storing them.",
+            settings.EVIDENCE_MAX_FILES,
+        ) % {"count": settings.EVIDENCE_MAX_FILES}
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -101,35 +109,38 @@ class ReportForm(forms.Form):
             "evidence",
             HTML('{% include "reports/_held_evidence.html" %}'),
             "good_faith",
-            Submit("submit", "Send report", css_class="btn btn-primary"),
+            Submit("submit", _("Send report"), css_class="btn btn-primary"),
         )
 
 
 class ComplaintForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=150, required=False)
+    name = forms.CharField(label=_("Your name"), max_length=150, required=False)
     email = forms.EmailField(
-        label="Your email", required=False, help_text="We send a confirmation of receipt and the outcome here."
+        label=_("Your email"), required=False, help_text=_("We send a confirmation of receipt and the outcome here.")
     )
-    content_kind = forms.ChoiceField(label="What kind of content?", choices=[("", "Choose…"), *TargetKind.choices])
+    content_kind = forms.ChoiceField(
+        label=_("What kind of content?"), choices=[("", _("Choose…")), *TargetKind.choices]
+    )
     location = forms.CharField(
-        label="Where is it?",
+        label=_("Where is it?"),
         max_length=500,
-        help_text="A link, the room or channel name, or the username, and the time if you know it.",
+        help_text=_("A link, the room or channel name, or the username, and the time if you know it."),
     )
-    category = forms.ChoiceField(label="What is wrong with it?", choices=[("", "Choose…"), *Category.choices])
+    category = forms.ChoiceField(label=_("What is wrong with it?"), choices=[("", _("Choose…")), *Category.choices])
     description = LongTextField(
-        label="Why should it be removed?",
+        label=_("Why should it be removed?"),
         max_length=settings.REPORT_REASON_MAX_WEB,
         widget=forms.Textarea(
             attrs={"rows": 5, "data-counter": "description-counter", "maxlength": settings.REPORT_REASON_MAX_WEB}
         ),
-        help_text="Explain clearly why the content is illegal or breaks our rules. "
-        "For copyright, say what work you own.",
+        help_text=_(
+            "Explain clearly why the content is illegal or breaks our rules. For copyright, say what work you own."
+        ),
     )
     good_faith = forms.BooleanField(
-        label="I believe the information in this complaint is accurate and complete, and I make it in good faith.",
+        label=_("I believe the information in this complaint is accurate and complete, and I make it in good faith."),
         required=True,
-        error_messages={"required": "Please confirm that the complaint is accurate and made in good faith."},
+        error_messages={"required": _("Please confirm that the complaint is accurate and made in good faith.")},
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -138,8 +149,13 @@ class ComplaintForm(forms.Form):
         self.helper.form_tag = False
         self.helper.layout = Layout(
             HTML(
-                '<p class="muted">Name and email are required, except for reports of child sexual abuse, '
-                "which you may send anonymously.</p>"
+                format_lazy(
+                    '<p class="muted">{}</p>',
+                    _(
+                        "Name and email are required, except for reports of child sexual abuse, which you may "
+                        "send anonymously."
+                    ),
+                )
             ),
             Div(Div("name", css_class="col"), Div("email", css_class="col"), css_class="row"),
             Div(Div("content_kind", css_class="col"), Div("category", css_class="col"), css_class="row"),
@@ -147,7 +163,7 @@ class ComplaintForm(forms.Form):
             "description",
             HTML('<p class="counter" id="description-counter" aria-live="polite"></p>'),
             "good_faith",
-            Submit("submit", "Send complaint", css_class="btn btn-primary"),
+            Submit("submit", _("Send complaint"), css_class="btn btn-primary"),
         )
 
 
@@ -157,9 +173,9 @@ class InfoAnswerForm(forms.Form):
     info_request = forms.IntegerField(widget=forms.HiddenInput)
     # The length is checked after line breaks are normalised: browsers send CRLF but count one.
     answer = forms.CharField(
-        label="Your answer",
+        label=_("Your answer"),
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
-        help_text="Only the moderators see your answer; the person you reported never does.",
+        help_text=_("Only the moderators see your answer; the person you reported never does."),
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -171,7 +187,7 @@ class InfoAnswerForm(forms.Form):
     def clean_answer(self) -> str:
         answer = self.cleaned_data["answer"].replace("\r\n", "\n")
         if len(answer) > 2000:
-            raise forms.ValidationError("Keep your answer to 2,000 characters or fewer.")
+            raise forms.ValidationError(_("Keep your answer to 2,000 characters or fewer."))
         return answer
 
 
@@ -179,13 +195,15 @@ class ComplaintLinkForm(forms.Form):
     """On a complaint's page, for moderators: the registered content (its kind and the platform's
     own id) or the account the complaint is about (reports.services.complaint_link)."""
 
-    kind = forms.ChoiceField(label="Kind of content", choices=[("", "Choose…"), *TargetKind.choices], required=False)
-    external_id = forms.CharField(label="The platform's id for it", max_length=128, required=False)
+    kind = forms.ChoiceField(
+        label=_("Kind of content"), choices=[("", _("Choose…")), *TargetKind.choices], required=False
+    )
+    external_id = forms.CharField(label=_("The platform's id for it"), max_length=128, required=False)
     username = forms.CharField(
-        label="Or the account (username)",
+        label=_("Or the account (username)"),
         max_length=150,
         required=False,
-        help_text="When the platform never registered the content: account actions then work, removals do not.",
+        help_text=_("When the platform never registered the content: account actions then work, removals do not."),
     )
 
     def clean(self):
@@ -193,6 +211,6 @@ class ComplaintLinkForm(forms.Form):
         content = bool(data.get("kind") and data.get("external_id", "").strip())
         if content == bool(data.get("username", "").strip()):
             raise forms.ValidationError(
-                "Give the kind and the platform's id of the content, or the account's username (one of them)."
+                _("Give the kind and the platform's id of the content, or the account's username (one of them).")
             )
         return data

@@ -6,23 +6,37 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from reports.categories import Category, Severity
 
 
 class TargetKind(models.TextChoices):
-    MESSAGE = "message", "Chat message"
-    USER = "user", "Account"
-    FILE = "file", "File"
-    VIDEO_SESSION = "video_session", "Live video session"
-    VIDEO_STORY = "video_story", "Video story"
-    PROFILE = "profile", "Profile"
+    MESSAGE = "message", _("Chat message")
+    USER = "user", _("Account")
+    FILE = "file", _("File")
+    VIDEO_SESSION = "video_session", _("Live video session")
+    VIDEO_STORY = "video_story", _("Video story")
+    PROFILE = "profile", _("Profile")
+
+
+#: A kind as a word inside a sentence ("Report this chat message"): lower case in English, but not in
+#: every language (German nouns keep their capital), so it is translated apart from the label.
+KIND_IN_SENTENCE = {
+    TargetKind.MESSAGE: pgettext_lazy("a kind of content, inside a sentence", "chat message"),
+    TargetKind.USER: pgettext_lazy("a kind of content, inside a sentence", "account"),
+    TargetKind.FILE: pgettext_lazy("a kind of content, inside a sentence", "file"),
+    TargetKind.VIDEO_SESSION: pgettext_lazy("a kind of content, inside a sentence", "live video session"),
+    TargetKind.VIDEO_STORY: pgettext_lazy("a kind of content, inside a sentence", "video story"),
+    TargetKind.PROFILE: pgettext_lazy("a kind of content, inside a sentence", "profile"),
+}
 
 
 class TargetState(models.TextChoices):
-    VISIBLE = "visible", "Visible"
-    REMOVED = "removed", "Removed"
-    QUARANTINED = "quarantined", "Quarantined"
+    VISIBLE = "visible", _("Visible")
+    REMOVED = "removed", _("Removed")
+    QUARANTINED = "quarantined", _("Quarantined")
 
 
 class Target(models.Model):
@@ -62,15 +76,19 @@ class Target(models.Model):
         return f"{self.get_kind_display()}: {self.title}"
 
     @property
+    def kind_in_sentence(self) -> str:
+        return str(KIND_IN_SENTENCE.get(self.kind, self.get_kind_display()))
+
+    @property
     def snapshot_is_image(self) -> bool:
         return self.snapshot_content_type.startswith("image/")
 
 
 class ReportStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    REVIEWED = "reviewed", "Reviewed"
-    RESOLVED = "resolved", "Resolved"
-    DISMISSED = "dismissed", "Dismissed"
+    PENDING = "pending", _("Pending")
+    REVIEWED = "reviewed", _("Reviewed")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed")
 
 
 OPEN_STATUSES = (ReportStatus.PENDING, ReportStatus.REVIEWED)
@@ -78,10 +96,10 @@ CLOSED_STATUSES = (ReportStatus.RESOLVED, ReportStatus.DISMISSED)
 
 
 class ReportChannel(models.TextChoices):
-    WEB = "web", "Web form"
-    API = "api", "API"
-    THIRD_PARTY = "third_party", "Complaint (no account)"
-    AUTOMATED = "automated", "Automated detection"
+    WEB = "web", _("Web form")
+    API = "api", _("API")
+    THIRD_PARTY = "third_party", _("Complaint (no account)")
+    AUTOMATED = "automated", _("Automated detection")
 
 
 class Report(models.Model):
@@ -99,7 +117,10 @@ class Report(models.Model):
     severity = models.CharField(max_length=10, choices=Severity.choices)
     reason = models.TextField()
     incident_at = models.DateTimeField(null=True, blank=True)
-    is_pattern = models.BooleanField("Part of a repeated pattern", default=False)
+    is_pattern = models.BooleanField(_("Part of a repeated pattern"), default=False)
+    # The language the report or complaint was sent in (the page's, at filing): a complainant has no
+    # account to store one on, so their mail is written in this one (config/i18n.py recipient_language).
+    language = models.CharField(max_length=16, blank=True, default="")
 
     status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)
     due_at = models.DateTimeField()
@@ -355,3 +376,22 @@ class OutboxMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.subject}"
+
+
+class Profile(models.Model):
+    """What a person chose for their own account: the language of their pages and mail. Created on
+    first need (the language switcher); an account without a row has the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="profile"
+    )
+    # A code of settings.LANGUAGES, or "" for none chosen (the browser's then). Not a choices field: a
+    # language added to settings needs no migration; reports.services.account_language_set checks it.
+    language = models.CharField(max_length=16, blank=True, default="")
+    # The language of the pages they last signed in with (the switcher's cookie or the browser's):
+    # mail and notices fall back to it when no language was chosen, rather than to English.
+    seen_language = models.CharField(max_length=16, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user_id}"

@@ -5,7 +5,10 @@ message is rendered here, when the change happens, and a worker sends it after t
 from __future__ import annotations
 
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
+from config.dates import long_date
+from config.i18n import language_of
 from config.links import absolute_url
 from reports import outbox
 from reports.models import OutboxMail, Report
@@ -33,11 +36,18 @@ def reporter_address(report: Report) -> str:
 
 
 def report_received(*, report: Report) -> OutboxMail | None:
-    """The confirmation, from the report as the filing service is writing it (no second read)."""
-    return compose(
-        kind="report_received",
-        subject=f"We received your report {report.short_id}",
-        template="reports/email/report_received.txt",
-        context={"report": report, "report_url": reporter_page_url(report)},
-        recipients=[reporter_address(report)],
-    )
+    """The confirmation, from the report as the filing service is writing it (no second read), in
+    the reporter's language: their account's, else the one the report was sent in."""
+    with language_of(account=report.reporter, sent_in=report.language):
+        return compose(
+            kind="report_received",
+            subject=_("We received your report %(reference)s") % {"reference": report.short_id},
+            template="reports/email/report_received.txt",
+            context={
+                "report": report,
+                "report_url": reporter_page_url(report),
+                "received": long_date(report.created_at),
+                "due": long_date(report.due_at),
+            },
+            recipients=[reporter_address(report)],
+        )

@@ -17,6 +17,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -25,7 +28,7 @@ from reports.categories import Category
 from reports.models import Report, Target, TargetKind
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-NO_SURROGATES = "Text must be valid Unicode (it has an unpaired surrogate)."
+NO_SURROGATES = _("Text must be valid Unicode (it has an unpaired surrogate).")
 DB_INT_MAX = 2**63 - 1
 METADATA_MAX_BYTES = 16 * 1024
 METADATA_MAX_DEPTH = 8
@@ -40,7 +43,7 @@ def _check_text(field: serializers.Field, value: str) -> None:
 class StrictCharField(serializers.CharField):
     """A JSON string, nothing else. NUL is already refused by DRF's CharField."""
 
-    default_error_messages = {"invalid": "Must be a string."}
+    default_error_messages = {"invalid": _("Must be a string.")}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -52,7 +55,7 @@ class StrictCharField(serializers.CharField):
 class StrictBooleanField(serializers.BooleanField):
     """A JSON true or false; DRF's BooleanField also takes "yes", "on", 1 and "0"."""
 
-    default_error_messages = {"invalid": "Must be true or false."}
+    default_error_messages = {"invalid": _("Must be true or false.")}
 
     def to_internal_value(self, data: Any) -> bool:
         if not isinstance(data, bool):
@@ -61,7 +64,7 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 class StrictChoiceField(serializers.ChoiceField):
-    default_error_messages = {"invalid_choice": "{input!r} is not one of: {choices}."}
+    default_error_messages = {"invalid_choice": _("{input!r} is not one of: {choices}.")}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str) or (data == "" and not self.allow_blank):
@@ -74,7 +77,7 @@ class StrictChoiceField(serializers.ChoiceField):
 
 
 class StrictUUIDField(serializers.UUIDField):
-    default_error_messages = {"invalid": "Must be a UUID string, e.g. 3f2b9c1e-8d4a-4c61-9f0e-2a7b5d6c8e91."}
+    default_error_messages = {"invalid": _("Must be a UUID string, e.g. 3f2b9c1e-8d4a-4c61-9f0e-2a7b5d6c8e91.")}
 
     def to_internal_value(self, data: Any) -> uuid.UUID:
         if not isinstance(data, str):
@@ -83,7 +86,7 @@ class StrictUUIDField(serializers.UUIDField):
 
 
 class StrictIntegerField(serializers.IntegerField):
-    default_error_messages = {"invalid": "Must be an integer."}
+    default_error_messages = {"invalid": _("Must be an integer.")}
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
@@ -107,15 +110,17 @@ class StrictDateTimeField(serializers.DateTimeField):
             value.astimezone(value.tzinfo)  # converting year 1 or 9999 across zones overflows
             return value
         except (OverflowError, ValueError):
-            raise serializers.ValidationError("Give a date and time between the years 1 and 9999.") from None
+            raise serializers.ValidationError(_("Give a date and time between the years 1 and 9999.")) from None
 
 
 def _walk_json(value: Any, depth: int = 0) -> None:
     if depth > METADATA_MAX_DEPTH:
-        raise serializers.ValidationError(f"Metadata may be nested at most {METADATA_MAX_DEPTH} levels deep.")
+        raise serializers.ValidationError(
+            gettext("Metadata may be nested at most %(depth)s levels deep.") % {"depth": METADATA_MAX_DEPTH}
+        )
     if isinstance(value, str):
         if "\x00" in value or _SURROGATE.search(value):
-            raise serializers.ValidationError("Metadata text may not contain NUL or unpaired surrogates.")
+            raise serializers.ValidationError(_("Metadata text may not contain NUL or unpaired surrogates."))
     elif isinstance(value, dict):
         for key, item in value.items():
             _walk_json(key, depth + 1)
@@ -129,14 +134,16 @@ def _walk_json(value: Any, depth: int = 0) -> None:
 class JSONObjectField(serializers.JSONField):
     """A JSON object, bounded in size and depth, that PostgreSQL's jsonb will accept."""
 
-    default_error_messages = {"invalid": "Must be a JSON object."}
+    default_error_messages = {"invalid": _("Must be a JSON object.")}
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
             self.fail("invalid")
         _walk_json(data)
         if len(json.dumps(data)) > METADATA_MAX_BYTES:
-            raise serializers.ValidationError(f"Metadata may be at most {METADATA_MAX_BYTES:,} bytes of JSON.")
+            raise serializers.ValidationError(
+                gettext("Metadata may be at most %(limit)s bytes of JSON.") % {"limit": intcomma(METADATA_MAX_BYTES)}
+            )
         return data
 
 
@@ -144,7 +151,7 @@ class JSONObjectField(serializers.JSONField):
 class Base64FileField(serializers.Field):
     """A file as a base64 string (standard alphabet, padding required)."""
 
-    default_error_messages = {"invalid": "Must be the file's bytes as a base64 string."}
+    default_error_messages = {"invalid": _("Must be the file's bytes as a base64 string.")}
 
     def to_internal_value(self, data: Any) -> bytes:
         if not isinstance(data, str):
@@ -154,9 +161,11 @@ class Base64FileField(serializers.Field):
         except (binascii.Error, ValueError):
             self.fail("invalid")
         if not content:
-            raise serializers.ValidationError("The file is empty.")
+            raise serializers.ValidationError(_("The file is empty."))
         if len(content) > settings.EVIDENCE_MAX_BYTES:
-            raise serializers.ValidationError(f"The file is larger than {settings.EVIDENCE_MAX_BYTES:,} bytes.")
+            raise serializers.ValidationError(
+                gettext("The file is larger than %(limit)s bytes.") % {"limit": intcomma(settings.EVIDENCE_MAX_BYTES)}
+            )
         return content
 
     def to_representation(self, value: bytes) -> str:
@@ -178,7 +187,10 @@ class StrictSerializer(serializers.Serializer):
             if unknown:
                 known = ", ".join(self.fields)
                 raise serializers.ValidationError(
-                    {key: [f"Unknown field; this endpoint takes: {known}."] for key in unknown}
+                    {
+                        key: [gettext("Unknown field; this endpoint takes: %(known)s.") % {"known": known}]
+                        for key in unknown
+                    }
                 )
         return super().to_internal_value(data)
 
@@ -276,7 +288,7 @@ class TargetRegisterSerializer(StrictSerializer):
 
     def validate_external_id(self, value: str) -> str:
         if not value.strip():
-            raise serializers.ValidationError("This field may not be blank.")
+            raise serializers.ValidationError(_("This field may not be blank."))
         return value.strip()
 
 

@@ -13,16 +13,21 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from audit import services as audit
 from config import throttle
 from config.prepared import PreparedQuery, datetime_value
+from config.dates import long_date
 from reports import hooks, notify
 from reports.categories import Category, deadline_for, rule_for, severity_for
 from reports.models import (
@@ -31,6 +36,7 @@ from reports.models import (
     Evidence,
     HeldEvidence,
     PlatformKey,
+    Profile,
     Report,
     ReportChannel,
     ReportStatus,
@@ -39,10 +45,23 @@ from reports.models import (
 )
 from reports.uploads import CleanFile, clean_uploads
 
-ALREADY_REPORTED = "You already reported this; we will review it."
-OWN_CONTENT = "You cannot report your own content."
+ALREADY_REPORTED = gettext_lazy("You already reported this; we will review it.")
+OWN_CONTENT = gettext_lazy("You cannot report your own content.")
 # Clocks differ a little between the platform and us; an incident "in the future" by less is fine.
 _CLOCK_SKEW = timedelta(minutes=5)
+
+
+def attach_at_most() -> str:
+    return ngettext(
+        "Attach at most %(count)s file.", "Attach at most %(count)s files.", settings.EVIDENCE_MAX_FILES
+    ) % {"count": settings.EVIDENCE_MAX_FILES}
+
+
+def _try_again_in(seconds: int) -> str:
+    minutes = max(1, seconds // 60)
+    return ngettext("Please try again in %(minutes)s minute.", "Please try again in %(minutes)s minutes.", minutes) % {
+        "minutes": minutes
+    }
 
 
 class RateLimitExceeded(ValidationError):
@@ -64,10 +83,12 @@ def _zero_tolerance_escalation(category: str) -> dict[str, object]:
 def _check_not_paused(standing: hooks.ReporterStanding) -> None:
     """DSA Art. 23: after repeated manifestly unfounded reports, processing is paused for a time."""
     if standing.reports_paused_until and standing.reports_paused_until > timezone.now():
-        until = timezone.localtime(standing.reports_paused_until)
         raise ValidationError(
-            f"Because several of your recent reports were manifestly unfounded, we have paused processing "
-            f"your reports until {until:%d %B %Y}. You can contact us if you think this is a mistake.",
+            _(
+                "Because several of your recent reports were manifestly unfounded, we have paused processing "
+                "your reports until %(date)s. You can contact us if you think this is a mistake."
+            )
+            % {"date": long_date(standing.reports_paused_until)},
             code="reports_paused",
         )
 
@@ -91,8 +112,9 @@ def _count_attempt(*, reporter: AbstractBaseUser) -> None:
     if attempts > limit:
         wait = throttle.retry_after(scope="filing", subject=str(reporter.pk), limit=limit, window=window) or window
         raise RateLimitExceeded(
-            f"You have tried to send {limit} reports in the last hour, the most we accept. "
-            f"Please try again in {max(1, wait // 60)} minutes.",
+            _("You have tried to send %(limit)s reports in the last hour, the most we accept.") % {"limit": limit}
+            + " "
+            + _try_again_in(wait),
             retry_after=wait,
         )
 
@@ -129,8 +151,9 @@ def _check_rate_limit(*, reporter: AbstractBaseUser) -> None:
     if found:
         retry_after = max(1, int((found[0] + timedelta(hours=1) - timezone.now()).total_seconds()))
         raise RateLimitExceeded(
-            f"You have sent {limit} reports in the last hour, the most we accept. "
-            f"Please try again in {max(1, retry_after // 60)} minutes.",
+            _("You have sent %(limit)s reports in the last hour, the most we accept.") % {"limit": limit}
+            + " "
+            + _try_again_in(retry_after),
             retry_after=retry_after,
         )
 
@@ -138,23 +161,26 @@ def _check_rate_limit(*, reporter: AbstractBaseUser) -> None:
 def _clean_report_fields(*, category: str, reason: str, channel: str, incident_at) -> dict[str, str]:
     errors: dict[str, str] = {}
     if category not in Category.values:
-        errors["category"] = "Choose one of the listed categories."
+        errors["category"] = _("Choose one of the listed categories.")
     limit = _reason_limit(channel)
     if "\x00" in reason:
         # PostgreSQL cannot store NUL in text; say so instead of failing at the database.
-        errors["reason"] = "The text contains a character that cannot be stored (NUL). Please remove it."
+        errors["reason"] = _("The text contains a character that cannot be stored (NUL). Please remove it.")
     elif not reason.strip():
-        errors["reason"] = "Tell us what happened."
+        errors["reason"] = _("Tell us what happened.")
     elif len(reason) > limit:
-        errors["reason"] = f"Keep the reason to {limit:,} characters or fewer (it has {len(reason):,})."
+        errors["reason"] = _("Keep the reason to %(limit)s characters or fewer (it has %(length)s).") % {
+            "limit": number_format(limit, force_grouping=True),
+            "length": number_format(len(reason), force_grouping=True),
+        }
     if incident_at is not None and incident_at > timezone.now() + _CLOCK_SKEW:
-        errors["incident_at"] = "The time it happened cannot be in the future."
+        errors["incident_at"] = _("The time it happened cannot be in the future.")
     return errors
 
 
 def _clean_evidence(files: Sequence[UploadedFile]) -> list[CleanFile]:
     if len(files) > settings.EVIDENCE_MAX_FILES:
-        raise ValidationError({"evidence": f"Attach at most {settings.EVIDENCE_MAX_FILES} files."})
+        raise ValidationError({"evidence": attach_at_most()})
     try:
         return clean_uploads(files)
     except ValidationError as exc:
@@ -194,9 +220,11 @@ def report_file(
     evidence: Sequence[UploadedFile] = (),
     held: Sequence[HeldEvidence] = (),
     channel: str = ReportChannel.WEB,
+    language: str = "",
 ) -> Report:
     """File a report from a signed-in user on a known target. `held`: evidence the same person chose
-    on an earlier try of the form, already checked (evidence_hold); it becomes the report's evidence."""
+    on an earlier try of the form, already checked (evidence_hold); it becomes the report's evidence.
+    `language`: the one the report was sent in (the page's), for mail when the account has none."""
     if not actor.is_authenticated:
         raise PermissionError("only signed-in users file reports here; others use the complaint form")
     errors = _clean_report_fields(category=category, reason=reason, channel=channel, incident_at=incident_at)
@@ -216,7 +244,7 @@ def report_file(
     trusted = standing.trusted_flagger
     held = [row for row in held if row.owner_id == actor.pk]
     if len(evidence) + len(held) > settings.EVIDENCE_MAX_FILES:
-        raise ValidationError({"evidence": f"Attach at most {settings.EVIDENCE_MAX_FILES} files."})
+        raise ValidationError({"evidence": attach_at_most()})
     files = _clean_evidence(evidence) + [_held_file(row) for row in held]
 
     stored: list[str] = []
@@ -240,6 +268,7 @@ def report_file(
                 status=ReportStatus.PENDING,
                 due_at=deadline_for(category=category, received_at=now, trusted_flagger=trusted),
                 from_trusted_flagger=trusted,
+                language=language[:16],
                 **_zero_tolerance_escalation(category),
             )
             rows = _store_evidence(report=report, files=files, stored=stored)
@@ -295,7 +324,7 @@ def evidence_hold(*, actor: AbstractBaseUser, files: Sequence[UploadedFile]) -> 
     if not actor.is_authenticated:
         raise PermissionDenied("only signed-in users file reports")
     if len(files) > settings.EVIDENCE_MAX_FILES:
-        raise ValidationError({"evidence": f"Attach at most {settings.EVIDENCE_MAX_FILES} files."})
+        raise ValidationError({"evidence": attach_at_most()})
     _count_attempt(reporter=actor)
     cleaned = _clean_evidence(files)
     expired_before = timezone.now() - timedelta(minutes=settings.HELD_EVIDENCE_MINUTES)
@@ -348,7 +377,7 @@ def _check_complaint_limit(*, client_address: str) -> None:
     )
     if wait is not None:
         raise RateLimitExceeded(
-            f"Too many complaints from your network. Please try again in {wait // 60 + 1} minutes.", retry_after=wait
+            _("Too many complaints from your network.") + " " + _try_again_in(wait + 60), retry_after=wait
         )
 
 
@@ -362,25 +391,27 @@ def complaint_file(
     category: str,
     good_faith: bool,
     client_address: str,
+    language: str = "",
 ) -> Report:
     """A complaint or content-removal request from someone without an account (DSA Art. 16 notice).
 
     The content is not yet a registered target, so a target is made from what the person tells us.
     Name and email may be left out only for child-safety reports, as the law allows. At most
     COMPLAINTS_PER_HOUR_PER_ADDRESS complaints are taken from one address (`client_address`) an hour.
+    `language`: the one the complaint was sent in; the sender has no account, so their mail is in it.
     """
     _check_complaint_limit(client_address=client_address)
     errors = _clean_report_fields(
         category=category, reason=description, channel=ReportChannel.THIRD_PARTY, incident_at=None
     )
     if content_kind not in TargetKind.values:
-        errors["content_kind"] = "Choose what kind of content this is."
+        errors["content_kind"] = _("Choose what kind of content this is.")
     if not location.strip():
-        errors["location"] = "Tell us where the content is: a link, room name or username."
+        errors["location"] = _("Tell us where the content is: a link, room name or username.")
     if not good_faith:
-        errors["good_faith"] = "Please confirm that the complaint is accurate and made in good faith."
+        errors["good_faith"] = _("Please confirm that the complaint is accurate and made in good faith.")
     if category != Category.CHILD_SAFETY and not (name.strip() and email.strip()):
-        errors["email"] = "Give your name and email so we can reply (only child-safety reports may be anonymous)."
+        errors["email"] = _("Give your name and email so we can reply (only child-safety reports may be anonymous).")
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -403,6 +434,7 @@ def complaint_file(
             reason=description.strip(),
             status=ReportStatus.PENDING,
             due_at=deadline_for(category=category, received_at=now),
+            language=language[:16],
             **_zero_tolerance_escalation(category),
         )
         audit.record(
@@ -439,26 +471,26 @@ def complaint_link(
     if not actor.is_authenticated or not actor.has_perm("reports.review_report"):
         raise PermissionDenied("reports.review_report is required")
     if (target is None) == (account is None):
-        raise ValidationError("Link the complaint to registered content or to an account, one of them.")
+        raise ValidationError(_("Link the complaint to registered content or to an account, one of them."))
     with transaction.atomic():
         report = Report.objects.select_for_update(of=("self",)).select_related("target").get(pk=report_id)
         described = report.target
         if report.channel != ReportChannel.THIRD_PARTY or described.metadata.get("source") != "complaint":
-            raise ValidationError("Only a complaint sent without an account, not yet linked, can be linked.")
+            raise ValidationError(_("Only a complaint sent without an account, not yet linked, can be linked."))
         if report.status not in OPEN_STATUSES:
-            raise ValidationError("This complaint is closed; reopen it first.")
+            raise ValidationError(_("This complaint is closed; reopen it first."))
         before = {"target": str(described.public_id), "owner": described.owner_id}
         data = {"complaint_location": described.metadata.get("reported_location", described.title)}
         if target is not None:
             if not target.external_id:
-                raise ValidationError({"external_id": "This content has no platform id; link the account instead."})
+                raise ValidationError({"external_id": _("This content has no platform id; link the account instead.")})
             report.target, report.report_type = target, target.kind
             report.save(update_fields=["target", "report_type", "updated_at"])
             after = {"target": str(target.public_id), "owner": target.owner_id}
         else:
             described_locked = Target.objects.select_for_update().get(pk=described.pk)
             if described_locked.owner_id is not None:
-                raise ValidationError({"username": "This complaint is already linked to an account."})
+                raise ValidationError({"username": _("This complaint is already linked to an account.")})
             described_locked.owner = account
             described_locked.save(update_fields=["owner", "updated_at"])
             report.target = described_locked
@@ -493,7 +525,7 @@ def target_register(
     title and metadata may change. Returns (target, created).
     """
     if kind not in TargetKind.values:
-        raise ValidationError({"kind": "Unknown target kind."})
+        raise ValidationError({"kind": _("Unknown target kind.")})
     with transaction.atomic():
         target = None
         if external_id:
@@ -563,9 +595,11 @@ def info_request_answer(*, actor: AbstractBaseUser, info_request_id: int, answer
 
     answer = answer.replace("\r\n", "\n").strip()
     if not answer:
-        raise ValidationError({"answer": "Write your answer first."})
+        raise ValidationError({"answer": _("Write your answer first.")})
     if len(answer) > INFO_ANSWER_MAX:
-        raise ValidationError({"answer": f"Keep your answer to {INFO_ANSWER_MAX:,} characters or fewer."})
+        raise ValidationError(
+            {"answer": _("Keep your answer to %(limit)s characters or fewer.") % {"limit": intcomma(INFO_ANSWER_MAX)}}
+        )
     with transaction.atomic():
         info = (
             InfoRequest.objects.select_for_update()
@@ -578,9 +612,9 @@ def info_request_answer(*, actor: AbstractBaseUser, info_request_id: int, answer
         if info is None:
             raise InfoRequest.DoesNotExist("No such question")
         if info.answered_at is not None:
-            raise ValidationError({"answer": "You already answered this question."})
+            raise ValidationError({"answer": _("You already answered this question.")})
         if info.report.status not in OPEN_STATUSES:
-            raise ValidationError({"answer": "This report is closed; no answer is needed any more."})
+            raise ValidationError({"answer": _("This report is closed; no answer is needed any more.")})
         info.answer = answer
         info.answered_at = timezone.now()
         info.save(update_fields=["answer", "answered_at"])
@@ -622,14 +656,17 @@ def api_token_create(*, actor: AbstractBaseUser, name: str) -> tuple[ApiToken, s
         raise PermissionError("only signed-in users have API tokens")
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "Give the token a name, e.g. the app or script that uses it."})
+        raise ValidationError({"name": _("Give the token a name, e.g. the app or script that uses it.")})
     if len(name) > 100:
-        raise ValidationError({"name": "Keep the name to 100 characters or fewer."})
+        raise ValidationError({"name": _("Keep the name to 100 characters or fewer.")})
     with transaction.atomic():
         active = ApiToken.objects.select_for_update().filter(user=actor, revoked_at__isnull=True)
         if len(active) >= API_TOKENS_PER_USER:
             raise ValidationError(
-                {"name": f"You already have {API_TOKENS_PER_USER} tokens; revoke one you no longer use first."}
+                {
+                    "name": _("You already have %(count)s tokens; revoke one you no longer use first.")
+                    % {"count": API_TOKENS_PER_USER}
+                }
             )
         key, prefix, digest = _new_key(API_TOKEN_PREFIX)
         token = ApiToken.objects.create(user=actor, name=name, prefix=prefix, key_hash=digest)
@@ -668,10 +705,10 @@ def platform_key_create(*, actor: audit.Actor, name: str) -> tuple[PlatformKey, 
     """A new key for the platform's servers. Returns the row and the key, which is never shown again."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise ValidationError({"name": "Give the key a name of 1 to 100 characters."})
+        raise ValidationError({"name": _("Give the key a name of 1 to 100 characters.")})
     with transaction.atomic():
         if PlatformKey.objects.filter(name=name).exists():
-            raise ValidationError({"name": f"A platform key named {name!r} already exists."})
+            raise ValidationError({"name": _("A platform key named %(name)r already exists.") % {"name": name}})
         key, prefix, digest = _new_key(PLATFORM_KEY_PREFIX)
         platform_key = PlatformKey.objects.create(name=name, prefix=prefix, key_hash=digest)
         audit.record(
@@ -682,3 +719,37 @@ def platform_key_create(*, actor: audit.Actor, name: str) -> tuple[PlatformKey, 
             after={"name": platform_key.name, "prefix": platform_key.prefix},
         )
     return platform_key, key
+
+
+def account_language_set(*, actor: AbstractBaseUser, language: str) -> Profile:
+    """The language of a person's own pages and mail, stored on their account ("" forgets it: the
+    browser's language then). Only a language of settings.LANGUAGES."""
+    if not actor.is_authenticated:
+        raise PermissionDenied("only a signed-in person has an account to keep a language on")
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose one of the listed languages.")}, code="invalid_choice")
+    with transaction.atomic():
+        profile, _created = Profile.objects.select_for_update().get_or_create(user=actor)
+        before = profile.language
+        if before != language:
+            profile.language = language
+            profile.save(update_fields=["language", "updated_at"])
+            audit.record(
+                actor=actor,
+                event_type="account.language_set",
+                object_type="user",
+                object_id=actor.pk,
+                before={"language": before},
+                after={"language": language},
+            )
+    return profile
+
+
+def account_language_seen(*, actor: AbstractBaseUser, language: str) -> None:
+    """Remember the language a person signed in with, for mail when they never chose one. Not an
+    audit event: nothing is decided or chosen, and it changes no case."""
+    if not actor.is_authenticated or language not in dict(settings.LANGUAGES):
+        return
+    updated = Profile.objects.filter(user=actor).exclude(seen_language=language).update(seen_language=language)
+    if not updated and not Profile.objects.filter(user=actor).exists():
+        Profile.objects.get_or_create(user=actor, defaults={"seen_language": language})

@@ -18,20 +18,26 @@ import warnings
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pikepdf
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 # Markers of a polyglot: a file that is an image or PDF to one reader and a web page or script to
 # another. Real photos and documents have no reason to carry them.
 _EMBEDDED_MARKUP = re.compile(rb"<\s*(script|html|iframe|svg|\?php)\b", re.IGNORECASE)
-_NOT_A_PLAIN_PDF = "is a PDF with scripts or embedded files; please send a plain PDF or a screenshot."
-_TOO_COMPLEX_PDF = "is too complex a PDF to check; please send a screenshot or a simpler PDF."
+_NOT_A_PLAIN_PDF = gettext_lazy(
+    "“%(name)s” is a PDF with scripts or embedded files; please send a plain PDF or a screenshot."
+)
+_TOO_COMPLEX_PDF = gettext_lazy("“%(name)s” is too complex a PDF to check; please send a screenshot or a simpler PDF.")
 
 # --- PDF: parsed with pikepdf (qpdf), not searched as text ------------------------------------------
 # pikepdf over pypdf: qpdf is a C++ parser fuzzed continuously (OSS-Fuzz), reads broken files the way
@@ -86,8 +92,9 @@ class _Checked:
     clean: CleanFile | None = None
 
 
-def _refuse(name: str, message: str) -> ValidationError:
-    return ValidationError(f"“{name}” {message}", code="invalid_evidence")
+def _refuse(name: str, message: str, **values) -> ValidationError:
+    """`message` names the file as %(name)s (translated whole: languages put the name where they need it)."""
+    return ValidationError(message % {"name": name, **values}, code="invalid_evidence")
 
 
 def clean_upload(upload: UploadedFile) -> CleanFile:
@@ -110,8 +117,15 @@ def clean_uploads(uploads: Sequence[UploadedFile]) -> list[CleanFile]:
     pixels = sum(item.pixels for item in checked)
     if pixels > budget:
         raise ValidationError(
-            f"These images have {pixels / 1e6:.1f} million pixels together; one request may carry "
-            f"{budget / 1e6:.0f} million. Please send fewer or smaller images.",
+            _(
+                "These images have %(pixels)s million pixels together; one request may carry %(budget)s million. "
+                "Please send fewer or smaller images."
+            )
+            # Rounded as before (str.format), then written with the language's decimal separator.
+            % {
+                "pixels": number_format(Decimal(f"{pixels / 1e6:.1f}"), 1),
+                "budget": number_format(round(budget / 1e6)),
+            },
             code="invalid_evidence",
         )
     return [item.clean or _reencode_image(item) for item in checked]
@@ -121,15 +135,15 @@ def _check(upload: UploadedFile) -> _Checked:
     name = (upload.name or "file").rsplit("/", 1)[-1][:200]
     limit = settings.EVIDENCE_MAX_BYTES
     if upload.size is not None and upload.size > limit:
-        raise _refuse(name, f"is larger than {filesizeformat(limit)}.")
+        raise _refuse(name, _("“%(name)s” is larger than %(limit)s."), limit=filesizeformat(limit))
     upload.seek(0)
     raw = upload.read(limit + 1)
     if len(raw) > limit:
-        raise _refuse(name, f"is larger than {filesizeformat(limit)}.")
+        raise _refuse(name, _("“%(name)s” is larger than %(limit)s."), limit=filesizeformat(limit))
     if not raw:
-        raise _refuse(name, "is empty.")
+        raise _refuse(name, _("“%(name)s” is empty."))
     if _EMBEDDED_MARKUP.search(raw):
-        raise _refuse(name, "contains embedded web page or script content and was refused.")
+        raise _refuse(name, _("“%(name)s” contains embedded web page or script content and was refused."))
     if raw.startswith(b"%PDF-"):
         return _Checked(name, raw, 0, _clean_pdf(name, raw))
     return _check_image_header(name, raw)
@@ -230,16 +244,16 @@ def _refusal_in_object_stream(stream: pikepdf.Stream) -> str | None:
 
 def _clean_pdf(name: str, raw: bytes) -> CleanFile:
     if b"%%EOF" not in raw[-2048:]:
-        raise _refuse(name, "is not a complete PDF file (it may be corrupt or cut short).")
+        raise _refuse(name, _("“%(name)s” is not a complete PDF file (it may be corrupt or cut short)."))
     if not _within_inflate_budget(raw):
         raise _refuse(name, _TOO_COMPLEX_PDF)
     try:
         with pikepdf.open(io.BytesIO(raw)) as pdf:
             found = _active_content(pdf)
     except pikepdf.PasswordError as exc:
-        raise _refuse(name, "is a password-protected PDF; please send it without the password.") from exc
+        raise _refuse(name, _("“%(name)s” is a password-protected PDF; please send it without the password.")) from exc
     except (pikepdf.PdfError, RecursionError, ValueError) as exc:
-        raise _refuse(name, "is not a PDF we can read (it may be damaged).") from exc
+        raise _refuse(name, _("“%(name)s” is not a PDF we can read (it may be damaged).")) from exc
     if found == "too complex":
         raise _refuse(name, _TOO_COMPLEX_PDF)
     if found:
@@ -249,7 +263,7 @@ def _clean_pdf(name: str, raw: bytes) -> CleanFile:
 
 # --- images -----------------------------------------------------------------------------------------
 
-_NOT_SUPPORTED = "is not an image (PNG, JPEG, GIF, WebP) or a PDF, whatever its name says."
+_NOT_SUPPORTED = gettext_lazy("“%(name)s” is not an image (PNG, JPEG, GIF, WebP) or a PDF, whatever its name says.")
 
 
 def _check_image_header(name: str, raw: bytes) -> _Checked:
@@ -266,11 +280,13 @@ def _check_image_header(name: str, raw: bytes) -> _Checked:
     except UnidentifiedImageError as exc:
         raise _refuse(name, _NOT_SUPPORTED) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _refuse(name, "is too large an image to process.") from exc
+        raise _refuse(name, _("“%(name)s” is too large an image to process.")) from exc
     except Exception as exc:  # Pillow meets hostile headers with many kinds of error
-        raise _refuse(name, "is a damaged image that could not be read.") from exc
+        raise _refuse(name, _("“%(name)s” is a damaged image that could not be read.")) from exc
     if width * height > settings.EVIDENCE_MAX_PIXELS:
-        raise _refuse(name, f"is too large an image ({width}×{height} pixels).")
+        raise _refuse(
+            name, _("“%(name)s” is too large an image (%(width)s×%(height)s pixels)."), width=width, height=height
+        )
     return _Checked(name, raw, width * height)
 
 
@@ -286,9 +302,9 @@ def _reencode_image(item: _Checked) -> CleanFile:
                 lossless = image.format != "JPEG"
                 return _reencode(name, ImageOps.exif_transpose(image), lossless=lossless)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _refuse(name, "is too large an image to process.") from exc
+        raise _refuse(name, _("“%(name)s” is too large an image to process.")) from exc
     except Exception as exc:  # Pillow meets hostile files with many kinds of error (IndexError, struct.error…)
-        raise _refuse(name, "is a damaged image that could not be read.") from exc
+        raise _refuse(name, _("“%(name)s” is a damaged image that could not be read.")) from exc
 
 
 def _reencode(name: str, image: Image.Image, *, lossless: bool) -> CleanFile:

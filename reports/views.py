@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from config import throttle
@@ -17,23 +19,24 @@ from reports import hooks, selectors, services
 from reports.categories import CATEGORY_RULES, Category
 from reports.forms import ComplaintForm, InfoAnswerForm, ReportForm, add_service_errors
 from reports.models import HeldEvidence, InfoRequest, Report, ReportStatus, TargetKind
+from reports.services import attach_at_most
 
 
 def report_submitted(report: Report) -> str:
     """The filing's confirmation: its reference and when we act by."""
-    return (
-        f"Report {report.short_id} sent. We will review it by {long_date(report.due_at)}, and tell you the outcome. "
+    return _(
+        "Report %(reference)s sent. We will review it by %(deadline)s, and tell you the outcome. "
         "The person you reported is never told who you are."
-    )
+    ) % {"reference": report.short_id, "deadline": long_date(report.due_at)}
 
 
 DEMO_SECTION_TITLES = {
-    TargetKind.MESSAGE: "Chat rooms",
-    TargetKind.USER: "Accounts",
-    TargetKind.FILE: "Shared files",
-    TargetKind.VIDEO_SESSION: "Live video sessions",
-    TargetKind.VIDEO_STORY: "Video stories",
-    TargetKind.PROFILE: "Profiles",
+    TargetKind.MESSAGE: gettext_lazy("Chat rooms"),
+    TargetKind.USER: gettext_lazy("Accounts"),
+    TargetKind.FILE: gettext_lazy("Shared files"),
+    TargetKind.VIDEO_SESSION: gettext_lazy("Live video sessions"),
+    TargetKind.VIDEO_STORY: gettext_lazy("Video stories"),
+    TargetKind.PROFILE: gettext_lazy("Profiles"),
 }
 
 
@@ -77,7 +80,7 @@ def _hold(request: HttpRequest, form: ReportForm, held: list[HeldEvidence]) -> l
     if not files:
         return held
     if len(files) + len(held) > settings.EVIDENCE_MAX_FILES:
-        form.add_error("evidence", f"Attach at most {settings.EVIDENCE_MAX_FILES} files.")
+        form.add_error("evidence", attach_at_most())
         return held
     try:
         return held + services.evidence_hold(actor=request.user, files=files)
@@ -105,6 +108,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
                 is_pattern=form.cleaned_data["is_pattern"],
                 evidence=form.cleaned_data["evidence"],
                 held=held,
+                language=request.LANGUAGE_CODE,
             )
         except services.RateLimitExceeded as limited:
             form.add_error(None, limited.message)
@@ -150,7 +154,7 @@ def report_detail(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     posted = InfoAnswerForm(request.POST) if request.method == "POST" else None
     if posted is not None and posted.is_valid():
         if posted.cleaned_data["info_request"] not in {info.pk for info in infos}:
-            raise Http404("No such question")
+            raise Http404(_("No such question"))
         try:
             services.info_request_answer(
                 actor=request.user,
@@ -158,12 +162,12 @@ def report_detail(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
                 answer=posted.cleaned_data["answer"],
             )
         except InfoRequest.DoesNotExist:
-            raise Http404("No such question") from None
+            raise Http404(_("No such question")) from None
         except ValidationError as error:
             # Already answered, or the report closed meanwhile: the form is gone, so say it on top.
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, "Thank you: your answer was sent to the moderators.")
+            messages.success(request, _("Thank you: your answer was sent to the moderators."))
             return redirect("reports:detail", report.pk)
     questions = []
     for info in infos:
@@ -194,6 +198,7 @@ def complaint(request: HttpRequest) -> HttpResponse:
                 category=data["category"],
                 good_faith=data["good_faith"],
                 client_address=throttle.client_ip(request),
+                language=request.LANGUAGE_CODE,
             )
         except services.RateLimitExceeded as limited:
             form.add_error(None, limited.message)

@@ -22,6 +22,14 @@ from tests.factories import UserFactory
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_configure(config):
+    """The translation catalogues compiled (bin/test does it too), so that a bare pytest run reads
+    the same Spanish and German as a deployment; only those whose .po changed are compiled again."""
+    from reports.management.commands.compilemessages import compile_all
+
+    compile_all()
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path):
     cache.clear()  # throttle counters must not leak from one test into the next

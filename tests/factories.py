@@ -13,7 +13,16 @@ from django.utils import timezone
 
 from moderation.models import ReportNote
 from reports.categories import Category, deadline_for, severity_for
-from reports.models import Evidence, HeldEvidence, InfoRequest, Report, ReportStatus, Target, TargetKind
+from reports.models import (
+    Evidence,
+    HeldEvidence,
+    InfoRequest,
+    Profile,
+    Report,
+    ReportStatus,
+    Target,
+    TargetKind,
+)
 
 PASSWORD = "correct-horse-battery"
 
@@ -37,6 +46,17 @@ class UserFactory(factory.django.DjangoModelFactory):
                 self.is_staff = True
         if create:
             self.save()
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    """An account's own choices: its language."""
+
+    class Meta:
+        model = Profile
+        django_get_or_create = ("user",)
+
+    user = factory.SubFactory(UserFactory)
+    language = "es"
 
 
 class TargetFactory(factory.django.DjangoModelFactory):

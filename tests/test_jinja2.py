@@ -264,9 +264,19 @@ def test_deadline_badge_reads_the_deadline(db):
     )
 
 
-def test_the_site_has_one_language_as_the_helpers_assume():
-    """date and truncatechars read month and day names and the ellipsis once, in LANGUAGE_CODE: right
-    while nothing chooses a language per request. Adding LocaleMiddleware must revisit them."""
-    from django.conf import settings
+@pytest.mark.parametrize("language", ["en", "es", "de"])
+def test_date_label_and_ellipsis_follow_the_active_language(language):
+    """date, label and truncatechars answer what Django answers in the request's language (chosen per
+    request by LocaleMiddleware and the account, config/i18n.py), not one language read once."""
+    from django.utils import translation
 
-    assert "django.middleware.locale.LocaleMiddleware" not in settings.MIDDLEWARE
+    report = Report(category="hate_speech")
+    moment = datetime(2026, 12, 5, 14, 0, tzinfo=UTC)
+    with translation.override(language):
+        assert helpers.date(moment, "D j M Y, F") == defaultfilters.date(moment, "D j M Y, F")
+        assert helpers.label(report, "category") == report.get_category_display()
+        assert helpers.truncatechars("a" * 60, 10) == defaultfilters.truncatechars("a" * 60, 10)
+        translated = jinja('{{ _("Queue") }}')
+        month = helpers.date(moment, "F")
+    assert translated == {"en": "Queue", "es": "Cola", "de": "Warteschlange"}[language]
+    assert month == {"en": "December", "es": "diciembre", "de": "Dezember"}[language]

@@ -176,7 +176,8 @@ def test_enforcement_tables_move_to_their_app_with_every_row(migrator):
     from moderation.enforcement.models import AccountStanding, Appeal, Sanction
 
     assert Sanction.objects.count() == 2
-    assert {report.pk for report in Sanction.objects.get(kind="suspension").reports.all()} == {
+    # The reports' ids only: today's Report may have columns a later migration adds.
+    assert set(Sanction.objects.get(kind="suspension").reports.values_list("pk", flat=True)) == {
         report_id for _, report_id in links
     }
     appeal = Appeal.objects.select_related("sanction").get(pk=seeded["sanction_appeal"])

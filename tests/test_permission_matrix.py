@@ -132,6 +132,10 @@ EXPECTED: dict[str, Row] = {
     "": Row(lambda w: "/", everyone(REDIRECT, anonymous=200)),
     "accounts/login/": Row(lambda w: "/accounts/login/", everyone(REDIRECT, anonymous=200)),
     "accounts/logout/": Row(lambda w: "/accounts/logout/", everyone(REDIRECT), method="POST", data=lambda w: {}),
+    # The language switcher: anyone may choose a language (POST, CSRF-checked), and is sent back.
+    "i18n/setlang/": Row(
+        lambda w: "/i18n/setlang/", everyone(REDIRECT), method="POST", data=lambda w: {"language": "es", "next": "/"}
+    ),
     "complaint/": Row(lambda w: "/complaint/", everyone(200)),
     # Thanks for the complaint this session sent; without one, back to the form.
     "complaint/received/": Row(lambda w: "/complaint/received/", everyone(REDIRECT)),

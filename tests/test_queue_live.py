@@ -43,7 +43,12 @@ def test_it_counts_the_reports_that_arrived_in_the_view_since_the_page(mod_clien
     ReportFactory(category=Category.HARASSMENT)  # new, but outside the view
     ReportFactory(category=Category.COPYRIGHT, status=ReportStatus.DISMISSED)  # not open
     Report.objects.filter(pk__in=[r.pk for r in arrived]).update(created_at=since + timedelta(seconds=5))
-    assert _arrived(mod_client, since, category="copyright") == {"new": 2, "more": False, "label": "2"}
+    assert _arrived(mod_client, since, category="copyright") == {
+        "new": 2,
+        "more": False,
+        "label": "2",
+        "sentence": "2 new reports in this view",
+    }
     assert _arrived(mod_client, since, category="copyright", status="all")["new"] == 3
     assert _arrived(mod_client, since, category="fraud")["new"] == 0
     assert _arrived(mod_client, since)["new"] == 3  # the whole open queue
@@ -53,7 +58,12 @@ def test_it_counts_the_reports_that_arrived_in_the_view_since_the_page(mod_clien
 def test_past_the_cap_it_says_99_plus(mod_client):
     since = timezone.now() - timedelta(seconds=1)
     ReportFactory.create_batch(100, category=Category.SPAM)
-    assert _arrived(mod_client, since) == {"new": 99, "more": True, "label": "99+"}
+    assert _arrived(mod_client, since) == {
+        "new": 99,
+        "more": True,
+        "label": "99+",
+        "sentence": "99+ new reports in this view",
+    }
 
 
 def test_bad_input_and_who_may_ask(client, user, moderator):

@@ -71,7 +71,7 @@ def test_the_form_shows_the_target_and_every_field(signed_in, target):
     assert "Report this chat message" in html and "log off, loser" in html
     assert f"by @{target.owner.username}" in html
     for value, label in Category.choices:
-        assert f'value="{value}"' in html and label in html
+        assert f'value="{value}"' in html and str(label) in html
     assert 'name="reason"' in html and 'maxlength="1000"' in html and 'data-counter="reason-counter"' in html
     assert 'id="reason-counter"' in html  # the live counter's output (static/js/app.js fills it)
     assert 'type="datetime-local"' in html and 'name="incident_at"' in html

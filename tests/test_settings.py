@@ -166,6 +166,9 @@ def test_an_empty_variable_counts_as_unset(tmp_path):
 
 #: The project's own commands in production: the ops commands of the README's table, nothing else.
 OPS_COMMANDS = {
+    # The translation catalogues: compiled at deployment, gathered again when strings change.
+    "compilemessages",
+    "makemessages",
     "audit_checkpoint",
     "audit_seal",
     "audit_verify",

@@ -28,7 +28,7 @@ def test_sign_in_is_locked_for_that_name_from_that_address_after_repeated_failur
     response = sign_in(client, user.username, PASSWORD)
     assert response.status_code == 429
     page = response.content.decode()
-    assert "Too many failed sign-in attempts. Try again in 15 minute(s)." in page and 'name="password"' in page
+    assert "Too many failed sign-in attempts. Try again in 15 minutes." in page and 'name="password"' in page
     assert "_auth_user_id" not in client.session
 
 

@@ -8,18 +8,19 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ActionKind(models.TextChoices):
-    WARNING = "warning", "Warning"
-    TIMEOUT = "timeout", "Timeout (temporary restriction)"
-    KICK = "kick", "Kick from the live session"
-    SUSPENSION = "suspension", "Temporary suspension"
-    TERMINATION = "termination", "Permanent termination"
-    REMOVE_CONTENT = "remove_content", "Remove content"
-    QUARANTINE_FILE = "quarantine_file", "Quarantine file"
-    WITHHOLD_PAYMENTS = "withhold_payments", "Withhold payments"
-    REFER_AUTHORITIES = "refer_authorities", "Refer to authorities"
+    WARNING = "warning", _("Warning")
+    TIMEOUT = "timeout", _("Timeout (temporary restriction)")
+    KICK = "kick", _("Kick from the live session")
+    SUSPENSION = "suspension", _("Temporary suspension")
+    TERMINATION = "termination", _("Permanent termination")
+    REMOVE_CONTENT = "remove_content", _("Remove content")
+    QUARANTINE_FILE = "quarantine_file", _("Quarantine file")
+    WITHHOLD_PAYMENTS = "withhold_payments", _("Withhold payments")
+    REFER_AUTHORITIES = "refer_authorities", _("Refer to authorities")
 
 
 BASIC = "enforcement.apply_basic_action"
@@ -136,7 +137,7 @@ def strike_ladder() -> list[LadderStep]:
     """The repeat-offender ladder from settings.STRIKE_LADDER, e.g. ["warning", "timeout:24h", ...]."""
     steps = []
     for entry in settings.STRIKE_LADDER:
-        kind, _, length = entry.partition(":")
+        kind, _sep, length = entry.partition(":")
         duration = None
         if length:
             number, unit = int(length[:-1]), length[-1]

@@ -4,6 +4,7 @@ moderators. Never who reported the account."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions
@@ -52,7 +53,7 @@ class AccountRestrictionsView(APIView):
         if accountId.isascii() and accountId.isdigit() and len(accountId) < 19:
             account = get_user_model().objects.filter(pk=int(accountId)).first()
         if account is None:
-            raise exceptions.NotFound("No such account.")
+            raise exceptions.NotFound(_("No such account."))
         body = {
             "account_id": account.pk,
             "sign_in_blocked": sign_in_block(account=account) is not None,

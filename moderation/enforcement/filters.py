@@ -11,15 +11,16 @@ import django_filters
 from django import forms
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from moderation.enforcement.actions import ActionKind
 from moderation.enforcement.models import Appeal, AppealStatus, Sanction
 
 SORT_CHOICES = [
-    ("due", "Due date, soonest first"),
-    ("newest", "Filed, newest first"),
-    ("oldest", "Filed, oldest first"),
-    ("status", "Status, pending first"),
+    ("due", _("Due date, soonest first")),
+    ("newest", _("Filed, newest first")),
+    ("oldest", _("Filed, oldest first")),
+    ("status", _("Status, pending first")),
 ]
 _SHORT_ID = re.compile(r"[0-9a-f]{8}")
 
@@ -39,23 +40,23 @@ def _id_terms(field: str, text: str) -> Q | None:
 class AppealFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
-        label="Person or decision",
+        label=_("Person or decision"),
         widget=forms.TextInput(
             attrs={"type": "search", "placeholder": "@username, email, sanction or report id", "autocomplete": "off"}
         ),
     )
-    status = django_filters.ChoiceFilter(choices=AppealStatus.choices, empty_label="Any status")
+    status = django_filters.ChoiceFilter(choices=AppealStatus.choices, empty_label=_("Any status"))
     subject = django_filters.ChoiceFilter(
-        label="About",
+        label=_("About"),
         method="filter_subject",
-        empty_label="Sanctions and reports",
-        choices=[("sanction", "Sanctions"), ("report", "Dismissed reports")],
+        empty_label=_("Sanctions and reports"),
+        choices=[("sanction", _("Sanctions")), ("report", _("Dismissed reports"))],
     )
     kind = django_filters.ChoiceFilter(
-        label="Decision", method="filter_kind", choices=ActionKind.choices, empty_label="Any decision"
+        label=_("Decision"), method="filter_kind", choices=ActionKind.choices, empty_label=_("Any decision")
     )
-    overdue = django_filters.BooleanFilter(label="Overdue", method="filter_overdue", widget=forms.CheckboxInput)
-    sort = django_filters.ChoiceFilter(label="Order", method="filter_sort", choices=SORT_CHOICES, empty_label=None)
+    overdue = django_filters.BooleanFilter(label=_("Overdue"), method="filter_overdue", widget=forms.CheckboxInput)
+    sort = django_filters.ChoiceFilter(label=_("Order"), method="filter_sort", choices=SORT_CHOICES, empty_label=None)
 
     class Meta:
         model = Appeal

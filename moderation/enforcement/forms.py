@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from moderation.enforcement.actions import ACTION_RULES, ActionKind, kinds_for
 from moderation.enforcement.models import AppealStatus, GroundType
@@ -18,57 +19,57 @@ DURATION_CHOICES = [
     ("72", "3 days"),
     ("168", "7 days"),
     ("720", "30 days"),
-    ("custom", "Until a date I choose"),
+    ("custom", _("Until a date I choose")),
 ]
 
 
 class DecisionForm(forms.Form):
     actions = forms.MultipleChoiceField(
-        label="Actions",
+        label=_("Actions"),
         widget=forms.CheckboxSelectMultiple,
-        help_text="Combine several if needed, e.g. remove the message and warn its author.",
+        help_text=_("Combine several if needed, e.g. remove the message and warn its author."),
     )
     duration = forms.ChoiceField(
-        label="For how long (timeout, suspension, withheld payments)",
+        label=_("For how long (timeout, suspension, withheld payments)"),
         choices=DURATION_CHOICES,
         initial="24",
         required=False,
     )
     ends_at = forms.DateTimeField(
-        label="Until",
+        label=_("Until"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        help_text="Only with “Until a date I choose”.",
+        help_text=_("Only with “Until a date I choose”."),
     )
     ground_type = forms.ChoiceField(
-        label="Ground", choices=GroundType.choices, widget=forms.RadioSelect, initial=GroundType.TERMS
+        label=_("Ground"), choices=GroundType.choices, widget=forms.RadioSelect, initial=GroundType.TERMS
     )
     ground = forms.CharField(
-        label="Law or terms clause",
+        label=_("Law or terms clause"),
         max_length=300,
-        help_text="E.g. “Terms of service §4.2 (harassment)” or the article of law.",
+        help_text=_("E.g. “Terms of service §4.2 (harassment)” or the article of law."),
     )
     facts = forms.CharField(
-        label="Facts, in plain words",
+        label=_("Facts, in plain words"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="The affected person reads this. Describe what they did, not who reported it.",
+        help_text=_("The affected person reads this. Describe what they did, not who reported it."),
     )
-    automated = forms.BooleanField(label="Automated means were used in this decision", required=False)
+    automated = forms.BooleanField(label=_("Automated means were used in this decision"), required=False)
     apply_to_all_open = forms.BooleanField(
-        label="Apply to all open reports on this target", required=False, initial=True
+        label=_("Apply to all open reports on this target"), required=False, initial=True
     )
     ladder_override_reason = forms.CharField(
-        label="Why not the ladder's proposal?",
+        label=_("Why not the ladder's proposal?"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     # Offered once the service said an action changes nothing (a sanction in force already covers it).
     confirm_unchanged = forms.BooleanField(
-        label="Record it anyway",
+        label=_("Record it anyway"),
         required=False,
-        help_text="A decision and a statement of reasons are recorded; what is in force stays as it is.",
+        help_text=_("A decision and a statement of reasons are recorded; what is in force stays as it is."),
     )
 
     def __init__(self, *args, user, target_kind: str, **kwargs) -> None:
@@ -106,38 +107,38 @@ class DecisionForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Reason", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(label=_("Reason"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ReferralApprovalForm(forms.Form):
     reference = forms.CharField(
-        label="Authority's reference", max_length=200, help_text="The case or report number the authority gave."
+        label=_("Authority's reference"), max_length=200, help_text=_("The case or report number the authority gave.")
     )
 
 
 class AppealForm(forms.Form):
     text = forms.CharField(
-        label="Why should we change this decision?",
+        label=_("Why should we change this decision?"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 6, "data-counter": "appeal-counter", "maxlength": 5000}),
-        help_text="Explain what we got wrong. Someone who did not take the decision reads it.",
+        help_text=_("Explain what we got wrong. Someone who did not take the decision reads it."),
     )
     attachment = MultipleFileField(
-        label="A file that supports your appeal (optional)",
+        label=_("A file that supports your appeal (optional)"),
         required=False,
-        help_text="One screenshot or PDF, 10 MB at most.",
+        help_text=_("One screenshot or PDF, 10 MB at most."),
     )
 
     def clean_attachment(self):
         files = self.cleaned_data["attachment"]
         if len(files) > 1:
-            raise forms.ValidationError("Attach one file at most.")
+            raise forms.ValidationError(_("Attach one file at most."))
         return files[0] if files else None
 
 
 class AppealDecisionForm(forms.Form):
     outcome = forms.ChoiceField(
-        label="Decision",
+        label=_("Decision"),
         widget=forms.RadioSelect,
         choices=[
             (AppealStatus.UPHELD, "Uphold the decision"),
@@ -146,5 +147,5 @@ class AppealDecisionForm(forms.Form):
         ],
     )
     reason = forms.CharField(
-        label="Reasons (sent to the appellant)", max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Reasons (sent to the appellant)"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
     )

@@ -14,18 +14,19 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from moderation.enforcement.actions import ACTION_RULES, ActionKind
 from reports.models import Report, Target
 
 
 class SanctionStatus(models.TextChoices):
-    PENDING_APPROVAL = "pending_approval", "Awaiting second approval"
-    ACTIVE = "active", "Active"
-    DONE = "done", "Done"  # one-off actions: a warning given, a kick, an approved referral
-    EXPIRED = "expired", "Ended"
-    LIFTED = "lifted", "Lifted early"
-    REVERSED = "reversed", "Reversed on appeal"
+    PENDING_APPROVAL = "pending_approval", _("Awaiting second approval")
+    ACTIVE = "active", _("Active")
+    DONE = "done", _("Done")  # one-off actions: a warning given, a kick, an approved referral
+    EXPIRED = "expired", _("Ended")
+    LIFTED = "lifted", _("Lifted early")
+    REVERSED = "reversed", _("Reversed on appeal")
 
 
 #: A referral awaiting its second approval does not count yet, and a decision reversed on appeal no
@@ -38,8 +39,8 @@ REVERSIBLE_ON_APPEAL_STATUSES = LIFTABLE_STATUSES | {SanctionStatus.DONE, Sancti
 
 
 class GroundType(models.TextChoices):
-    TERMS = "terms", "Terms of service"
-    LAW = "law", "Law"
+    TERMS = "terms", _("Terms of service")
+    LAW = "law", _("Law")
 
 
 class Sanction(models.Model):
@@ -124,12 +125,12 @@ class Sanction(models.Model):
 
 
 class NoticeKind(models.TextChoices):
-    STATEMENT_OF_REASONS = "statement_of_reasons", "Statement of reasons"
-    REPORT_OUTCOME = "report_outcome", "Outcome of your report"
-    APPEAL_DECISION = "appeal_decision", "Decision on your appeal"
-    SANCTION_LIFTED = "sanction_lifted", "Restriction lifted"
-    MISUSE_WARNING = "misuse_warning", "Warning about unfounded reports"
-    REPORTS_PAUSED = "reports_paused", "Your reports are paused"
+    STATEMENT_OF_REASONS = "statement_of_reasons", _("Statement of reasons")
+    REPORT_OUTCOME = "report_outcome", _("Outcome of your report")
+    APPEAL_DECISION = "appeal_decision", _("Decision on your appeal")
+    SANCTION_LIFTED = "sanction_lifted", _("Restriction lifted")
+    MISUSE_WARNING = "misuse_warning", _("Warning about unfounded reports")
+    REPORTS_PAUSED = "reports_paused", _("Your reports are paused")
 
 
 class Notice(models.Model):
@@ -167,10 +168,10 @@ class Notice(models.Model):
 
 
 class AppealStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    UPHELD = "upheld", "Upheld"
-    PARTIALLY_REVERSED = "partially_reversed", "Partially reversed"
-    REVERSED = "reversed", "Reversed"
+    PENDING = "pending", _("Pending")
+    UPHELD = "upheld", _("Upheld")
+    PARTIALLY_REVERSED = "partially_reversed", _("Partially reversed")
+    REVERSED = "reversed", _("Reversed")
 
 
 def appeal_upload_to(instance: Appeal, filename: str) -> str:

@@ -14,6 +14,7 @@ from django.core import signing
 from django.template.loader import render_to_string
 
 from audit import services as audit
+from config.i18n import language_of
 from config.links import absolute_url
 from moderation.enforcement import wording
 from moderation.enforcement.models import Appeal, Notice, NoticeKind, Sanction
@@ -83,60 +84,66 @@ def _create(
 
 def statement_of_reasons(*, actor, sanctions: Sequence[Sanction]) -> Notice:
     primary = sanctions[0]
-    return _create(
-        actor=actor,
-        kind=NoticeKind.STATEMENT_OF_REASONS,
-        recipient=primary.account,
-        subject=wording.decision_subject(sanctions),
-        template="enforcement/notices/statement_of_reasons.txt",
-        context={
-            **wording.statement_context(sanctions=sanctions, primary=primary),
-            "appeal_url": absolute_url("enforcement:appeal_link", appeal_token(sanction=primary)),
-        },
-        sanction=primary,
-        decision_id=primary.decision_id,
-    )
+    # Written in the recipient's language (their account's, else the one they last used here).
+    with language_of(account=primary.account):
+        return _create(
+            actor=actor,
+            kind=NoticeKind.STATEMENT_OF_REASONS,
+            recipient=primary.account,
+            subject=wording.decision_subject(sanctions),
+            template="enforcement/notices/statement_of_reasons.txt",
+            context={
+                **wording.statement_context(sanctions=sanctions, primary=primary),
+                "appeal_url": absolute_url("enforcement:appeal_link", appeal_token(sanction=primary)),
+            },
+            sanction=primary,
+            decision_id=primary.decision_id,
+        )
 
 
 def sanction_lifted(*, actor, sanction: Sanction) -> Notice:
-    return _create(
-        actor=actor,
-        kind=NoticeKind.SANCTION_LIFTED,
-        recipient=sanction.account,
-        subject=wording.lifted_subject(sanction),
-        template="enforcement/notices/sanction_lifted.txt",
-        context=wording.lift_context(sanction=sanction),
-        sanction=sanction,
-        decision_id=sanction.decision_id,
-    )
+    with language_of(account=sanction.account):
+        return _create(
+            actor=actor,
+            kind=NoticeKind.SANCTION_LIFTED,
+            recipient=sanction.account,
+            subject=wording.lifted_subject(sanction),
+            template="enforcement/notices/sanction_lifted.txt",
+            context=wording.lift_context(sanction=sanction),
+            sanction=sanction,
+            decision_id=sanction.decision_id,
+        )
 
 
 def appeal_decision(*, actor, appeal: Appeal) -> Notice:
-    return _create(
-        actor=actor,
-        kind=NoticeKind.APPEAL_DECISION,
-        recipient=appeal.appellant,
-        email=appeal.appellant_email,
-        subject=wording.appeal_decision_subject(appeal),
-        template="enforcement/notices/appeal_decision.txt",
-        context=wording.appeal_context(appeal=appeal),
-        appeal=appeal,
-        sanction=appeal.sanction,
-        # The decision appealed, so that its statement of reasons is found from here.
-        decision_id=appeal.sanction.decision_id if appeal.sanction_id else None,
-    )
+    # A complainant without an account is written to in the language their complaint was sent in.
+    with language_of(account=appeal.appellant, sent_in=appeal.report.language if appeal.report_id else ""):
+        return _create(
+            actor=actor,
+            kind=NoticeKind.APPEAL_DECISION,
+            recipient=appeal.appellant,
+            email=appeal.appellant_email,
+            subject=wording.appeal_decision_subject(appeal),
+            template="enforcement/notices/appeal_decision.txt",
+            context=wording.appeal_context(appeal=appeal),
+            appeal=appeal,
+            sanction=appeal.sanction,
+            # The decision appealed, so that its statement of reasons is found from here.
+            decision_id=appeal.sanction.decision_id if appeal.sanction_id else None,
+        )
 
 
 def misuse(*, actor, account, paused_until, count: int) -> Notice:
     """The warning, or the pause, for repeated manifestly unfounded reports (DSA Art. 23)."""
     paused = paused_until is not None
     details = wording.misuse_details(paused_until=paused_until, count=count)
-    return _create(
-        actor=actor,
-        kind=NoticeKind.REPORTS_PAUSED if paused else NoticeKind.MISUSE_WARNING,
-        recipient=account,
-        subject=wording.misuse_subject(paused_until=paused_until),
-        template="enforcement/notices/misuse.txt",
-        context={"account": account, **wording.misuse_context(details=details)},
-        details=details,
-    )
+    with language_of(account=account):
+        return _create(
+            actor=actor,
+            kind=NoticeKind.REPORTS_PAUSED if paused else NoticeKind.MISUSE_WARNING,
+            recipient=account,
+            subject=wording.misuse_subject(paused_until=paused_until),
+            template="enforcement/notices/misuse.txt",
+            context={"account": account, **wording.misuse_context(details=details)},
+            details=details,
+        )

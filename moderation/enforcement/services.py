@@ -15,11 +15,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 
 from audit import services as audit
 from moderation.enforcement import notices, webhooks
@@ -117,42 +119,49 @@ def _validate_decision(
         errors.setdefault(field_name, []).append(message)
 
     if not actions:
-        add("actions", "Choose at least one action.")
+        add("actions", _("Choose at least one action."))
     kinds = [a.kind for a in actions]
     if len(set(kinds)) != len(kinds):
-        add("actions", "Each action can be chosen once per decision.")
+        add("actions", _("Each action can be chosen once per decision."))
     for action in actions:
         if action.kind not in ACTION_RULES:
-            add("actions", f"Unknown action {action.kind!r}.")
+            add("actions", _("Unknown action %(kind)r.") % {"kind": action.kind})
             continue
         rule = ACTION_RULES[action.kind]
         label = ActionKind(action.kind).label
         if not may_take(actor, action.kind):
-            raise PermissionDenied(f"Your role may not take the action “{label}”.")
+            raise PermissionDenied(_("Your role may not take the action “%(action)s”.") % {"action": label})
         if rule.duration == "required" and action.ends_at is None:
-            add("ends_at", f"{label} needs an end date and time.")
+            add("ends_at", _("%(action)s needs an end date and time.") % {"action": label})
         if action.ends_at is not None and action.ends_at <= now:
-            add("ends_at", f"The end of “{label}” must be in the future.")
+            add("ends_at", _("The end of “%(action)s” must be in the future.") % {"action": label})
         if rule.target_kinds and report.target.kind not in rule.target_kinds:
-            add("actions", f"“{label}” does not apply to a {report.target.get_kind_display().lower()}.")
+            add(
+                "actions",
+                _("“%(action)s” does not apply to a %(kind)s.")
+                % {"action": label, "kind": report.target.get_kind_display().lower()},
+            )
         if not rule.on_content and report.target.owner_id is None:
-            add("actions", f"“{label}” needs an account, and this content has no known owner.")
+            add("actions", _("“%(action)s” needs an account, and this content has no known owner.") % {"action": label})
         # What acts on the content reaches the platform by the content's own id: a complaint's
         # description has none until it is linked to the registered content (reports.services.complaint_link).
         if (rule.on_content or action.kind == ActionKind.KICK) and not report.target.external_id:
             add(
                 "actions",
-                f"“{label}” has to reach the platform, which does not know this content by any id yet: "
-                "link the complaint to the registered content on the report page first.",
+                _(
+                    "“%(action)s” has to reach the platform, which does not know this content by any id yet: "
+                    "link the complaint to the registered content on the report page first."
+                )
+                % {"action": label},
             )
     if ground_type not in GroundType.values:
-        add("ground_type", "Say whether the ground is the law or the terms of service.")
+        add("ground_type", _("Say whether the ground is the law or the terms of service."))
     if not ground.strip():
-        add("ground", "Name the law or the clause of the terms of service.")
+        add("ground", _("Name the law or the clause of the terms of service."))
     if not facts.strip():
-        add("facts", "Describe the facts in plain words; the affected person reads this.")
+        add("facts", _("Describe the facts in plain words; the affected person reads this."))
     elif len(facts) > FACTS_MAX:
-        add("facts", f"Keep the facts to {FACTS_MAX:,} characters or fewer.")
+        add("facts", _("Keep the facts to %(limit)s characters or fewer.") % {"limit": intcomma(FACTS_MAX)})
     # The ladder's step as this person's role may apply it (never one they cannot take).
     proposal = decision_proposal(report=report, user=actor)
     strike_kinds = {a.kind for a in actions if a.kind in ACTION_RULES and ACTION_RULES[a.kind].strike}
@@ -166,8 +175,8 @@ def _validate_decision(
     ):
         add(
             "ladder_override_reason",
-            f"The repeat-offender ladder proposes “{ActionKind(proposal.ladder_kind).label}”; "
-            "say why you chose otherwise.",
+            _("The repeat-offender ladder proposes “%(action)s”; say why you chose otherwise.")
+            % {"action": ActionKind(proposal.ladder_kind).label},
         )
     if not errors and not confirm_unchanged:
         known = [(a.kind, a.ends_at) for a in actions if a.kind in ACTION_RULES]
@@ -178,18 +187,25 @@ def _validate_decision(
 
 
 def _until(moment: datetime | None) -> str:
-    return f"until {dateformat.format(timezone.localtime(moment), 'j M, H:i')}" if moment else "with no end"
+    if moment is None:
+        return _("with no end")
+    return _("until %(date)s") % {"date": dateformat.format(timezone.localtime(moment), "j M, H:i")}
 
 
 def _changes_nothing(same: AlreadyInForce, *, report: Report) -> str:
     """What a moderator reads when a new action would change nothing."""
     rule = ACTION_RULES[same.kind]
-    whom = f"@{report.target.owner.get_username()}" if not rule.on_content else "this content"
+    whom = f"@{report.target.owner.get_username()}" if not rule.on_content else _("this content")
     asked = f"“{ActionKind(same.kind).label}”" + (f" {_until(same.ends_at)}" if rule.duration != "none" else "")
-    return (
-        f"Already in force on {whom}: {ActionKind(same.in_force.kind).label} {_until(same.in_force.ends_at)}. "
-        f"{asked} would change nothing. Choose a later end or another action, or tick “Record it anyway”."
-    )
+    return _(
+        "Already in force on %(whom)s: %(action)s %(until)s. %(asked)s would change nothing. Choose a later end "
+        "or another action, or tick “Record it anyway”."
+    ) % {
+        "whom": whom,
+        "action": ActionKind(same.in_force.kind).label,
+        "until": _until(same.in_force.ends_at),
+        "asked": asked,
+    }
 
 
 def decision_apply(
@@ -219,8 +235,12 @@ def decision_apply(
         report = Report.objects.select_for_update(of=("self",)).select_related("target__owner").get(pk=report_id)
         if report.status not in OPEN_STATUSES:
             raise TransitionRefused(
-                f"This report is already {report.get_status_display().lower()}"
-                + (f" by {report.reviewed_by.get_username()}." if report.reviewed_by_id else "."),
+                (
+                    _("This report is already %(status)s by %(who)s.")
+                    % {"status": report.get_status_display().lower(), "who": report.reviewed_by.get_username()}
+                    if report.reviewed_by_id
+                    else _("This report is already %(status)s.") % {"status": report.get_status_display().lower()}
+                ),
                 report=report,
             )
         _validate_decision(
@@ -305,7 +325,7 @@ def decision_apply(
                 actor=actor,
                 report_id=each.pk,
                 status=ReportStatus.RESOLVED,
-                admin_notes=f"Decision: {', '.join(ActionKind(a.kind).label for a in actions)}.",
+                admin_notes=f"Decision: {', '.join(str(ActionKind(a.kind).label) for a in actions)}.",
                 correlation_id=decision_id,
             )
         if target.owner_id and any(s.kind != ActionKind.REFER_AUTHORITIES for s in sanctions):
@@ -365,12 +385,17 @@ def sanction_lift(
     ):
         raise PermissionDenied("enforcement.lift_sanction is required")
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the sanction is lifted."})
+        raise ValidationError({"reason": _("Say why the sanction is lifted.")})
     with transaction.atomic():
         sanction = Sanction.objects.select_for_update(of=("self",)).select_related("target").get(pk=sanction_id)
         liftable = REVERSIBLE_ON_APPEAL_STATUSES if reversed_on_appeal else LIFTABLE_STATUSES
         if sanction.status not in liftable:
-            raise ValidationError({"reason": f"This sanction is already {sanction.get_status_display().lower()}."})
+            raise ValidationError(
+                {
+                    "reason": _("This sanction is already %(status)s.")
+                    % {"status": sanction.get_status_display().lower()}
+                }
+            )
         before = sanction_audit_state(sanction)
         sanction.status = SanctionStatus.REVERSED if reversed_on_appeal else SanctionStatus.LIFTED
         sanction.lifted_by = None if isinstance(actor, audit.SystemActor) else actor
@@ -399,13 +424,13 @@ def referral_approve(*, actor: AbstractBaseUser, sanction_id: uuid.UUID | str, r
     if not actor.has_perm("enforcement.approve_referral"):
         raise PermissionDenied("enforcement.approve_referral is required")
     if not reference.strip():
-        raise ValidationError({"reference": "Give the authority's reference for the referral."})
+        raise ValidationError({"reference": _("Give the authority's reference for the referral.")})
     with transaction.atomic():
         sanction = Sanction.objects.select_for_update(of=("self",)).select_related("target").get(pk=sanction_id)
         if not sanction.awaits_second_approval:
-            raise ValidationError({"reference": "This is not a referral awaiting approval."})
+            raise ValidationError({"reference": _("This is not a referral awaiting approval.")})
         if not sanction.may_be_approved_by(actor):
-            raise ValidationError({"reference": "A referral needs a second officer: you made this one."})
+            raise ValidationError({"reference": _("A referral needs a second officer: you made this one.")})
         before = sanction_audit_state(sanction)
         sanction.status = SanctionStatus.DONE
         sanction.approved_by = actor
@@ -468,15 +493,17 @@ def expire_sanctions(*, now: datetime | None = None, limit: int = 10_000) -> lis
 def _clean_appeal_text(text: str) -> str:
     text = text.strip()
     if not text:
-        raise ValidationError({"text": "Explain why the decision should change."})
+        raise ValidationError({"text": _("Explain why the decision should change.")})
     if len(text) > FACTS_MAX:
-        raise ValidationError({"text": f"Keep the appeal to {FACTS_MAX:,} characters or fewer."})
+        raise ValidationError(
+            {"text": _("Keep the appeal to %(limit)s characters or fewer.") % {"limit": intcomma(FACTS_MAX)}}
+        )
     return text
 
 
 def _appealable_dismissal(report: Report) -> datetime:
     if report.status != ReportStatus.DISMISSED:
-        raise ValidationError({"text": "Only a dismissed report can be appealed."})
+        raise ValidationError({"text": _("Only a dismissed report can be appealed.")})
     return dismissal_decided_at(report)
 
 
@@ -486,8 +513,10 @@ def _appeal_create(
     """Inside the caller's transaction: the window, once per decision, the row, its file and its event."""
     if not appeal_window_open(decided_at=decided_at):
         days = settings.APPEAL_WINDOW_DAYS
-        raise ValidationError({"text": f"Appeals are open for {days} days after the decision; this one has closed."})
-    already = ValidationError({"text": "You have already appealed this decision."})
+        raise ValidationError(
+            {"text": _("Appeals are open for %(days)s days after the decision; this one has closed.") % {"days": days}}
+        )
+    already = ValidationError({"text": _("You have already appealed this decision.")})
     if Appeal.objects.filter(**appellant, **subject).exists():
         raise already
     clean = clean_upload(attachment) if attachment else None
@@ -528,7 +557,7 @@ def appeal_file(
 ) -> Appeal:
     """The affected account appeals a sanction; a reporter appeals the dismissal of their report."""
     if bool(sanction_id) == bool(report_id):
-        raise ValidationError("An appeal is about one sanction or one report.")
+        raise ValidationError(_("An appeal is about one sanction or one report."))
     text = _clean_appeal_text(text)
     with transaction.atomic():
         if sanction_id:
@@ -536,7 +565,7 @@ def appeal_file(
             if sanction is None:
                 raise Sanction.DoesNotExist("no such sanction for this account")
             if sanction.status in UNCOUNTED_STATUSES:
-                raise ValidationError({"text": "This decision can no longer be appealed."})
+                raise ValidationError({"text": _("This decision can no longer be appealed.")})
             decided_at, subject = sanction.decided_at, {"sanction": sanction}
         else:
             report = Report.objects.filter(pk=report_id, reporter=actor).first()
@@ -579,15 +608,20 @@ def appeal_decide(*, actor: AbstractBaseUser, appeal_id: uuid.UUID | str, outcom
     if not actor.has_perm("enforcement.decide_appeal"):
         raise PermissionDenied("enforcement.decide_appeal is required")
     if outcome not in (AppealStatus.UPHELD, AppealStatus.PARTIALLY_REVERSED, AppealStatus.REVERSED):
-        raise ValidationError({"outcome": "Choose upheld, partially reversed or reversed."})
+        raise ValidationError({"outcome": _("Choose upheld, partially reversed or reversed.")})
     if not reason.strip():
-        raise ValidationError({"reason": "Give the reasons for the decision; the appellant reads them."})
+        raise ValidationError({"reason": _("Give the reasons for the decision; the appellant reads them.")})
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update(of=("self",)).select_related("sanction", "report").get(pk=appeal_id)
         if not appeal.is_open:
-            raise ValidationError({"outcome": f"This appeal was already decided ({appeal.get_status_display()})."})
+            raise ValidationError(
+                {
+                    "outcome": _("This appeal was already decided (%(status)s).")
+                    % {"status": appeal.get_status_display()}
+                }
+            )
         if not appeal.may_be_decided_by(actor):
-            raise ValidationError({"outcome": "Someone other than the original decider must decide this appeal."})
+            raise ValidationError({"outcome": _("Someone other than the original decider must decide this appeal.")})
         before = {"status": appeal.status}
         appeal.status = outcome
         appeal.decided_by = actor
@@ -673,7 +707,7 @@ def notice_read(*, actor: AbstractBaseUser, notice_id: uuid.UUID | str) -> Notic
 
 
 def _standing(account) -> AccountStanding:
-    standing, _ = AccountStanding.objects.select_for_update().get_or_create(user=account)
+    standing, _created = AccountStanding.objects.select_for_update().get_or_create(user=account)
     return standing
 
 
@@ -686,7 +720,7 @@ def report_mark_unfounded(*, actor: AbstractBaseUser, report_id: uuid.UUID | str
     with transaction.atomic():
         report = Report.objects.select_for_update(of=("self",)).select_related("reporter").get(pk=report_id)
         if report.status != ReportStatus.DISMISSED:
-            raise ValidationError("Only a dismissed report can be marked manifestly unfounded.")
+            raise ValidationError(_("Only a dismissed report can be marked manifestly unfounded."))
         if report.manifestly_unfounded:
             return report
         report.manifestly_unfounded = True
@@ -735,7 +769,7 @@ def trusted_flagger_set(*, actor: AbstractBaseUser, account, trusted: bool, reas
     if not actor.has_perm("reports.mark_trusted_flagger"):
         raise PermissionDenied("reports.mark_trusted_flagger is required")
     if not reason.strip():
-        raise ValidationError({"reason": "Say why (e.g. the Digital Services Coordinator's designation)."})
+        raise ValidationError({"reason": _("Say why (e.g. the Digital Services Coordinator's designation).")})
     with transaction.atomic():
         standing = _standing(account)
         before = {"trusted_flagger": standing.trusted_flagger}
@@ -760,9 +794,9 @@ def legal_hold_set(
     if not actor.has_perm("reports.set_legal_hold"):
         raise PermissionDenied("reports.set_legal_hold is required")
     if not reason.strip():
-        raise ValidationError({"reason": "Say why (a referral, an appeal, a court order...)."})
+        raise ValidationError({"reason": _("Say why (a referral, an appeal, a court order...).")})
     if bool(report_id) == bool(account):
-        raise ValidationError("A legal hold is set on one report or one account.")
+        raise ValidationError(_("A legal hold is set on one report or one account."))
     with transaction.atomic():
         if report_id:
             report = Report.objects.select_for_update().get(pk=report_id)

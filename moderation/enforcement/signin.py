@@ -13,6 +13,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from config import throttle
 from moderation.enforcement.notices import appeal_token
@@ -21,7 +23,12 @@ from moderation.enforcement.wording import sign_in_block_message
 
 
 def too_many_attempts(minutes: int) -> str:
-    return f"Too many failed sign-in attempts. Try again in {max(1, minutes)} minute(s)."
+    minutes = max(1, minutes)
+    return ngettext(
+        "Too many failed sign-in attempts. Try again in %(minutes)s minute.",
+        "Too many failed sign-in attempts. Try again in %(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def sign_in_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
@@ -87,7 +94,7 @@ class SanctionedSessionMiddleware:
         if user is not None and user.is_authenticated and _blocked(user):
             logout(request)
             if request.path.startswith("/api/"):
-                return JsonResponse({"detail": "This account is suspended."}, status=403)
-            messages.error(request, "Your account is suspended. Sign in again to see why and how to appeal.")
+                return JsonResponse({"detail": _("This account is suspended.")}, status=403)
+            messages.error(request, _("Your account is suspended. Sign in again to see why and how to appeal."))
             return redirect("login")
         return self.get_response(request)

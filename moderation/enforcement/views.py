@@ -17,6 +17,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from moderation import presence
@@ -92,7 +93,7 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             names = ", ".join(s.get_kind_display().lower() for s in sanctions)
-            messages.success(request, f"Decision recorded: {names}. The report is resolved.")
+            messages.success(request, _("Decision recorded: %(actions)s. The report is resolved.") % {"actions": names})
             presence.leave(report_id=report.pk, user=request.user)
             return _report_page(request, report)
     presence.beat(report_id=report.pk, user=request.user, doing=presence.DECIDING)
@@ -162,7 +163,7 @@ def sanction_lift(request: HttpRequest, sanction_id: uuid.UUID) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"{sanction.get_kind_display()} lifted.")
+            messages.success(request, _("%(action)s lifted.") % {"action": sanction.get_kind_display()})
             return redirect("enforcement:sanction", sanction.pk)
     return _render_sanction(request, sanction, lift_form=form, status=400)
 
@@ -182,7 +183,7 @@ def referral_approve(request: HttpRequest, sanction_id: uuid.UUID) -> HttpRespon
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Referral approved; it now counts.")
+            messages.success(request, _("Referral approved; it now counts."))
             return redirect("enforcement:sanction", sanction.pk)
     return _render_sanction(request, sanction, approve_form=form, status=400)
 
@@ -227,7 +228,7 @@ def appeal_detail(request: HttpRequest, appeal_id: uuid.UUID) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Appeal decided; the appellant has been told.")
+            messages.success(request, _("Appeal decided; the appellant has been told."))
             return redirect("enforcement:appeal", appeal.pk)
     return render(
         request,
@@ -280,7 +281,7 @@ def _appeal_from_form(request: HttpRequest, form: AppealForm, file_appeal: Calla
     except ValidationError as error:
         add_service_errors(form, error)
         return None
-    messages.success(request, "Appeal sent. Someone who did not take the decision will review it.")
+    messages.success(request, _("Appeal sent. Someone who did not take the decision will review it."))
     return appeal
 
 
@@ -401,7 +402,7 @@ def report_appeal(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, "Appeal sent. Someone who did not take the decision will review it.")
+            messages.success(request, _("Appeal sent. Someone who did not take the decision will review it."))
     else:
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
     return redirect("reports:detail", report.pk)
@@ -429,7 +430,7 @@ def account_flag(request: HttpRequest, user_id: int) -> HttpResponse:
     form = ReasonForm(request.POST)
     flag, value = request.POST.get("flag"), request.POST.get("value") == "on"
     if not form.is_valid():
-        messages.error(request, "Say why.")
+        messages.error(request, _("Say why."))
     else:
         try:
             if flag == "trusted_flagger":
@@ -445,7 +446,7 @@ def account_flag(request: HttpRequest, user_id: int) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, _("Saved."))
     return redirect("enforcement:account", account.pk)
 
 
@@ -459,7 +460,7 @@ def mark_unfounded(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "Marked as manifestly unfounded.")
+        messages.success(request, _("Marked as manifestly unfounded."))
     return _report_page(request, report)
 
 
@@ -470,7 +471,7 @@ def report_hold(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
     report = selectors.report_for_decision(report_id=report_id)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say why.")
+        messages.error(request, _("Say why."))
     else:
         try:
             services.legal_hold_set(
@@ -482,5 +483,5 @@ def report_hold(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, "Legal hold saved.")
+            messages.success(request, _("Legal hold saved."))
     return _report_page(request, report)

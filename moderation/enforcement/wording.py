@@ -1,7 +1,11 @@
 """How the affected person is told what happened: one wording per action kind, used by the sign-in
 block, the notices' subjects (mail and the notices list alike), the banner and the pages that say
 what is in force. Plain words about the person's own account or content, never the action's
-internal label ("Temporary suspension") and never who reported it."""
+internal label ("Temporary suspension") and never who reported it.
+
+Every phrase is translated (gettext_lazy, read when used): a notice is written in its recipient's
+language (config/i18n.py language_of around its subject and body), the sign-in block and the banner
+in the page's."""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from config.dates import long_date, short_date
 from moderation.enforcement.actions import ACTION_RULES, ActionKind
@@ -21,54 +28,64 @@ from reports.models import TargetKind
 
 @dataclass(frozen=True)
 class ActionWording:
-    #: What happened, as a clause about the person: "{content}" is their content ("message"),
-    #: "{until}" the end (" until 5 Dec") or nothing for an action without one.
-    happened: str
+    #: What happened, as a clause about the person: "{content}" is their content ("your message"),
+    #: "{until}" the end (" until 5 Dec") or nothing for an action without one. Translated whole,
+    #: so that each language puts the end and the content where its grammar wants them.
+    happened: Promise
     #: The action as a thing that can be lifted: "the suspension of your account".
-    noun: str
+    noun: Promise
     #: For actions that keep the account out: the account's state at sign-in ("This account is …").
-    sign_in_state: str = ""
+    sign_in_state: Promise | str = ""
 
 
 ACTION_WORDING: dict[str, ActionWording] = {
-    ActionKind.WARNING: ActionWording("you received a warning", "the warning"),
-    ActionKind.TIMEOUT: ActionWording("your account is timed out{until}", "the timeout on your account"),
-    ActionKind.KICK: ActionWording("you were removed from the live session", "your removal from the live session"),
+    ActionKind.WARNING: ActionWording(_("you received a warning"), _("the warning")),
+    ActionKind.TIMEOUT: ActionWording(_("your account is timed out{until}"), _("the timeout on your account")),
+    ActionKind.KICK: ActionWording(
+        _("you were removed from the live session"), _("your removal from the live session")
+    ),
     ActionKind.SUSPENSION: ActionWording(
-        "your account is suspended{until}", "the suspension of your account", sign_in_state="suspended{until}"
+        _("your account is suspended{until}"),
+        _("the suspension of your account"),
+        sign_in_state=_("suspended{until}"),
     ),
     ActionKind.TERMINATION: ActionWording(
-        "your account is permanently terminated",
-        "the termination of your account",
-        sign_in_state="permanently terminated",
+        _("your account is permanently terminated"),
+        _("the termination of your account"),
+        sign_in_state=_("permanently terminated"),
     ),
-    ActionKind.REMOVE_CONTENT: ActionWording("your {content} was removed", "the removal of your {content}"),
-    ActionKind.QUARANTINE_FILE: ActionWording("your {content} was quarantined", "the quarantine of your {content}"),
+    ActionKind.REMOVE_CONTENT: ActionWording(_("{content} was removed"), _("the removal of {content}")),
+    ActionKind.QUARANTINE_FILE: ActionWording(_("{content} was quarantined"), _("the quarantine of {content}")),
     ActionKind.WITHHOLD_PAYMENTS: ActionWording(
-        "your payments are withheld{until}", "the withholding of your payments"
+        _("your payments are withheld{until}"), _("the withholding of your payments")
     ),
     ActionKind.REFER_AUTHORITIES: ActionWording(
-        "your case was referred to the authorities", "the referral to the authorities"
+        _("your case was referred to the authorities"), _("the referral to the authorities")
     ),
 }
 
-#: A person's content, as they call it.
+#: A person's content, as they call it, with its possessive (languages inflect both together).
 CONTENT_WORDS = {
-    TargetKind.MESSAGE: "message",
-    TargetKind.USER: "account's content",
-    TargetKind.FILE: "file",
-    TargetKind.VIDEO_SESSION: "live video session",
-    TargetKind.VIDEO_STORY: "video story",
-    TargetKind.PROFILE: "profile",
+    TargetKind.MESSAGE: _("your message"),
+    TargetKind.USER: _("your account's content"),
+    TargetKind.FILE: _("your file"),
+    TargetKind.VIDEO_SESSION: _("your live video session"),
+    TargetKind.VIDEO_STORY: _("your video story"),
+    TargetKind.PROFILE: _("your profile"),
 }
+YOUR_CONTENT = _("your content")
 
 
-def _fill(text: str, sanction, *, exact: bool) -> str:
+def _content(sanction) -> str:
+    return str(CONTENT_WORDS.get(sanction.target.kind, YOUR_CONTENT) if sanction.target_id else YOUR_CONTENT)
+
+
+def _fill(text, sanction, *, exact: bool) -> str:
     until = ""
     if sanction.ends_at:
-        until = f" until {long_date(sanction.ends_at) if exact else short_date(sanction.ends_at)}"
-    content = CONTENT_WORDS.get(sanction.target.kind, "content") if sanction.target_id else "content"
-    return text.format(until=until, content=content)
+        end = long_date(sanction.ends_at) if exact else short_date(sanction.ends_at)
+        until = gettext(" until {date}").format(date=end)
+    return str(text).format(until=until, content=_content(sanction))
 
 
 def _sentence(clause: str) -> str:
@@ -92,14 +109,17 @@ def decision_subject(sanctions: Sequence) -> str:
     told = in_order([s for s in sanctions if s.kind != ActionKind.REFER_AUTHORITIES])
     clauses = [_fill(ACTION_WORDING[s.kind].happened, s, exact=False) for s in told]
     if not clauses:
-        return "A decision about your account"
-    text = clauses[0] if len(clauses) == 1 else f"{', '.join(clauses[:-1])} and {clauses[-1]}"
+        return gettext("A decision about your account")
+    if len(clauses) == 1:
+        return _sentence(clauses[0])
+    text = gettext("{first} and {last}").format(first=gettext(", ").join(clauses[:-1]), last=clauses[-1])
     return _sentence(text)
 
 
 def lifted_subject(sanction) -> str:
     """ "The suspension of your account was lifted"."""
-    return _sentence(f"{_fill(ACTION_WORDING[sanction.kind].noun, sanction, exact=False)} was lifted")
+    what = _fill(ACTION_WORDING[sanction.kind].noun, sanction, exact=False)
+    return _sentence(gettext("{what} was lifted").format(what=what))
 
 
 def sign_in_block_message(sanction) -> str:
@@ -107,26 +127,26 @@ def sign_in_block_message(sanction) -> str:
     state = ACTION_WORDING[sanction.kind].sign_in_state
     if not state:
         raise ValueError(f"{sanction.kind} does not keep an account out")
-    return f"This account is {_fill(state, sanction, exact=True)}."
+    return gettext("This account is {state}.").format(state=_fill(state, sanction, exact=True))
 
 
 #: An appeal's outcome as the appellant is told it. "Upheld" is the decision's fate, not the
 #: appeal's: the appeal did not succeed, which is what the person needs to read.
 APPEAL_OUTCOME_SUBJECTS = {
-    "upheld": "Your appeal was not successful: the decision stands",
-    "partially_reversed": "Your appeal was partly successful: part of the decision was undone",
-    "reversed": "Your appeal was successful: the decision was reversed",
+    "upheld": _("Your appeal was not successful: the decision stands"),
+    "partially_reversed": _("Your appeal was partly successful: part of the decision was undone"),
+    "reversed": _("Your appeal was successful: the decision was reversed"),
 }
 
 
 def appeal_decision_subject(appeal) -> str:
-    return APPEAL_OUTCOME_SUBJECTS[appeal.status]
+    return str(APPEAL_OUTCOME_SUBJECTS[appeal.status])
 
 
 def misuse_subject(*, paused_until: datetime | None) -> str:
     if paused_until is None:
-        return "A warning: several of your reports were unfounded"
-    return f"We have paused your reports until {short_date(paused_until)}"
+        return gettext("A warning: several of your reports were unfounded")
+    return gettext("We have paused your reports until {date}").format(date=short_date(paused_until))
 
 
 # --- the parts of each notice, for its mail and its page alike -------------------------------------
@@ -151,7 +171,7 @@ def statement_context(*, sanctions: Sequence, primary) -> dict[str, Any]:
     return {
         "decided": [(sanction, what_happened(sanction, exact=True)) for sanction in told],
         "primary": primary,
-        "content": CONTENT_WORDS.get(primary.target.kind, "content") if primary.target_id else "",
+        "content": _content(primary) if primary.target_id else "",
         "followed_notice": source in NOTICE_SOURCES,
         "detected_automatically": detected_automatically,
         "automated_decision": any(s.automated for s in sanctions),

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from reports.categories import Category
 
@@ -29,14 +30,14 @@ BANK_CATEGORY_CHOICES = [(key, label) for key, label in Category.choices if key 
 
 
 class MediaKind(models.TextChoices):
-    IMAGE = "image", "Image"
+    IMAGE = "image", _("Image")
     # A frame of a video or of a live session, sent by the platform as an image.
-    VIDEO_FRAME = "video_frame", "Video frame"
+    VIDEO_FRAME = "video_frame", _("Video frame")
 
 
 class EntrySource(models.TextChoices):
-    DECISION = "decision", "A person's confirmed decision"
-    IMPORT = "import", "An imported hash list"
+    DECISION = "decision", _("A person's confirmed decision")
+    IMPORT = "import", _("An imported hash list")
 
 
 class ImportBatch(models.Model):

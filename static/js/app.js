@@ -2,6 +2,13 @@
 (function () {
   "use strict";
 
+  // The page's words (base.html puts them on <body> in the page's language): "%(name)s" places filled.
+  function words(name, values) {
+    var text = (document.body && document.body.dataset[name]) || "";
+    return text.replace(/%\((\w+)\)s/g, function (whole, key) { return key in values ? values[key] : whole; });
+  }
+  window.reportDeskWords = words;
+
   // Live character counters: <textarea data-counter="ID" maxlength="N"> updates #ID.
   function initCounters(root) {
     root.querySelectorAll("textarea[data-counter]").forEach(function (field) {
@@ -10,7 +17,8 @@
       if (!out || !max) { return; }
       function update() {
         var left = max - field.value.length;
-        out.textContent = field.value.length + " / " + max + " characters" + (left < 50 ? " — " + left + " left" : "");
+        out.textContent = words("i18nCounter", { count: field.value.length, max: max }) +
+          (left < 50 ? " " + words("i18nCounterLeft", { left: left }) : "");
         out.classList.toggle("counter-warn", left < 50);
       }
       field.addEventListener("input", update);

@@ -27,8 +27,8 @@
       var due = Date.parse(el.dataset.due), start = Date.parse(el.dataset.start);
       if (isNaN(due)) { return; }
       var left = due - now, state, label;
-      if (left <= 0) { state = "overdue"; label = "Overdue by " + span(left); }
-      else { state = left * 4 < (due - start) ? "soon" : "ok"; label = span(left) + " left"; }
+      if (left <= 0) { state = "overdue"; label = window.reportDeskWords("i18nOverdue", { span: span(left) }); }
+      else { state = left * 4 < (due - start) ? "soon" : "ok"; label = window.reportDeskWords("i18nLeft", { span: span(left) }); }
       el.classList.remove("deadline-ok", "deadline-soon", "deadline-overdue");
       el.classList.add("deadline-" + state);
       var text = el.querySelector(".deadline-label");
@@ -123,7 +123,8 @@
     var bar = form.querySelector("[data-bulk-bar]");
     var all = form.querySelector("[data-select-all]");
     if (count) {
-      count.textContent = ticked ? ticked + " selected:" : "Select rows for a bulk action:";
+      count.textContent = ticked ? window.reportDeskWords("i18nSelected", { count: ticked })
+        : window.reportDeskWords("i18nSelectRows", {});
     }
     if (submit) { submit.disabled = ticked === 0; }
     if (bar) { bar.classList.toggle("has-selection", ticked > 0); }
@@ -313,7 +314,7 @@
           // The results were reloaded meanwhile: this answer is about the view before.
           if (!answer || !shown || shown.dataset.since !== since) { return; }
           if (answer["new"] > 0) {
-            var sentence = answer.label + " new report" + (answer["new"] === 1 && !answer.more ? "" : "s") + " in this view";
+            var sentence = answer.sentence;  // in the page's language, from the server
             words.textContent = sentence;
             notice.hidden = false;
             if (answer["new"] !== lastNew) { announce(sentence + "."); }
