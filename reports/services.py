@@ -518,11 +518,14 @@ def target_register(
     file_content: bytes | None = None,
     file_content_type: str = "",
     metadata: dict[str, Any] | None = None,
+    match_snapshot: bool = True,
 ) -> tuple[Target, bool]:
     """Register a target, or update it when the platform sends the same (kind, external_id) again.
 
     Once a target has been reported its snapshot is evidence and is never overwritten; only the
-    title and metadata may change. Returns (target, created).
+    title and metadata may change. Returns (target, created). `match_snapshot=False` is for a caller
+    that matches the snapshot against the hash bank itself and acts on a match its own way (a story
+    held for review is rejected instead: moderation/stories/services.py `story_submit`).
     """
     if kind not in TargetKind.values:
         raise ValidationError({"kind": _("Unknown target kind.")})
@@ -554,7 +557,7 @@ def target_register(
             before=before,
             after=_target_state(target),
         )
-        if new_snapshot:
+        if new_snapshot and match_snapshot:
             # A new snapshot file is matched against the hash bank (reports/hooks.py MediaCheck).
             hooks.media_check().snapshot_stored(target=target, content=file_content)
     return target, created

@@ -75,8 +75,8 @@ def test_every_request_body_allows_only_its_documented_fields(client):
         "HashCheckRequest",
         "ReportCreateRequest",
         "ReviewRequest",
-        "StorySubmitRequest",
         "SignalBatchRequest",
+        "StorySubmitRequest",
         "TargetRegisterRequest",
     ]
     for name in bodies:

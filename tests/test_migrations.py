@@ -48,8 +48,11 @@ def _seed(apps) -> dict:
     # The role groups as a database made before the move has them: the role table's rights, with the
     # moved models' permissions under "moderation." (a database built today up to 0007 runs the
     # role migrations with today's table, whose "enforcement." rights do not exist yet).
+    # Rights of apps born after the move (machine signals) are not there yet either.
+    existing = {model._meta.app_label for model in apps.get_models()}
     for role, rights in ROLE_PERMISSIONS.items():
         names = [right.replace("enforcement.", "moderation.").split(".") for right in rights]
+        names = [(app, codename) for app, codename in names if app in existing]
         group = apps.get_model("auth", "Group").objects.get(name=role)
         group.permissions.set(
             [Permission.objects.get(content_type__app_label=app, codename=codename) for app, codename in names]

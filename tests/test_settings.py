@@ -188,7 +188,14 @@ OPS_COMMANDS = {
     "sla_sweep",
     "transparency_report",
 }
-BENCHMARK_COMMANDS = {"bench_data", "bench_filing", "bench_hashbank", "bench_queue", "reliability_outage"}
+BENCHMARK_COMMANDS = {
+    "bench_data",
+    "bench_filing",
+    "bench_hashbank",
+    "bench_queue",
+    "bench_signals",
+    "reliability_outage",
+}
 
 
 def project_commands(help_text: str) -> dict[str, set[str]]:

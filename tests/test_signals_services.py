@@ -4,6 +4,7 @@ banking on a person's confirmed decision, release on dismissal, and the truthful
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from audit import services as audit
 from audit.models import AuditEvent
@@ -264,6 +266,20 @@ def test_dismissal_leaves_content_a_person_removed(detector, moderator, complian
     moderation_services.report_review(actor=compliance, report_id=automated.pk, status="dismissed")
     target.refresh_from_db()
     assert target.state == TargetState.REMOVED
+
+
+def test_dismissal_releases_content_whatever_else_the_account_has(detector, moderator, compliance):
+    """An account sanction in force (a timeout, which names the content it was decided on) does not
+    keep content quarantined by automation: only a person's removal or quarantine of it does."""
+    target = file_target()
+    decide(moderator, ReportFactory(target=target), ActionKind.TIMEOUT, ends_at=timezone.now() + timedelta(days=1))
+    ingest(signal(target, score="0.97"))
+    target.refresh_from_db()
+    assert target.state == TargetState.QUARANTINED
+    automated = Report.objects.get(channel=ReportChannel.AUTOMATED)
+    moderation_services.report_review(actor=compliance, report_id=automated.pk, status="dismissed")
+    target.refresh_from_db()
+    assert target.state == TargetState.VISIBLE
 
 
 # --- the batch's transactions ---------------------------------------------------------------------------

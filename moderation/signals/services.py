@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from audit import services as audit
 from moderation.enforcement import webhooks
+from moderation.enforcement.actions import ActionKind
 from moderation.hashbank.hashing import MediaHashes, hash_media
 from moderation.hashbank.models import BANK_CATEGORIES, BankEntry, MediaKind
 from moderation.hashbank.selectors import BankMatch, match_media
@@ -753,8 +754,12 @@ def _automated_report(
 def _quarantine(*, target: Target, report: Report, why: str) -> bool:
     """Quarantine the content at once, pending a person's decision: its state, the audit event and
     the platform's webhook (it hides the content until told otherwise). Returns whether it did."""
+    if target.state == TargetState.REMOVED:
+        return False  # a person removed it already: nothing for automation to hold
     case = AutomatedCase.objects.select_for_update().filter(report=report).first()
     if case is not None and case.quarantined_at is None:
+        # This case holds the quarantine (with any other case that already did): its report's
+        # dismissal releases the content only when no other open case holds it (quarantine_release).
         case.quarantined_at = timezone.now()
         case.save(update_fields=["quarantined_at", "updated_at"])
     if target.state != TargetState.VISIBLE:
@@ -797,7 +802,11 @@ def quarantine_release(*, actor: AbstractBaseUser, report: Report) -> bool:
     held_elsewhere = AutomatedCase.objects.filter(
         report__target=target, report__status__in=OPEN_STATUSES, quarantined_at__isnull=False
     ).exclude(report=report)
-    if held_elsewhere.exists() or target.sanctions.filter(status="active").exists():
+    # A person's own removal or quarantine of it, in force, keeps it where it is.
+    removed_by_a_person = target.sanctions.filter(
+        status="active", kind__in=[ActionKind.REMOVE_CONTENT, ActionKind.QUARANTINE_FILE]
+    )
+    if held_elsewhere.exists() or removed_by_a_person.exists():
         return False
     target.state = TargetState.VISIBLE
     target.save(update_fields=["state", "updated_at"])

@@ -177,6 +177,8 @@ def story_submit(
             file_content=frame_clean,
             file_content_type=frame_content_type,
             metadata=metadata,
+            # Matched below: a story's match rejects the story (one automated report, not two).
+            match_snapshot=False,
         )
         story = StoryReview.objects.create(
             target=target,
