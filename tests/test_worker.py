@@ -271,13 +271,14 @@ def test_two_schedulers_and_two_workers_escalate_and_send_each_thing_once(engine
 
 
 def test_filing_does_not_wait_on_a_relay_that_never_answers(engine, tmp_path):
-    """gunicorn with a broker, a relay that accepts connections and never answers, a worker: every
-    filing answers at once; the worker is the one that waits, and records the timeout on the row."""
+    """gunicorn with a broker, a relay that accepts connections and never answers (EMAIL_TIMEOUT 8 s),
+    a worker: after a warm-up filing per gunicorn worker, every filing answers well within the relay's
+    timeout; the worker is the one that waits, and records the timeout on the row."""
     user = UserFactory()
     _, key = api_token_create(actor=user, name="test")
-    targets = [TargetFactory() for _ in range(6)]
+    targets = [TargetFactory() for _ in range(8)]
     with SilentRelay() as relay:
-        env = engine.env(EMAIL_PORT=str(relay.port), EMAIL_TIMEOUT="3", API_TOKEN_RATE="off")
+        env = engine.env(EMAIL_PORT=str(relay.port), EMAIL_TIMEOUT="8", API_TOKEN_RATE="off")
         engine_worker = CeleryProcess("worker", env=env, log_path=tmp_path / "silent-worker.log", name="silent")
         try:
             engine_worker.start()
@@ -285,7 +286,7 @@ def test_filing_does_not_wait_on_a_relay_that_never_answers(engine, tmp_path):
             with AppServer(port=port, env=env, log_path=tmp_path / "gunicorn.log"):
                 client = Http(f"http://127.0.0.1:{port}", headers={"Authorization": f"Token {key}"})
                 took = []
-                for target in targets:
+                for target in targets:  # the first two warm the two gunicorn workers up (not counted)
                     started = time.monotonic()
                     answer = client.post(
                         "/api/reports",
@@ -293,11 +294,11 @@ def test_filing_does_not_wait_on_a_relay_that_never_answers(engine, tmp_path):
                     )
                     took.append(time.monotonic() - started)
                     assert answer.status == 201, answer.text
-            assert max(took) < 1.5, took  # the relay's timeout is 3 s: nobody waited for it
-            assert OutboxMail.objects.filter(kind="report_received").count() == 6
+            assert max(took[2:]) < 4, took  # the relay's timeout is 8 s: nobody waited for it
+            assert OutboxMail.objects.filter(kind="report_received").count() == 8
             wait_for(
                 lambda: OutboxMail.objects.exclude(last_error="").exists(),
-                timeout=30,
+                timeout=60,
                 what="the worker's attempt to time out",
             )
             assert "timed out" in OutboxMail.objects.exclude(last_error="").first().last_error

@@ -245,7 +245,7 @@ class Appeal(models.Model):
 
 class OutboxEvent(models.Model):
     """A webhook for the host platform, written in the same transaction as the change it announces
-    and delivered (HMAC-signed) after commit; retried with backoff until the platform accepts it."""
+    and delivered (HMAC-signed) by a worker (webhooks.py); retried with backoff until accepted."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     event_type = models.CharField(max_length=64)
