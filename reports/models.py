@@ -120,7 +120,8 @@ class Report(models.Model):
     is_pattern = models.BooleanField(_("Part of a repeated pattern"), default=False)
     # The language the report or complaint was sent in (the page's, at filing): a complainant has no
     # account to store one on, so their mail is written in this one (config/i18n.py recipient_language).
-    language = models.CharField(max_length=16, blank=True, default="")
+    # A database default too: rows written without the ORM (bench_data's COPY) have no language.
+    language = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)
     due_at = models.DateTimeField()
