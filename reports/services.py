@@ -26,8 +26,8 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from audit import services as audit
 from config import throttle
-from config.prepared import PreparedQuery, datetime_value
 from config.dates import long_date
+from config.prepared import PreparedQuery, datetime_value
 from reports import hooks, notify
 from reports.categories import Category, deadline_for, rule_for, severity_for
 from reports.models import (
