@@ -434,11 +434,12 @@ def test_filing_costs_a_fixed_number_of_queries(client, user, auth, django_asser
     """Token, account, standing and sign-in block in one query; then the target, the hourly limit
     (read before any evidence is decoded), and in one transaction the reporter's row locked, the limit
     read again under the lock, the report, its audit event and its confirmation mail in the outbox
-    (savepoint, lock, read, three inserts, release). The attempt count is in the cache, not the
-    database; the mail is delivered after the commit (not counted here)."""
+    (savepoint, lock, read, three inserts, release), the mail written in the reporter's language (one
+    read of the account's chosen language, reports.Profile). The attempt count is in the cache, not
+    the database; the mail is delivered after the commit (not counted here)."""
     first, second = TargetFactory(), TargetFactory()
     assert post(client, valid(first), auth).status_code == 201  # the token's last_used_at is written once
-    with django_assert_num_queries(10) as captured:
+    with django_assert_num_queries(11) as captured:
         assert post(client, valid(second), auth).status_code == 201
     token_query = captured.captured_queries[0]["sql"]
     assert "reports_apitoken" in token_query
