@@ -8,7 +8,7 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from audit import triggers
@@ -33,6 +33,9 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path):
     cache.clear()  # throttle counters must not leak from one test into the next
+    # Each request activates its language in the thread (LocaleMiddleware) and leaves it there: a test
+    # that calls a service directly starts in the default language, whatever the last request spoke.
+    translation.activate(settings.LANGUAGE_CODE)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # Seal the audit chain after every commit (production seals at most once a second per process).
