@@ -398,3 +398,41 @@ def test_a_removal_outside_the_bank_categories_banks_nothing(detector, moderator
     ingest(signal(target, category="harassment", score="0.8", frame=picture_bytes(7)))
     decide(moderator, Report.objects.get(), ActionKind.REMOVE_CONTENT)
     assert BankEntry.objects.count() == 0
+
+
+# --- a video story waiting for review -------------------------------------------------------------------
+
+
+def test_a_pending_story_a_detector_scores_above_the_action_threshold_is_rejected_before_publication(
+    detector, moderator
+):
+    from moderation.stories.models import StoryReview, StoryStatus
+    from tests.test_stories import submit
+
+    story = submit("story-signal").story
+    [result] = ingest(signal(story.target, score="0.97"))
+    assert result.status == ItemStatus.CREATED and result.quarantined
+    story.refresh_from_db()
+    assert story.status == StoryStatus.REJECTED and story.automated
+    # The signal's own report is the one put before compliance, not a second one.
+    assert story.report_id == result.report_id and Report.objects.count() == 1
+    assert Report.objects.get().escalated
+    assert "csam-classifier" in story.automated_source and "0.97" in story.automated_source
+    assert OutboxEvent.objects.filter(event_type="story.rejected").count() == 1
+    # Below the action threshold the story waits for a person.
+    waiting = submit("story-signal-2", frame=picture_bytes(5)).story
+    ingest(signal(waiting.target, key="k-2", score="0.6"))
+    assert StoryReview.objects.get(pk=waiting.pk).status == StoryStatus.PENDING
+
+
+def test_a_story_a_person_approved_keeps_that_verdict_whatever_a_detector_says_later(detector, moderator):
+    from moderation.stories import services as stories
+    from moderation.stories.models import StoryStatus
+    from tests.test_stories import submit
+
+    story = submit("story-approved").story
+    stories.story_approve(actor=moderator, story_id=story.pk)
+    [result] = ingest(signal(story.target, score="0.99"))
+    assert result.status == ItemStatus.CREATED  # the report goes before compliance as any other
+    story.refresh_from_db()
+    assert story.status == StoryStatus.APPROVED and not story.automated

@@ -18,6 +18,7 @@ then says "automated means were used") or whose dismissal releases it (quarantin
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -47,9 +48,20 @@ from moderation.signals.models import (
     Signal,
     SignalPolicy,
 )
+from moderation.stories import services as stories
+from moderation.stories.models import StoryReview, StoryStatus
 from reports import services as report_services
 from reports.categories import SEVERITY_RANK, deadline_for, rule_for, severity_for
-from reports.models import OPEN_STATUSES, Evidence, Report, ReportChannel, ReportStatus, Target, TargetState
+from reports.models import (
+    OPEN_STATUSES,
+    Evidence,
+    Report,
+    ReportChannel,
+    ReportStatus,
+    Target,
+    TargetKind,
+    TargetState,
+)
 from reports.services import report_audit_state
 from reports.uploads import CleanFile
 
@@ -574,6 +586,7 @@ def _ingest_one(*, actor: audit.SystemActor, plan: _Plan, stored: list[str]) -> 
     quarantined = False
     if report is not None and verdict == rules.ACT:
         quarantined = _quarantine(target=target, report=report, why=f"{source} scored {item.score}")
+        _reject_pending_story(target=target, report=report, category=item.category, source=source, score=item.score)
     if matches and report is not None:
         _record_hits(
             target=target, report=report, matches=matches, origin=MediaOrigin.FRAME, media_sha256=signal.frame_sha256
@@ -749,6 +762,27 @@ def _automated_report(
             data=data,
         )
     return report, False
+
+
+def _reject_pending_story(*, target: Target, report: Report, category: str, source: str, score) -> None:
+    """A video story still waiting for review that a detector scores above its action threshold is
+    rejected before publication, its automated report escalated to compliance
+    (moderation/stories/services.py `reject_story_automatically`). A story a person already decided
+    keeps that verdict."""
+    if target.kind != TargetKind.VIDEO_STORY:
+        return
+    story = StoryReview.objects.filter(target=target, status=StoryStatus.PENDING).first()
+    if story is None:
+        return
+    # Decided meanwhile (a person, or an earlier signal): that verdict stands.
+    with contextlib.suppress(stories.StoryAlreadyDecided):
+        stories.reject_story_automatically(
+            story=story,
+            reason=category,
+            source=f"{source} (score {score})",
+            report=report,
+            data={"score": str(score)},
+        )
 
 
 def _quarantine(*, target: Target, report: Report, why: str) -> bool:
