@@ -303,7 +303,7 @@ def decision_apply(
                 new_state = (
                     TargetState.QUARANTINED if action.kind == ActionKind.QUARANTINE_FILE else TargetState.REMOVED
                 )
-                _set_target_state(actor=actor, target=target, state=new_state, correlation_id=decision_id)
+                target_state_set(actor=actor, target=target, state=new_state, correlation_id=decision_id)
             if status != SanctionStatus.PENDING_APPROVAL:
                 webhooks.enqueue(event_type="sanction.applied", payload=_webhook_payload(sanction, "applied"))
             sanctions.append(sanction)
@@ -333,7 +333,9 @@ def decision_apply(
     return sanctions
 
 
-def _set_target_state(*, actor, target: Target, state: str, correlation_id: uuid.UUID | None = None) -> None:
+def target_state_set(*, actor, target: Target, state: str, correlation_id: uuid.UUID | None = None) -> None:
+    """Change a target's state with its audit event, inside the caller's transaction (a decision
+    here; a story's verdict in moderation/stories). Nothing when it is already in that state."""
     if target.state == state:
         return
     before = {"state": target.state}
@@ -364,9 +366,7 @@ def _undo_effect(*, actor, sanction: Sanction) -> None:
             .exists()
         )
         if not still_removed:
-            _set_target_state(
-                actor=actor, target=target, state=TargetState.VISIBLE, correlation_id=sanction.decision_id
-            )
+            target_state_set(actor=actor, target=target, state=TargetState.VISIBLE, correlation_id=sanction.decision_id)
 
 
 def sanction_lift(

@@ -29,12 +29,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import services as audit
+from moderation.enforcement import services as enforcement
 from moderation.enforcement import webhooks
 from moderation.hashbank.hashing import hash_media
 from moderation.hashbank.selectors import BankMatch, match_media
 from moderation.stories.models import StoryReview, StoryStatus
 from reports.categories import Category, deadline_for, rule_for, severity_for
-from reports.models import Report, ReportChannel, ReportStatus, Target, TargetKind, TargetState
+from reports.models import Report, ReportChannel, ReportStatus, TargetKind, TargetState
 from reports.services import report_audit_state, target_register
 
 # Moderators and up decide stories (the same right as reviewing reports).
@@ -236,22 +237,6 @@ def _locked_pending(story_id: uuid.UUID | str) -> StoryReview:
     return story
 
 
-def _set_target_state(*, actor: audit.Actor, target: Target, state: str) -> None:
-    if target.state == state:
-        return
-    before = {"state": target.state}
-    target.state = state
-    target.save(update_fields=["state", "updated_at"])
-    audit.record(
-        actor=actor,
-        event_type="target.state_changed",
-        object_type="target",
-        object_id=target.public_id,
-        before=before,
-        after={"state": state},
-    )
-
-
 def _clean_explanation(text: str) -> str:
     text = text.strip()
     if "\x00" in text:
@@ -331,7 +316,7 @@ def story_reject(*, actor: AbstractBaseUser, story_id: uuid.UUID | str, category
         _decide(actor=actor, story=story, status=StoryStatus.REJECTED, category=category, explanation=explanation)
         # Never published, and now not to be: staff without the right to see removed content no
         # longer see its frame either.
-        _set_target_state(actor=actor, target=story.target, state=TargetState.REMOVED)
+        enforcement.target_state_set(actor=actor, target=story.target, state=TargetState.REMOVED)
     return story
 
 
@@ -384,7 +369,7 @@ def reject_story_automatically(
             automated_source=source,
             data={"source": source, "report": str(locked.report.pk), **(data or {})},
         )
-        _set_target_state(actor=actor, target=locked.target, state=TargetState.QUARANTINED)
+        enforcement.target_state_set(actor=actor, target=locked.target, state=TargetState.QUARANTINED)
     return locked
 
 
