@@ -453,11 +453,13 @@ class SmtpSink:
         logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line at INFO
 
         self.accepted: list[tuple[str, str, list[str]]] = []
+        self.rcpts_begun = 0  # RCPT commands received, counted before their delay
         self.rcpt_delay = rcpt_delay
         sink = self
 
         class Handler:
             async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+                sink.rcpts_begun += 1
                 if sink.rcpt_delay:
                     await asyncio.sleep(sink.rcpt_delay)
                 envelope.rcpt_tos.append(address)

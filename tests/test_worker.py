@@ -70,6 +70,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.delay = 0.0
+        self.begun = 0  # requests received, counted before their delay
         self.accepted: list[str] = []
         self.abandoned: list[str] = []
         self.bad_signatures: list[str] = []
@@ -83,6 +84,7 @@ class Receiver:
                 expected = "sha256=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
                 if not hmac.compare_digest(expected, self.headers["X-ReportDesk-Signature"]):
                     receiver.bad_signatures.append(delivery)
+                receiver.begun += 1
                 time.sleep(receiver.delay)
                 if _peer_gone(self.connection):
                     receiver.abandoned.append(delivery)
@@ -176,24 +178,30 @@ def engine(tmp_path, sink, receiver):
     client.close()
 
 
-def wait_for(condition, *, timeout: float, what: str, engine=None) -> None:
+def wait_for(condition, *, timeout: float, what: str, engine=None, poll: float = 0.2) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.2)
+        time.sleep(poll)
     raise AssertionError(f"timed out waiting for {what}\n{engine.logs() if engine else ''}")
 
 
 def test_a_worker_killed_mid_delivery_leaves_every_mail_and_webhook_to_go_out_exactly_once(engine, sink, receiver):
     mails = [OutboxMailFactory(recipients=[f"reporter{n}@example.test"], subject=f"mail {n}") for n in range(12)]
-    sink.rcpt_delay = 0.4
+    # The kill must land while a delivery waits in the server's delay, never in the few milliseconds
+    # between the server accepting and the worker recording it: a crash there is a resend by design
+    # (at-least-once), and receivers de-duplicate on the Message-ID / X-ReportDesk-Delivery id. So
+    # each kill waits for the next delivery to begin, polled well inside the delay.
+    sink.rcpt_delay = 0.8
     beat = engine.beat("beat")
 
     # 1. The first worker delivers the mail; killed after three were accepted, the fourth under way.
     first = engine.worker("first")
-    wait_for(lambda: len(sink.accepted) >= 3, timeout=60, what="three mails", engine=engine)
-    time.sleep(0.2)  # inside the next one's RCPT
+    wait_for(
+        lambda: len(sink.accepted) >= 3 and sink.rcpts_begun > len(sink.accepted),
+        timeout=60, what="three mails and the fourth under way", engine=engine, poll=0.02,
+    )  # fmt: skip
     first.kill()
     interrupted = OutboxMail.objects.filter(sent_at__isnull=True, claim__isnull=False).count()
     accepted_before_restart = len(sink.accepted)
@@ -202,10 +210,12 @@ def test_a_worker_killed_mid_delivery_leaves_every_mail_and_webhook_to_go_out_ex
     #    (the interrupted one once its claim expired) and the webhooks, and is killed in their middle.
     sink.rcpt_delay = 0
     events = [OutboxEventFactory(payload={"n": n}) for n in range(12)]
-    receiver.delay = 0.4
+    receiver.delay = 0.8
     second = engine.worker("second")
-    wait_for(lambda: len(receiver.accepted) >= 3, timeout=90, what="three webhooks", engine=engine)
-    time.sleep(0.2)
+    wait_for(
+        lambda: len(receiver.accepted) >= 3 and receiver.begun > len(receiver.accepted),
+        timeout=90, what="three webhooks and the fourth under way", engine=engine, poll=0.02,
+    )  # fmt: skip
     second.kill()
 
     # 3. Restarted again: everything goes out.
