@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("reports", "0011_mail_outbox"),
@@ -14,17 +13,26 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Profile',
+            name="Profile",
             fields=[
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='profile', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('language', models.CharField(blank=True, default='', max_length=16)),
-                ('seen_language', models.CharField(blank=True, default='', max_length=16)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="profile",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("language", models.CharField(blank=True, default="", max_length=16)),
+                ("seen_language", models.CharField(blank=True, default="", max_length=16)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.AddField(
-            model_name='report',
-            name='language',
-            field=models.CharField(blank=True, db_default='', default='', max_length=16),
+            model_name="report",
+            name="language",
+            field=models.CharField(blank=True, db_default="", default="", max_length=16),
         ),
     ]
