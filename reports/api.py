@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 from config.api_errors import Conflict, RateLimited, from_service_error
 from reports import selectors, services
 from reports.authentication import PlatformClient
-from reports.models import PlatformKey, Report, ReportChannel, Target, TargetState
+from reports.models import PlatformKey, Report, ReportChannel
 from reports.serializers import (
     ErrorSerializer,
     ReportCreateSerializer,
@@ -172,13 +172,7 @@ class ReportFileView(APIView):
         data = ReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        # Filing needs a few of the target's columns, not its snapshot text or metadata (the
-        # query-count test catches a deferred column read later).
-        target = (
-            Target.objects.filter(public_id=values["target_id"], kind=values["report_type"], state=TargetState.VISIBLE)
-            .only("id", "public_id", "kind", "owner_id", "state")
-            .first()
-        )
+        target = selectors.filing_target(public_id=values["target_id"], kind=values["report_type"])
         if target is None:
             raise exceptions.ValidationError(
                 {"target_id": [_("No %(kind)s with this id is known.") % {"kind": values["report_type"]}]}

@@ -99,7 +99,8 @@ def _token_queryset(prefix: str):
     and whether a sanction keeps the account out (both asked of enforcement: reports/hooks.py), at
     the database's now() so that its SQL holds no time and is compiled once (config/prepared.py)."""
     enforcement = hooks.enforcement()
-    related = [f"user__{relation}" for relation in enforcement.account_relations]
+    # The profile rides along: the confirmation mail is written in the language chosen there.
+    related = [f"user__{relation}" for relation in enforcement.account_relations] + ["user__profile"]
     return (
         ApiToken.objects.filter(prefix=prefix, revoked_at__isnull=True)
         .select_related(*related)

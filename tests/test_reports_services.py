@@ -20,6 +20,7 @@ from django.utils import timezone
 from audit import services as audit
 from audit.models import AuditEvent
 from audit.verify import verify
+from config import throttle
 from reports import services
 from reports.categories import CATEGORY_RULES, Category, Severity, critical_categories
 from reports.models import Evidence, OutboxMail, Report, ReportChannel, ReportStatus, TargetKind
@@ -293,6 +294,22 @@ def test_more_reports_than_the_hourly_limit_are_refused(user, other_user, settin
     assert 3500 < caught.value.retry_after <= 3600
     # The limit is per person.
     assert file(other_user).reporter == other_user
+
+
+def test_the_stored_reports_are_checked_under_the_lock_when_the_attempt_counter_starts_a_new_hour(user, settings):
+    # The attempt counter's window is a fixed hour; the stored reports' the last sixty minutes. A
+    # filing with nothing to decode reads them only under the lock, and is refused there, exactly.
+    settings.REPORTS_PER_HOUR_LIMIT = 2
+    file(user)
+    file(user)
+    throttle.reset(scope="filing", subject=str(user.pk), window=3600)
+    before = Report.objects.count()
+    with pytest.raises(RateLimitExceeded) as caught:
+        file(user)
+    assert Report.objects.count() == before
+    assert caught.value.messages == [
+        "You have sent 2 reports in the last hour, the most we accept. Please try again in 59 minutes."
+    ]
 
 
 def test_reports_older_than_an_hour_do_not_count(user, settings):
