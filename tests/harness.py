@@ -443,7 +443,7 @@ class SmtpSink:
     `rcpt_delay` slows every RCPT TO: a client killed during it never reached DATA, so, as with any
     SMTP server, nothing was accepted. `accepted` holds (Message-ID, subject, recipients) per message."""
 
-    def __init__(self, *, rcpt_delay: float = 0.0) -> None:
+    def __init__(self, *, rcpt_delay: float = 0.0, port: int | None = None, record: Path | None = None) -> None:
         import asyncio
         import email
         import logging
@@ -468,9 +468,12 @@ class SmtpSink:
             async def handle_DATA(self, server, session, envelope):  # noqa: N802
                 message = email.message_from_bytes(envelope.content)
                 sink.accepted.append((message["Message-ID"], str(message["Subject"]), list(envelope.rcpt_tos)))
+                if record is not None:
+                    with record.open("a") as lines:
+                        lines.write(f"{message['Message-ID']}\n")
                 return "250 Message accepted for delivery"
 
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
 
     def __enter__(self) -> SmtpSink:
@@ -479,6 +482,47 @@ class SmtpSink:
 
     def __exit__(self, *exc: object) -> None:
         self.controller.stop()
+
+
+class SmtpSinkProcess:
+    """An SmtpSink in a process of its own, for a benchmark: in the load generator's process its
+    SMTP work would take turns with the client threads on one interpreter lock and slow the client
+    down for exactly the endpoint that sends mail. `accepted` is the Message-IDs it accepted, read
+    from the file the process appends each one to."""
+
+    def __init__(self, *, record: Path) -> None:
+        self.port = free_port()
+        self.record = Path(record)
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> SmtpSinkProcess:
+        self.record.write_text("")
+        self.process = subprocess.Popen(  # noqa: S603  # nosec B603: our own interpreter and module
+            [sys.executable, "-m", "tests.harness", "smtp-sink", str(self.port), str(self.record)],
+            cwd=BASE_DIR,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return self
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the SMTP sink exited with {self.process.returncode}")
+            time.sleep(0.1)
+        self.__exit__()
+        raise RuntimeError("the SMTP sink did not listen within 30 seconds")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    @property
+    def accepted(self) -> list[str]:
+        return self.record.read_text().splitlines()
 
 
 class SilentRelay:
@@ -496,3 +540,12 @@ class SilentRelay:
 
     def __exit__(self, *exc: object) -> None:
         self.socket.close()
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["smtp-sink"]:
+    # SmtpSinkProcess's child: python -m tests.harness smtp-sink PORT RECORD
+    sink_port, sink_record = int(sys.argv[2]), Path(sys.argv[3])
+    with SmtpSink(port=sink_port, record=sink_record):
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        while True:
+            time.sleep(3600)
