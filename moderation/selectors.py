@@ -244,7 +244,7 @@ def status_counts(reports: QuerySet[Report], *, statuses: Iterable[str] = Report
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) capped)")  # noqa: S608  # nosec B608
         params.extend(sql_params)
     with connections[reports.db].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)  # nosec B608 -- the parts above
+        cursor.execute("SELECT " + ", ".join(parts), params)  # nosec B608  # the parts above
         row = cursor.fetchone()
     counts = {status: Tally.capped(n, TAB_COUNT_CAP) for status, n in zip(statuses, row, strict=True)}
     groups = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES, "all": ReportStatus.values}
@@ -586,7 +586,7 @@ def counts_together(groups: dict[str, tuple[QuerySet, dict[str, Q | None]]], *, 
         columns.extend((group, name, f'g{number}."{group}__{name}"') for name in counts)
     select = ", ".join(column for *_, column in columns)
     with connections[using].cursor() as cursor:
-        sql = f"SELECT {select} FROM (SELECT 1) one " + " ".join(parts)  # noqa: S608  # nosec B608 -- the parts above
+        sql = f"SELECT {select} FROM (SELECT 1) one " + " ".join(parts)  # noqa: S608  # nosec B608  # the parts above
         cursor.execute(sql, params)
         row = cursor.fetchone()
     found: dict[str, dict[str, int]] = {group: {} for group in groups}

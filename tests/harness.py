@@ -17,7 +17,7 @@ import os
 import shutil
 import signal
 import socket
-import subprocess  # nosec B404 -- starts initdb/pg_ctl and our own gunicorn, never with user input
+import subprocess  # nosec B404  # starts initdb/pg_ctl and our own gunicorn, never with user input
 import sys
 import time
 import urllib.parse
@@ -182,7 +182,7 @@ class AppServer:
             "3",
         ]
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603  # nosec B603: our own interpreter and arguments
+            self.process = subprocess.Popen(  # noqa: S603  # nosec B603  # our own interpreter and arguments
                 command, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         deadline = time.monotonic() + timeout
@@ -291,7 +291,7 @@ class ThrowawayCluster:
         return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
 
     def _run(self, *command: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        return subprocess.run(  # noqa: S603  # nosec B603: fixed binaries, our own arguments
+        return subprocess.run(  # noqa: S603  # nosec B603  # fixed binaries, our own arguments
             self._as_owner(*command), capture_output=True, text=True, timeout=timeout, check=False
         )
 
@@ -391,7 +391,7 @@ class CeleryProcess:
 
     def start(self, *, ready_text: str | None = None, timeout: float = 60) -> CeleryProcess:
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603  # nosec B603: our own interpreter and arguments
+            self.process = subprocess.Popen(  # noqa: S603  # nosec B603  # our own interpreter and arguments
                 self.command(),
                 cwd=BASE_DIR,
                 env=self.env,
@@ -497,7 +497,7 @@ class SmtpSinkProcess:
 
     def __enter__(self) -> SmtpSinkProcess:
         self.record.write_text("")
-        self.process = subprocess.Popen(  # noqa: S603  # nosec B603: our own interpreter and module
+        self.process = subprocess.Popen(  # noqa: S603  # nosec B603  # our own interpreter and module
             [sys.executable, "-m", "tests.harness", "smtp-sink", str(self.port), str(self.record)],
             cwd=BASE_DIR,
             start_new_session=True,

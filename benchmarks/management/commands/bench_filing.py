@@ -38,7 +38,7 @@ import os
 import random
 import secrets
 import signal
-import subprocess  # nosec B404 -- starts our own gunicorn and manage.py, never with user input
+import subprocess  # nosec B404  # starts our own gunicorn and manage.py, never with user input
 import sys
 import threading
 import time
@@ -437,7 +437,7 @@ class Command(BaseCommand):
         )
         with log_path.open("wb") as log:
             # Its own session, so that stopping it stops exactly the server and its workers.
-            return subprocess.Popen(  # noqa: S603  # nosec B603 -- our own interpreter and gunicorn
+            return subprocess.Popen(  # noqa: S603  # nosec B603  # our own interpreter and gunicorn
                 command,
                 cwd=settings.BASE_DIR,
                 env=self._server_env(options),

@@ -292,7 +292,7 @@ class Command(bench_filing.Command):
             ],
             batch_size=2000,
         )
-        rng = random.Random(run)  # nosec B311 -- benchmark data, not security
+        rng = random.Random(run)  # nosec B311  # benchmark data, not security
         headers = {"Content-Type": "application/json", "Authorization": f"Platform {key}"}
         requests = []
         counter = itertools.count()

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess  # nosec B404 -- starts our own manage.py, never with user input
+import subprocess  # nosec B404  # starts our own manage.py, never with user input
 import sys
 import tempfile
 import threading
@@ -50,7 +50,7 @@ from tests.harness import (
     unclean_503,
 )
 
-PASSWORD = "outage-drill-password-1"  # noqa: S105  # nosec B105: a throwaway account in a throwaway cluster
+PASSWORD = "outage-drill-password-1"  # noqa: S105  # nosec B105  # a throwaway account in a throwaway cluster
 
 
 @dataclass
@@ -186,7 +186,7 @@ class Command(BaseCommand):
         env = app_environment(
             database_url=cluster.url,
             var_dir=work / "var",
-            API_TOKEN_RATE="off",  # noqa: S106  # nosec B106 -- a rate limit, not a password
+            API_TOKEN_RATE="off",  # noqa: S106  # nosec B106  # a rate limit, not a password
             REPORTS_PER_HOUR_LIMIT="1000000",
             DB_CONN_MAX_AGE="60",  # as in production: persistent connections that the outage breaks
         )
@@ -249,7 +249,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("OUTAGE DRILL PASSED"))
 
     def _child(self, env: dict[str, str], *args: str, timeout: float = 120) -> str:
-        result = subprocess.run(  # noqa: S603  # nosec B603: our own interpreter and manage.py
+        result = subprocess.run(  # noqa: S603  # nosec B603  # our own interpreter and manage.py
             [sys.executable, "manage.py", *args],
             cwd=BASE_DIR,
             env=env,

@@ -158,7 +158,7 @@ def demo_png(text: str, colour: tuple[int, int, int]) -> bytes:
 def demo_picture(seed: int) -> bytes:
     """Shapes on a ground, drawn from a seed: a picture with enough structure for PDQ to rate it
     well, for the demo's hash bank. Never real material."""
-    rng = random.Random(seed)  # nosec B311 -- demo pictures, not security
+    rng = random.Random(seed)  # nosec B311  # demo pictures, not security
     image = Image.new("RGB", (320, 240), tuple(rng.randrange(256) for _ in range(3)))
     draw = ImageDraw.Draw(image)
     for _ in range(25):
