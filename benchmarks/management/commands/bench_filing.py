@@ -21,7 +21,8 @@ What it does, always stopping its processes at the end (even on error or Ctrl-C)
    order, after a warm-up of each;
 5. then the mail relay: ours again with the working relay, the worker restarted against a relay
    that accepts connections and never answers, ours again: the two p95 side by side;
-6. prints requests per second, p50/p95, errors (must be 0), the ratios, the workers' memory, and
+6. prints requests per second, p50/p95, errors (must be 0), the CPU per request of gunicorn and of
+   the mail's delivery (celery worker and SMTP server), the ratios, the workers' memory, and
    checks that every 201 left one report and one report.created audit event, and that every
    confirmation of the working relay's phases was accepted by the SMTP server.
 
@@ -77,6 +78,13 @@ class Phase:
     elapsed: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # CPU seconds used during the phase by gunicorn's workers, and by the celery worker and the SMTP
+    # server delivering mail (on this host they take turns on the same cores as the server).
+    server_cpu: float = 0.0
+    delivery_cpu: float = 0.0
+
+    def cpu_ms(self, seconds: float) -> float:
+        return seconds * 1000 / self.ok if self.ok else float("nan")
 
     @property
     def ok(self) -> int:
@@ -158,6 +166,23 @@ def _merge(total: Phase, part: Phase) -> None:
     total.errors.extend(part.errors)
     total.elapsed += part.elapsed
     total.sent += part.sent
+    total.server_cpu += part.server_cpu
+    total.delivery_cpu += part.delivery_cpu
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds the processes have used so far (/proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+    return total / _CLOCK_TICKS
 
 
 def _children(pid: int) -> list[int]:
@@ -244,6 +269,16 @@ class Command(BaseCommand):
                     if warm.errors:
                         raise CommandError(f"warm-up of {path} failed: {warm.errors[:3]}")
                 measure = {"concurrency": options["concurrency"], "max_seconds": options["max_seconds"]}
+
+                def load(phase: Phase, requests: list) -> Phase:
+                    """_load, with the CPU the server and the mail's delivery used meanwhile."""
+                    server_pids, delivery_pids = _children(server.pid), [worker.process.pid, sink.process.pid]
+                    server_before, delivery_before = _cpu_seconds(server_pids), _cpu_seconds(delivery_pids)
+                    _load(port=port, phase=phase, requests=requests, **measure)
+                    phase.server_cpu = _cpu_seconds(server_pids) - server_before
+                    phase.delivery_cpu = _cpu_seconds(delivery_pids) - delivery_before
+                    return phase
+
                 probe_before = host_speed.loop_seconds()
                 phases = {
                     API_PATH: Phase("ours POST /api/reports", API_PATH),
@@ -255,18 +290,14 @@ class Command(BaseCommand):
                 for number in range(rounds):
                     for path in order if number % 2 == 0 else order[::-1]:
                         chunk = _chunk(plan[path][warmup : warmup + options["requests"]], number, rounds)
-                        _merge(phases[path], _load(port=port, phase=Phase("", path), requests=chunk, **measure))
+                        _merge(phases[path], load(Phase("", path), chunk))
                 # The relay: ours with the working relay, then with one that never answers.
-                relay_ok = _load(
-                    port=port, phase=Phase("ours, relay answers", API_PATH), requests=plan["relay-ok"], **measure
-                )
+                relay_ok = load(Phase("ours, relay answers", API_PATH), plan["relay-ok"])
                 self._wait_for_mail(options)
                 worker.kill()
                 worker = self._worker(options, relay_port=silent.port, name="relay-silent")
                 processes.append(worker)
-                relay_silent = _load(
-                    port=port, phase=Phase("ours, relay silent", API_PATH), requests=plan["relay-silent"], **measure
-                )
+                relay_silent = load(Phase("ours, relay silent", API_PATH), plan["relay-silent"])
                 workers = [(pid, *_memory_kib(pid)) for pid in _children(server.pid)]
                 self.stdout.write(host_speed.describe(probe_before, host_speed.loop_seconds()))
             finally:
@@ -501,13 +532,15 @@ class Command(BaseCommand):
         accepted = len(accepted_ids & {message_id(row) for row in confirmations.only("pk")})
         lines = [
             "",
-            f"{'endpoint':<24} | {'requests':>8} {'errors':>6} | {'req/s':>7} | {'p50 ms':>7} {'p95 ms':>7}",
-            "-" * 70,
+            f"{'endpoint':<24} | {'requests':>8} {'errors':>6} | {'req/s':>7} | {'p50 ms':>7} {'p95 ms':>7} | "
+            f"{'CPU ms/request: server':>22} {'mail delivery':>13}",
+            "-" * 110,
         ]
         for phase in (ours, peer, baseline, relay_ok, relay_silent):
             lines.append(
                 f"{phase.name:<24} | {phase.sent:>8,} {len(phase.errors):>6} | {phase.per_second:>7.1f} | "
-                f"{phase.percentile(0.5):>7.1f} {phase.percentile(0.95):>7.1f}"
+                f"{phase.percentile(0.5):>7.1f} {phase.percentile(0.95):>7.1f} | "
+                f"{phase.cpu_ms(phase.server_cpu):>22.2f} {phase.cpu_ms(phase.delivery_cpu):>13.2f}"
             )
         lines += [
             "",
