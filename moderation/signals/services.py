@@ -10,6 +10,13 @@ cost one commit, not a hundred. A crash before the commit stores nothing, and th
 batch again: every item carries its idempotency key, so what was stored is answered "duplicate",
 never stored twice.
 
+Locks, in the one order of every path (moderation/services.py): the target, then its reports, then
+their automated cases, then its story review. A batch locks its plain items' targets together in id
+order, then their open automated reports; an item of its own, a hash bank match and a quarantine
+lock the target before its report; a dismissal that releases a quarantine (quarantine_release) has
+its target locked before its report by report_review. Taken in two orders, a release and a batch on
+one target would each hold what the other waits for, and PostgreSQL would end one of them.
+
 Automation never sanctions: at the action threshold or on a hash bank match it quarantines the
 content (the target's state, with its audit event and the platform's webhook) and escalates the
 report to compliance, whose decision confirms it (moderation.enforcement's decision_apply, which
@@ -826,7 +833,8 @@ def quarantine_release(*, actor: AbstractBaseUser, report: Report) -> bool:
     """A person dismissed an automated report whose content automation quarantined: the content
     comes back, unless a person's own removal or quarantine of it is in force (then it stays) or
     another open report still holds it. Called by moderation.services.report_review inside its
-    transaction. Returns whether the content was released."""
+    transaction, which locked the target before the report (the lock order of the module docstring;
+    the lock below is then already held). Returns whether the content was released."""
     case = AutomatedCase.objects.filter(report=report, quarantined_at__isnull=False).first()
     if case is None:
         return False
