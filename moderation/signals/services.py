@@ -43,6 +43,7 @@ from django.utils import timezone
 from audit import services as audit
 from moderation.enforcement import webhooks
 from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.models import Sanction
 from moderation.hashbank.hashing import MediaHashes, hash_media
 from moderation.hashbank.models import BANK_CATEGORIES, BankEntry, MediaKind
 from moderation.hashbank.selectors import BankMatch, match_media
@@ -953,7 +954,7 @@ def media_check(*, target: Target, content: bytes, sha256: str, origin: str) -> 
 
 
 def bank_confirmed_media(
-    *, actor: AbstractBaseUser, reports: Sequence[Report], target: Target, sanction_id
+    *, actor: AbstractBaseUser, reports: Sequence[Report], target: Target, sanction: Sanction
 ) -> list[int]:
     """A person confirmed removal or quarantine of content in a bank category: its snapshot file and
     the frames signals sent of it enter the hash bank (hashes only), naming the report and sanction.
@@ -981,7 +982,7 @@ def bank_confirmed_media(
                 category=category,
                 media_kind=media_kind,
                 report=reports[0],
-                sanction_id=sanction_id,
+                sanction=sanction,
             )
         except ValidationError:
             continue  # not an image after all (a damaged file): nothing to bank
