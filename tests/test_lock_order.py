@@ -160,3 +160,37 @@ def test_a_person_rejecting_a_story_and_a_detector_rejecting_it_queue_never_dead
     assert isinstance(results[1], stories.StoryAlreadyDecided)
     story = StoryReview.objects.get(pk=story.pk)
     assert story.status == StoryStatus.REJECTED and story.automated
+
+
+def test_two_filings_whose_evidence_the_hash_bank_matches_queue_never_deadlock(moderator):
+    """A guard, not a fix: a filing's new report refers to the target, but Django's foreign keys are
+    checked at commit (DEFERRABLE INITIALLY DEFERRED), so the insert takes no lock on the target
+    before the bank match locks it for the automated report; two such filings queue on the target.
+    (Were the key checked at the insert, each would hold a key-share lock the other's match waits
+    for.) It passed before the lock-order change too."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reports import services as report_services
+    from reports.models import ReportChannel
+    from tests.factories import UserFactory
+    from tests.hashbank_media import picture_bytes
+    from tests.test_signals_services import banked
+
+    banked(picture_bytes(7), moderator)
+    target = file_target()
+
+    def filing(n: int) -> Callable[[], object]:
+        reporter = UserFactory(username=f"lock_order_reporter{n}")
+        return lambda: report_services.report_file(
+            actor=reporter,
+            target=target,
+            category="harassment",
+            reason="Look at what he posted.",
+            evidence=[SimpleUploadedFile("shot.png", picture_bytes(7), content_type="image/png")],
+        )
+
+    results = behind_a_held_target(target, filing(1), filing(2))
+    assert all(isinstance(result, Report) for result in results), results
+    # The second match joined the automated report the first one filed.
+    automated = Report.objects.get(target=target, channel=ReportChannel.AUTOMATED)
+    assert automated.escalated and Report.objects.filter(target=target).count() == 3
