@@ -1,6 +1,18 @@
 """Every write of the moderator's side: review, reopen, assign, claim, escalate, notes, questions,
 bulk work and the deadline sweep. Each runs in one transaction with its audit event, and locks the
-report row first so that two moderators acting at once can never both win."""
+report row so that two moderators acting at once can never both win.
+
+Lock order, in every app, so that no two transactions wait on each other in a circle (PostgreSQL
+would end one of them with "deadlock detected"):
+
+    target  ->  its reports (in id or creation order)  ->  their automated cases  ->  its story review
+
+A service that may change a report's target takes the target's lock (lock_target_of) before the
+report's: a dismissal (which may release an automated quarantine, moderation/signals
+quarantine_release), a decision (moderation/enforcement decision_apply), a review of a whole target,
+a story's verdict (moderation/stories), the signals' batch and the hash bank's matches
+(moderation/signals). A service that only changes the report locks the report alone.
+"""
 
 from __future__ import annotations
 
@@ -57,13 +69,24 @@ def _locked(report_id: uuid.UUID | str) -> Report:
 
 
 def lock_target_of(report_id: uuid.UUID | str) -> Target:
-    """Lock the report's target, inside the caller's transaction, before any of its reports: the
-    services that act on several reports of one target (report_review_on_target, decision_apply)
-    all take this lock first, so they queue on it instead of deadlocking on each other's reports."""
+    """Lock the report's target, inside the caller's transaction, before any of its reports (the
+    order of the module docstring): the services that act on several reports of one target
+    (report_review_on_target, decision_apply) or that may change the target after the report (a
+    dismissal releasing an automated quarantine) all take this lock first, so they queue on it
+    instead of deadlocking with the signals' batch, which locks targets and then their reports."""
     try:
         return Target.objects.select_for_update(of=("self",)).get(reports=report_id)
     except (Target.DoesNotExist, ValidationError, ValueError) as exc:
         raise Report.DoesNotExist(f"no report {report_id}") from exc
+
+
+def _lock_target_before_dismissal(*, report_id: uuid.UUID | str, status: str) -> None:
+    """A dismissal may release what automation quarantined, a change of the target: its lock comes
+    before the report's (the module's lock order). Any dismissal, not only an automated report's:
+    the channel is only known once the report is read, and reading it first would cost the same
+    query as the lock."""
+    if status == ReportStatus.DISMISSED:
+        lock_target_of(report_id)
 
 
 def _keep_notes(limit: int) -> str:
@@ -97,6 +120,7 @@ def report_review(
     if len(admin_notes) > ADMIN_NOTES_MAX:
         raise ValidationError({"admin_notes": _keep_notes(ADMIN_NOTES_MAX)})
     with transaction.atomic():
+        _lock_target_before_dismissal(report_id=report_id, status=status)
         report = _locked(report_id)
         if expected_status and report.status != expected_status:
             raise TransitionRefused(
@@ -486,7 +510,9 @@ def _bulk_one(
 ) -> None:
     """One report of a bulk action, inside the caller's transaction."""
     if seen_at is not None:
-        report = _locked(report_id)  # held to the end of the caller's transaction
+        # The report is held to the end of the caller's transaction, and a dismissal's target before it.
+        _lock_target_before_dismissal(report_id=report_id, status=action)
+        report = _locked(report_id)
         if report.updated_at > seen_at:
             raise TransitionRefused(
                 _("Report %(reference)s changed after you loaded the queue (now %(status)s); reload to see the latest.")

@@ -25,9 +25,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import Conflict, RateLimited, from_service_error
-from reports import selectors, services
+from reports import hooks, selectors, services
 from reports.authentication import PlatformClient
-from reports.models import PlatformKey, Report, ReportChannel
+from reports.models import PlatformKey, Report, ReportChannel, TargetKind
 from reports.serializers import (
     ErrorSerializer,
     ReportCreateSerializer,
@@ -262,20 +262,62 @@ class TargetRegisterView(APIView):
             "(kind, external_id) always names the same target. 201 when registered, 200 when updated. "
             "Each call sends the target's whole current state: a field left out is reset to its default. "
             "Once a target has been reported its snapshot (text, file) is evidence and is kept as it "
-            "was; only the title, owner and metadata change."
+            "was; only the title, owner and metadata change.\n\n"
+            "A video story the platform has not published yet: `review_before_publication: true` with "
+            "kind `video_story` and its frame as `file` (an image) holds it for review before "
+            "publication, exactly as POST /api/stories does (the same submission service): it waits "
+            "in the pre-publication queue, a frame matching the hash bank is rejected at once, and "
+            "the verdict comes as a `story.approved` or `story.rejected` webhook. The answer's "
+            "`review` gives the story's id (for GET /api/stories/{storyId}), status and deadline; "
+            "201 when this call put it in review, 200 when it already was with the same frame, 409 "
+            "when it was held with other media (a story is reviewed once). The flag on another "
+            "kind, or without an image, is a 400."
         ),
         request=TargetRegisterSerializer,
         responses={
             201: TargetSerializer,
             200: TargetSerializer,
-            **error_responses(400, 401, 403, 413, 415, 429),
+            **error_responses(400, 401, 403, 409, 413, 415, 429),
         },
+        examples=[
+            OpenApiExample(
+                "A message",
+                value={
+                    "kind": "message",
+                    "external_id": "msg-90210",
+                    "owner_id": 6,
+                    "title": "Message in #lobby",
+                    "text": "send me your address or you will regret it",
+                    "metadata": {"room": "lobby"},
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "A video story held for review before publication",
+                value={
+                    "kind": "video_story",
+                    "external_id": "story-8815",
+                    "owner_id": 42,
+                    "title": "Sunset at the lake",
+                    "text": "Best evening of the summer",
+                    "file": "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAJUlEQVR42mPUiFrAwMBwKW8DAwOD3qQAgmwm"
+                    "BhLBqIZRDUNHAwAOUgwyvnvdiwAAAABJRU5ErkJggg==",
+                    "review_before_publication": True,
+                },
+                request_only=True,
+            ),
+        ],
         tags=["targets"],
     )
     def post(self, request: Request) -> Response:
         data = TargetRegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        review = values["review_before_publication"]
+        if review and values["kind"] != TargetKind.VIDEO_STORY:
+            raise exceptions.ValidationError(
+                {"review_before_publication": [_("Only a video story is reviewed before publication.")]}
+            )
         owner = None
         if values["owner_id"] is not None:
             owner = get_user_model().objects.filter(pk=values["owner_id"]).first()
@@ -288,6 +330,10 @@ class TargetRegisterView(APIView):
             except ValidationError as error:
                 raise exceptions.ValidationError({"file": error.messages}) from None
             file_content, file_type = clean.content, clean.content_type
+        if review:
+            return self._hold_for_review(
+                request, values=values, owner=owner, frame_clean=file_content, frame_type=file_type
+            )
         arguments = {
             "actor": request.user.actor,
             "kind": values["kind"],
@@ -309,3 +355,40 @@ class TargetRegisterView(APIView):
             raise from_service_error(error) from None
         body = TargetSerializer(target, context={"created": created}).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def _hold_for_review(
+        self, request: Request, *, values: dict[str, Any], owner, frame_clean: bytes | None, frame_type: str
+    ) -> Response:
+        """The story's submission, through moderation's stories (reports/hooks.py): the frame as sent
+        is matched against the hash bank, the re-encoded one kept as the snapshot."""
+        if frame_clean is None or not frame_type.startswith("image/"):
+            raise exceptions.ValidationError(
+                {"file": [_("Send the story's frame as the file: an image (PNG, JPEG, GIF or WebP).")]}
+            )
+        arguments = {
+            "actor": request.user.actor,
+            "external_id": values["external_id"],
+            "owner": owner,
+            "title": values["title"],
+            "caption": values["text"],
+            "frame": values["file"],
+            "frame_clean": frame_clean,
+            "frame_content_type": frame_type,
+            "metadata": values["metadata"],
+        }
+        review = hooks.pre_publication_review()
+        try:
+            try:
+                held = review.hold_story(**arguments)
+            except IntegrityError:
+                # Two submissions of a new story raced; the unique constraints let one in, and this
+                # one now finds it.
+                held = review.hold_story(**arguments)
+        except ValidationError as error:
+            problems = getattr(error, "error_dict", {})
+            if any(item.code == "conflict" for item in problems.get("external_id", [])):
+                raise Conflict(error.message_dict["external_id"][0]) from None
+            # The stories service names the frame "frame"; here it is the target's file.
+            raise from_service_error(error, rename={"frame": "file"}) from None
+        body = TargetSerializer(held.target, context={"created": held.created, "review": held}).data
+        return Response(body, status=status.HTTP_201_CREATED if held.created else status.HTTP_200_OK)

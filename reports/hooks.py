@@ -14,9 +14,10 @@ account use the API.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
@@ -120,3 +121,52 @@ def media_check() -> MediaCheck:
             "No media check is registered for the reports app: is moderation.signals in INSTALLED_APPS?"
         )
     return _media_check
+
+
+@dataclass(frozen=True)
+class HeldStory:
+    """A video story held for review before publication, as POST /api/targets answers it."""
+
+    target: Target
+    story_id: uuid.UUID
+    status: str  # pending; rejected at once when the frame matches the hash bank
+    due_at: datetime
+    created: bool  # False: the same story (same frame) was already held
+
+
+class PrePublicationReview(Protocol):
+    """Holds a video story for review before publication: POST /api/targets with
+    `review_before_publication` goes through the one submission service of POST /api/stories
+    (moderation/stories/services.py `story_submit`: the target registered, the review's deadline,
+    the hash bank match, the audit event), which moderation/stories registers here. Raises the
+    service's ValidationError (code "conflict" on external_id: the story was held with other media)."""
+
+    def hold_story(
+        self,
+        *,
+        actor: Any,
+        external_id: str,
+        owner: AbstractBaseUser | None,
+        title: str,
+        caption: str,
+        frame: bytes,
+        frame_clean: bytes,
+        frame_content_type: str,
+        metadata: dict[str, Any],
+    ) -> HeldStory: ...
+
+
+_pre_publication_review: PrePublicationReview | None = None
+
+
+def register_pre_publication_review(review: PrePublicationReview) -> None:
+    global _pre_publication_review
+    _pre_publication_review = review
+
+
+def pre_publication_review() -> PrePublicationReview:
+    if _pre_publication_review is None:
+        raise ImproperlyConfigured(
+            "No pre-publication review is registered for the reports app: is moderation.stories in INSTALLED_APPS?"
+        )
+    return _pre_publication_review

@@ -285,6 +285,16 @@ class TargetRegisterSerializer(StrictSerializer):
     metadata = JSONObjectField(
         required=False, default=dict, help_text="Anything useful: room, session id, timestamps, URLs."
     )
+    review_before_publication = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Only for kind video_story: hold the story for review before publication, as POST "
+            "/api/stories does (the same submission: its deadline, the hash bank match, the verdict "
+            "webhook). `file` is then required and is the story's frame (an image); the answer's "
+            "`review` names the story. Off: the target is registered or updated as it is."
+        ),
+    )
 
     def validate_external_id(self, value: str) -> str:
         if not value.strip():
@@ -292,11 +302,28 @@ class TargetRegisterSerializer(StrictSerializer):
         return value.strip()
 
 
+class HeldStorySerializer(serializers.Serializer):
+    """The review a video story registered with `review_before_publication` waits in."""
+
+    story_id = serializers.UUIDField(help_text="The story's id for GET /api/stories/{storyId}.")
+    status = serializers.CharField(
+        help_text="pending; rejected at once when the frame matches the hash bank (as GET /api/stories/{storyId})."
+    )
+    due_at = serializers.DateTimeField(help_text="When the review is due (STORY_REVIEW_HOURS after receipt).")
+
+
 class TargetSerializer(serializers.ModelSerializer):
     target_id = serializers.UUIDField(source="public_id", read_only=True)
     owner_id = serializers.IntegerField(read_only=True, allow_null=True)
     created = serializers.SerializerMethodField(
-        help_text="True when this call registered it, False when it updated it."
+        help_text=(
+            "True when this call registered it, False when it updated it. With "
+            "review_before_publication: True when this call put the story in review, False when it "
+            "already was (the same frame sent again)."
+        )
+    )
+    review = serializers.SerializerMethodField(
+        help_text="The pre-publication review, when review_before_publication was asked; else null."
     )
 
     class Meta:
@@ -314,11 +341,17 @@ class TargetSerializer(serializers.ModelSerializer):
             "created",
             "created_at",
             "updated_at",
+            "review",
         ]
         read_only_fields = fields
 
     def get_created(self, target: Target) -> bool:
         return bool(self.context.get("created"))
+
+    @extend_schema_field(HeldStorySerializer(allow_null=True))
+    def get_review(self, target: Target) -> dict | None:
+        held = self.context.get("review")
+        return HeldStorySerializer(held).data if held is not None else None
 
 
 # --- errors, for the schema ---------------------------------------------------------------------

@@ -479,6 +479,13 @@ def complaint_link(
     if (target is None) == (account is None):
         raise ValidationError(_("Link the complaint to registered content or to an account, one of them."))
     with transaction.atomic():
+        # Targets before the report, in id order (the lock order of moderation/services.py): the
+        # complaint's own target, which a whole-target review of it locks first too, and the one it
+        # moves onto, whose decisions then see it among their reports.
+        target_ids = sorted(
+            {*Report.objects.filter(pk=report_id).values_list("target_id", flat=True), *([target.pk] if target else [])}
+        )
+        list(Target.objects.select_for_update().filter(pk__in=target_ids).order_by("pk").values_list("pk"))
         report = Report.objects.select_for_update(of=("self",)).select_related("target").get(pk=report_id)
         described = report.target
         if report.channel != ReportChannel.THIRD_PARTY or described.metadata.get("source") != "complaint":

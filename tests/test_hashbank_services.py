@@ -4,12 +4,12 @@ what each writes, its audit event, its refusals, and matches exactly at the PDQ 
 from __future__ import annotations
 
 import io
-import uuid
 
 import numpy as np
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
+from django.db.models import ProtectedError
 
 from audit import services as audit
 from audit.models import AuditEvent
@@ -18,7 +18,7 @@ from moderation.hashbank.hashing import hash_media
 from moderation.hashbank.models import BankEntry, EntrySource, ImportBatch, MediaKind
 from moderation.hashbank.selectors import MatchType, match_media
 from tests.conftest import png_bytes
-from tests.factories import ReportFactory
+from tests.factories import ReportFactory, SanctionFactory
 from tests.hashbank_media import edited_bytes, picture_bytes
 
 pytestmark = pytest.mark.django_db
@@ -75,10 +75,10 @@ def test_a_moderator_banks_the_media_they_confirmed_with_its_hashes_and_an_audit
 def test_the_same_file_confirmed_again_returns_the_entry_and_writes_nothing(moderator):
     content = picture_bytes(2)
     first, _ = services.entry_add_from_media(
-        actor=moderator, content=content, category="child_safety", sanction_id=uuid.uuid4()
+        actor=moderator, content=content, category="child_safety", sanction=SanctionFactory()
     )
     again, created = services.entry_add_from_media(
-        actor=moderator, content=content, category="child_safety", sanction_id=uuid.uuid4()
+        actor=moderator, content=content, category="child_safety", sanction=SanctionFactory()
     )
     assert (again, created) == (first, False)
     assert BankEntry.objects.count() == 1
@@ -92,6 +92,21 @@ def test_the_same_file_confirmed_again_returns_the_entry_and_writes_nothing(mode
         report=ReportFactory(),
     )
     assert created and frame.pk != first.pk
+
+
+def test_an_entry_names_the_sanction_it_was_banked_on_and_keeps_it(moderator):
+    sanction = SanctionFactory()
+    entry, _ = services.entry_add_from_media(
+        actor=moderator, content=picture_bytes(6), category="child_safety", sanction=sanction
+    )
+    assert BankEntry.objects.get(pk=entry.pk).sanction == sanction
+    assert list(sanction.bank_entries.all()) == [entry]
+    event = AuditEvent.objects.get(event_type="hashbank.entry_added")
+    assert event.after["sanction_id"] == str(sanction.pk)
+    # Why the file was banked is never lost: the sanction an entry names cannot be deleted.
+    with pytest.raises(ProtectedError):
+        sanction.delete()
+    assert BankEntry.objects.get(pk=entry.pk).sanction_id == sanction.pk
 
 
 @pytest.mark.parametrize(

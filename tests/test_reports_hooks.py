@@ -14,6 +14,7 @@ from django.utils import timezone
 from moderation.enforcement.models import AccountStanding
 from moderation.enforcement.reports_hooks import ReportsHooks
 from moderation.enforcement.wording import long_date
+from moderation.stories.reports_hooks import PrePublicationReview
 from reports import hooks
 from tests.factories import AppealFactory, NoticeFactory, ReportFactory, SanctionFactory, UserFactory
 
@@ -28,6 +29,13 @@ def test_nothing_registered_is_a_configuration_error_not_a_silent_default(monkey
     monkeypatch.setattr(hooks, "_registered", None)
     with pytest.raises(ImproperlyConfigured, match="moderation.enforcement"):
         hooks.enforcement()
+
+
+def test_stories_register_the_pre_publication_review_and_nothing_registered_is_an_error(monkeypatch):
+    assert isinstance(hooks.pre_publication_review(), PrePublicationReview)
+    monkeypatch.setattr(hooks, "_pre_publication_review", None)
+    with pytest.raises(ImproperlyConfigured, match="moderation.stories"):
+        hooks.pre_publication_review()
 
 
 def test_a_reporters_standing_defaults_without_a_row_and_is_read_from_the_joined_row(user, django_assert_num_queries):

@@ -3,6 +3,7 @@ queries however many signals joined; hash bank matches shown as metadata, never 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -18,7 +19,7 @@ from moderation.signals.models import Detector, SignalPolicy
 from moderation.signals.services import SignalItem
 from reports.models import Report, ReportChannel
 from reports.uploads import clean_upload
-from tests.factories import ReportFactory, TargetFactory
+from tests.factories import ReportFactory, SanctionFactory, TargetFactory
 from tests.hashbank_media import edited_bytes, picture_bytes
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +150,36 @@ def test_bank_matches_are_shown_as_metadata_never_as_images(client, moderator, c
     # The matches are words and numbers: no image, no link to any file of the bank's (it holds none).
     matches = html.split("data-bank-hits", 1)[1].split("</ul>", 1)[0]
     assert "<img" not in matches and "href" not in matches
+
+
+def test_a_bank_match_links_the_decision_that_banked_it_and_the_sanction_lists_its_entries(
+    client, moderator, compliance, detector
+):
+    sanction = SanctionFactory(kind="remove_content")
+    entry, _ = bank.entry_add_from_media(
+        actor=moderator, content=picture_bytes(12), category="child_safety", sanction=sanction
+    )
+    target = TargetFactory(kind="file")
+    services.signals_ingest(
+        actor=PLATFORM,
+        items=[
+            SignalItem(
+                idempotency_key="bank-2",
+                source_name="hate-speech-model",
+                source_version="1",
+                category="hate_speech",
+                score=Decimal("0.2"),
+                target_id=target.public_id,
+                frame=clean_upload(SimpleUploadedFile("f.png", edited_bytes(12))),
+                frame_hashes=services.frame_hashes(edited_bytes(12)),
+            )
+        ],
+    )
+    client.force_login(compliance)
+    html = page(client, Report.objects.get(target=target, channel=ReportChannel.AUTOMATED)).content.decode()
+    matches = html.split("data-bank-hits", 1)[1].split("</ul>", 1)[0]
+    # The one link is to the decision's page; still no image.
+    sanction_url = reverse("enforcement:sanction", args=[sanction.pk])
+    assert re.findall(r'href="([^"]+)"', matches) == [sanction_url] and "<img" not in matches
+    listed = client.get(sanction_url).content.decode().split("data-bank-entries", 1)[1].split("</dd>", 1)[0]
+    assert f"Entry {entry.pk} (" in listed and "<img" not in listed

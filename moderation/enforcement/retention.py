@@ -59,6 +59,9 @@ def purge_evidence(*, older_than_days: int) -> PurgeResult:
     result = PurgeResult(held=held)
     for report_id in candidates.values_list("pk", flat=True).iterator(chunk_size=500):
         with transaction.atomic():
+            # The target before the report (the lock order of moderation/services.py): the snapshot's
+            # purge below changes it.
+            list(Target.objects.select_for_update(of=("self",)).filter(reports=report_id).values_list("pk"))
             report = Report.objects.select_for_update().filter(pk=report_id, evidence_purged_at__isnull=True).first()
             if report is None:
                 continue

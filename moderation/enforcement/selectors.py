@@ -276,7 +276,7 @@ def account_record(*, account: AbstractBaseUser | None, target: Target | None = 
 def sanction_detail(*, sanction_id: uuid.UUID) -> Sanction:
     return _get_or_404(
         Sanction.objects.select_related("account", "target", "decided_by", "approved_by", "lifted_by").prefetch_related(
-            "reports", "appeals"
+            "reports", "appeals", "bank_entries"
         ),
         sanction_id,
     )

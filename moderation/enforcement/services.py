@@ -319,7 +319,7 @@ def decision_apply(
         if banking is not None:
             # A person confirmed removal or quarantine: in a bank category, the content's file and
             # the detectors' frames of it enter the hash bank (hashes only; moderation/signals).
-            signal_services.bank_confirmed_media(actor=actor, reports=resolved, target=target, sanction_id=banking.id)
+            signal_services.bank_confirmed_media(actor=actor, reports=resolved, target=target, sanction=banking)
         for each in resolved:
             report_review(
                 actor=actor,

@@ -72,10 +72,12 @@ class BankEntry(models.Model):
     source = models.CharField(max_length=10, choices=EntrySource.choices)
     # A decision: the report it was confirmed on and/or the sanction that removed or quarantined it.
     report = models.ForeignKey("reports.Report", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    # The sanction's id. A plain number for now: the Sanction model is moving into its own app
-    # (moderation.enforcement), and a foreign key here would tie this app's first migration to the
-    # old place; it becomes a foreign key when the enforcement app adds entries from its decisions.
-    sanction_id = models.UUIDField(null=True, blank=True)
+    # PROTECT, not SET_NULL: the sanction is why the file was banked (who confirmed what, on which
+    # ground), and an entry must never silently lose that. A sanction an entry names cannot be
+    # deleted (sanctions are never deleted anyway: they are lifted, reversed or expire).
+    sanction = models.ForeignKey(
+        "enforcement.Sanction", null=True, blank=True, on_delete=models.PROTECT, related_name="bank_entries"
+    )
     # An import: the list file it came in.
     import_batch = models.ForeignKey(
         ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"

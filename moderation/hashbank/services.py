@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import services as audit
+from moderation.enforcement.models import Sanction
 from moderation.hashbank.hashing import hash_media, normalize_hex
 from moderation.hashbank.models import BANK_CATEGORIES, BankEntry, BankState, EntrySource, ImportBatch, MediaKind
 from moderation.hashbank.selectors import BankMatch, match_media
@@ -99,7 +100,7 @@ def entry_add_from_media(
     category: str,
     media_kind: str = MediaKind.IMAGE,
     report: Report | None = None,
-    sanction_id: uuid.UUID | None = None,
+    sanction: Sanction | None = None,
 ) -> tuple[BankEntry, bool]:
     """Bank the hashes of a file a person confirmed as child-safety, non-consensual or trafficking
     material when removing or quarantining it. The file itself is not kept here.
@@ -113,7 +114,7 @@ def entry_add_from_media(
         errors["category"] = [f"The hash bank holds only these categories: {', '.join(BANK_CATEGORIES)}."]
     if media_kind not in MediaKind.values:
         errors["media_kind"] = [f"Must be one of: {', '.join(MediaKind.values)}."]
-    if report is None and sanction_id is None:
+    if report is None and sanction is None:
         errors["__all__"] = ["Name the report or the sanction on which the content was confirmed."]
     if errors:
         raise ValidationError(errors)
@@ -135,7 +136,7 @@ def entry_add_from_media(
             category=category,
             source=EntrySource.DECISION,
             report=report,
-            sanction_id=sanction_id,
+            sanction=sanction,
             added_by=user,
             added_by_label=label,
         )

@@ -10,6 +10,13 @@ cost one commit, not a hundred. A crash before the commit stores nothing, and th
 batch again: every item carries its idempotency key, so what was stored is answered "duplicate",
 never stored twice.
 
+Locks, in the one order of every path (moderation/services.py): the target, then its reports, then
+their automated cases, then its story review. A batch locks its plain items' targets together in id
+order, then their open automated reports; an item of its own, a hash bank match and a quarantine
+lock the target before its report; a dismissal that releases a quarantine (quarantine_release) has
+its target locked before its report by report_review. Taken in two orders, a release and a batch on
+one target would each hold what the other waits for, and PostgreSQL would end one of them.
+
 Automation never sanctions: at the action threshold or on a hash bank match it quarantines the
 content (the target's state, with its audit event and the platform's webhook) and escalates the
 report to compliance, whose decision confirms it (moderation.enforcement's decision_apply, which
@@ -36,6 +43,7 @@ from django.utils import timezone
 from audit import services as audit
 from moderation.enforcement import webhooks
 from moderation.enforcement.actions import ActionKind
+from moderation.enforcement.models import Sanction
 from moderation.hashbank.hashing import MediaHashes, hash_media
 from moderation.hashbank.models import BANK_CATEGORIES, BankEntry, MediaKind
 from moderation.hashbank.selectors import BankMatch, match_media
@@ -826,7 +834,8 @@ def quarantine_release(*, actor: AbstractBaseUser, report: Report) -> bool:
     """A person dismissed an automated report whose content automation quarantined: the content
     comes back, unless a person's own removal or quarantine of it is in force (then it stays) or
     another open report still holds it. Called by moderation.services.report_review inside its
-    transaction. Returns whether the content was released."""
+    transaction, which locked the target before the report (the lock order of the module docstring;
+    the lock below is then already held). Returns whether the content was released."""
     case = AutomatedCase.objects.filter(report=report, quarantined_at__isnull=False).first()
     if case is None:
         return False
@@ -945,7 +954,7 @@ def media_check(*, target: Target, content: bytes, sha256: str, origin: str) -> 
 
 
 def bank_confirmed_media(
-    *, actor: AbstractBaseUser, reports: Sequence[Report], target: Target, sanction_id
+    *, actor: AbstractBaseUser, reports: Sequence[Report], target: Target, sanction: Sanction
 ) -> list[int]:
     """A person confirmed removal or quarantine of content in a bank category: its snapshot file and
     the frames signals sent of it enter the hash bank (hashes only), naming the report and sanction.
@@ -973,7 +982,7 @@ def bank_confirmed_media(
                 category=category,
                 media_kind=media_kind,
                 report=reports[0],
-                sanction_id=sanction_id,
+                sanction=sanction,
             )
         except ValidationError:
             continue  # not an image after all (a damaged file): nothing to bank

@@ -5,7 +5,11 @@ for a decision that rolled back).
 
 The verdict is final and taken once: the story's row is locked (select_for_update) and its status
 checked under the lock, so of two moderators deciding the same story one wins and the other gets
-StoryAlreadyDecided naming who decided it and when.
+StoryAlreadyDecided naming who decided it and when. A verdict that changes the target (a rejection)
+locks the target before the story, and an automatic rejection the target, then its report, then the
+story: the lock order of every path (moderation/services.py), the one the signals' batch takes when
+a detector's score rejects a pending story. Story first and target second, a person's rejection and
+that batch would each hold what the other waits for.
 
 For the signals' policies (moderation's machine detection): `reject_story_automatically` is the one
 entry point for "a detector scored a pending story above the action threshold". It rejects the
@@ -35,7 +39,7 @@ from moderation.hashbank.hashing import hash_media
 from moderation.hashbank.selectors import BankMatch, match_media
 from moderation.stories.models import StoryReview, StoryStatus
 from reports.categories import Category, deadline_for, rule_for, severity_for
-from reports.models import Report, ReportChannel, ReportStatus, TargetKind, TargetState
+from reports.models import Report, ReportChannel, ReportStatus, Target, TargetKind, TargetState
 from reports.services import report_audit_state, target_register
 
 # Moderators and up decide stories (the same right as reviewing reports).
@@ -226,11 +230,15 @@ def _sha256(content: bytes) -> str:
 # --- verdicts ---------------------------------------------------------------------------------------
 
 
-def _locked_pending(story_id: uuid.UUID | str) -> StoryReview:
-    """The story, locked for this transaction; StoryAlreadyDecided when it is no longer pending."""
+def _locked_pending(story_id: uuid.UUID | str, *, report: Report | None = None) -> StoryReview:
+    """The story, locked for this transaction, after its target (and `report`, when given), in the
+    lock order of the module docstring; StoryAlreadyDecided when it is no longer pending."""
     try:
+        Target.objects.select_for_update(of=("self",)).filter(story_review__pk=story_id).get()
+        if report is not None:
+            Report.objects.select_for_update().filter(pk=report.pk).get()
         story = StoryReview.objects.select_for_update(of=("self",)).select_related("target").get(pk=story_id)
-    except (StoryReview.DoesNotExist, ValidationError, ValueError) as exc:
+    except (Target.DoesNotExist, Report.DoesNotExist, StoryReview.DoesNotExist, ValidationError, ValueError) as exc:
         raise StoryReview.DoesNotExist(f"no story {story_id}") from exc
     if story.status != StoryStatus.PENDING:
         raise StoryAlreadyDecided(decided_by_whom(story), story=story)
@@ -358,7 +366,7 @@ def reject_story_automatically(
     actor = audit.SystemActor(_automatic_actor_name(source))
     story_id = story.pk if isinstance(story, StoryReview) else story
     with transaction.atomic():
-        locked = _locked_pending(story_id)
+        locked = _locked_pending(story_id, report=report)
         locked.report = _escalated_report(actor=actor, story=locked, category=reason, source=source, report=report)
         _decide(
             actor=actor,
