@@ -48,8 +48,7 @@ from django.db.models import Model
 from django.dispatch import receiver
 from django.template import engines
 from django.template.defaultfilters import date as django_date
-from django.template.defaultfilters import floatformat
-from django.template.defaultfilters import pluralize
+from django.template.defaultfilters import floatformat, pluralize
 from django.templatetags.static import static
 from django.templatetags.tz import localtime
 from django.urls import NoReverseMatch, get_script_prefix, reverse
