@@ -14,7 +14,13 @@ from django.utils import dateformat, timezone, translation
 from django.utils.formats import get_format
 
 #: English's own forms; other languages use Django's (DATETIME_FORMAT, DATE_FORMAT, MONTH_DAY_FORMAT).
-_ENGLISH = {"long": "j M Y, H:i", "day": "j M", "day_year": "j M Y"}
+_ENGLISH = {
+    "long": "j M Y, H:i",
+    "day": "j M",
+    "day_year": "j M Y",
+    "full_day": "j F Y",
+    "full_moment": "j F Y, H:i",
+}
 
 
 def _format(kind: str, django_name: str) -> str:
@@ -35,3 +41,15 @@ def short_date(moment: datetime) -> str:
     if local.year == timezone.localtime().year:
         return dateformat.format(local, _format("day", "MONTH_DAY_FORMAT"))
     return dateformat.format(local, _format("day_year", "DATE_FORMAT"))
+
+
+def full_day(moment: datetime) -> str:
+    """ "5 December 2026" (Spanish "5 de diciembre de 2026", German "5. Dezember 2026"): a day in a
+    sentence on a person's page or in their mail. Templates: ``{% load dates %}{{ moment|full_day }}``."""
+    return dateformat.format(timezone.localtime(moment), _format("full_day", "DATE_FORMAT"))
+
+
+def full_moment(moment: datetime) -> str:
+    """ "5 December 2026, 14:00" (Spanish "5 de diciembre de 2026 a las 14:00", German "5. Dezember
+    2026 14:00"): when something was sent or happened. ``{{ moment|full_moment }}``."""
+    return dateformat.format(timezone.localtime(moment), _format("full_moment", "DATETIME_FORMAT"))

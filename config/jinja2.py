@@ -18,7 +18,7 @@ compares them):
 | ``text|truncatechars(48)``     | ``{{ text|truncatechars:48 }}``             |
 | ``url("app:name", pk)``        | ``{% url "app:name" pk %}``                 |
 | ``static("css/app.css")``      | ``{% static "css/app.css" %}``              |
-| ``moment|localtime``, ``n|intcomma``, ``n|pluralize`` | Django's own, registered as they are |
+| ``moment|localtime``, ``n|intcomma``, ``n|pluralize``, ``n|floatformat(2)`` | Django's own, registered as they are |
 | ``_("text")``, ``gettext``, ``ngettext``, ``{% trans %}`` | Django's gettext (jinja2.ext.i18n, newstyle) |
 
 Text is translated with Django's own catalogues in the active language: ``{{ _("Queue") }}``, with
@@ -48,7 +48,7 @@ from django.db.models import Model
 from django.dispatch import receiver
 from django.template import engines
 from django.template.defaultfilters import date as django_date
-from django.template.defaultfilters import pluralize
+from django.template.defaultfilters import floatformat, pluralize
 from django.templatetags.static import static
 from django.templatetags.tz import localtime
 from django.urls import NoReverseMatch, get_script_prefix, reverse
@@ -77,6 +77,7 @@ def environment(**options) -> jinja2.Environment:
         truncatechars=truncatechars,
         intcomma=intcomma,
         pluralize=pluralize,
+        floatformat=floatformat,
     )
     env.globals.update(url=url, static=static)
     return env

@@ -160,7 +160,8 @@ TEMPLATES = [
                 "moderation.enforcement.context_processors.account_standing",
             ],
             # {% load jinja2 %}: a Jinja2 partial or macro inside a Django template.
-            "libraries": {"jinja2": "config.jinja2"},
+            # {% load dates %}: a day or a moment as the page's language writes it (config/dates.py).
+            "libraries": {"jinja2": "config.jinja2", "dates": "config.date_filters"},
         },
     },
     # The hot listings (the queue's rows, the report page's side lists, the badges): config/jinja2.py.

@@ -121,12 +121,14 @@ class ComplaintForm(forms.Form):
     content_kind = forms.ChoiceField(
         label=_("What kind of content?"), choices=[("", _("Choose…")), *TargetKind.choices]
     )
+    # Declared in the layout's order (kind, category, location), so that the error summary lists the
+    # problems in the order the fields are on the page.
+    category = forms.ChoiceField(label=_("What is wrong with it?"), choices=[("", _("Choose…")), *Category.choices])
     location = forms.CharField(
         label=_("Where is it?"),
         max_length=500,
         help_text=_("A link, the room or channel name, or the username, and the time if you know it."),
     )
-    category = forms.ChoiceField(label=_("What is wrong with it?"), choices=[("", _("Choose…")), *Category.choices])
     description = LongTextField(
         label=_("Why should it be removed?"),
         max_length=settings.REPORT_REASON_MAX_WEB,

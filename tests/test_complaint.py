@@ -65,6 +65,22 @@ def test_the_form_preselects_no_kind_and_marks_required_fields(client):
     assert response.status_code == 400 and not Report.objects.exists()
 
 
+def test_the_error_summary_lists_the_problems_in_the_order_of_the_page(client):
+    """Sent empty: the summary names the fields as they come down the page (kind, what is wrong,
+    where, why, the good-faith box), not "where" before "what is wrong"."""
+    from tests.html import attr, elements, one
+
+    empty = complaint_data(
+        name="", email="", content_kind="", location="", category="", description="", good_faith=None
+    )
+    html = client.post(URL, empty).content.decode()
+    summary = one(html, "div", id="error-summary")
+    linked = [attr(link, "href") for link in elements(summary, "a")]
+    assert linked == ["#id_content_kind", "#id_category", "#id_location", "#id_description", "#id_good_faith"]
+    on_page = [attr(field, "id") for field in elements(html) if attr(field, "id") in {href[1:] for href in linked}]
+    assert on_page == [href[1:] for href in linked]
+
+
 def test_the_thank_you_page_without_a_complaint_goes_back_to_the_form(client):
     response = client.get("/complaint/received/")
     assert response.status_code == 302 and response.url == URL

@@ -522,6 +522,29 @@ def test_dates_in_mail_are_written_for_the_language_with_the_zone_named(people, 
             assert long_date(moment) == "5 Dec 2026, 14:00 CET"
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "sent", "appealed"),
+    [
+        ("en", "5 December 2026, 14:00", "You appealed on 6 December 2026."),
+        ("es", "5 de diciembre de 2026 a las 14:00", "Presentaste el recurso el 6 de diciembre de 2026."),
+        ("de", "5. Dezember 2026 14:00", "Du hast am 6. Dezember 2026 Einspruch eingelegt."),
+    ],
+)
+def test_a_reports_page_writes_its_dates_as_its_language_does(client, user, settings, language, sent, appealed):
+    """Not one English pattern with translated month names ("5 diciembre 2026", "5 Dezember 2026")."""
+    settings.TIME_ZONE = "UTC"
+    moment = timezone.make_aware(timezone.datetime(2026, 12, 5, 14, 0), timezone.get_fixed_timezone(0))
+    report = ReportFactory(reporter=user, status=ReportStatus.DISMISSED)
+    Report.objects.filter(pk=report.pk).update(created_at=moment)
+    appeal = enforcement.appeal_file(actor=user, report_id=report.pk, text="Please look again.", attachment=None)
+    type(appeal).objects.filter(pk=appeal.pk).update(created_at=moment + timezone.timedelta(days=1))
+    client.force_login(user)
+    html = client.get(reverse("reports:detail", args=[report.pk]), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f"<dd>{sent}</dd>" in html
+    assert appealed in html
+
+
 # --- the switcher -----------------------------------------------------------------------------------
 
 

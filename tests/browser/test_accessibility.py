@@ -268,6 +268,22 @@ def test_story_review_pages(audit, moderator, compliance, width):
     _each(new_page, check, "compliance1", [f"/moderation/stories/{automatic.pk}/"], width=width)
 
 
+@pytest.mark.parametrize("width", [390, 1280])
+def test_automated_report_pages(audit, moderator, width):
+    """An automated report: its row in the queue (marked a machine's, its score a pill) and its page
+    (the signals a table, or small labelled cards on a phone)."""
+    from moderation.signals.models import Detector, SignalPolicy
+    from reports.models import Report, ReportChannel
+    from tests.test_signals_pages import signals_on
+
+    new_page, check = audit
+    detector = Detector.objects.create(name="hate-speech-model")
+    SignalPolicy.objects.create(detector=detector, category="", floor="0.1", review_threshold="0.5")
+    signals_on(TargetFactory(), 2, top="0.93")
+    automated = Report.objects.get(channel=ReportChannel.AUTOMATED)
+    _each(new_page, check, "moderator1", ["/moderation/", f"/moderation/reports/{automated.pk}/"], width=width)
+
+
 def test_compliance_pages(audit, world):
     new_page, check = audit
     _each(

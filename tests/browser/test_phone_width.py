@@ -11,9 +11,14 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from moderation.enforcement.actions import ActionKind
-from moderation.enforcement.models import SanctionStatus
+from moderation.enforcement.models import Notice, SanctionStatus
+from moderation.signals.models import Detector, SignalPolicy
+from reports.models import Report, ReportChannel, ReportStatus
 from tests.browser.conftest import sign_in
-from tests.factories import PASSWORD, ReportFactory, SanctionFactory
+from tests.factories import PASSWORD, ReportFactory, SanctionFactory, TargetFactory, UserFactory
+from tests.test_enforcement import decide, in_a_day
+from tests.test_signals_pages import signals_on
+from tests.test_stories import submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,3 +82,125 @@ def test_the_report_page_and_the_decision_form_fit_a_phone(page, moderator):
     for field in ("#id_actions_0", "#id_ground", "#id_facts"):
         box = page.locator(field).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], field
+
+
+# --- in Spanish and German (issue 18): longer words, the same screen ---------------------------------
+
+
+@pytest.fixture
+def phone_in(chromium, live_server):
+    """phone_in(language) -> a page at 390 px whose browser asks for that language."""
+    contexts = []
+
+    def open_page(language: str):
+        context = chromium.new_context(base_url=live_server.url, viewport=PHONE, locale=language)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def _fits(page, path: str, language: str, *, staff: bool = False) -> None:
+    """The page is in `language`, nothing scrolls sideways, every menu link is on the screen (none
+    hidden past its edge; a staff menu, longer, scrolls on its own line instead), and the language
+    switcher is one line inside the screen."""
+    response = page.goto(path)
+    assert response.status < 400, path
+    assert page.locator("html").get_attribute("lang") == language, path
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{path}: {width} px wide"
+    if staff:
+        assert page.locator(".main-nav").evaluate("nav => getComputedStyle(nav).overflowX") == "auto"
+    else:
+        for link in page.locator(".main-nav a").all():
+            box = link.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, (path, link.inner_text())
+    switcher = page.locator(".language-switcher")
+    box = switcher.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], path
+    button, select = switcher.locator("button"), switcher.locator("select")
+    # One line: "Sprache ändern" and "Cambiar idioma" did break in two, the button twice the list's height.
+    assert button.bounding_box()["height"] <= select.bounding_box()["height"] + 4, path
+    assert abs(button.bounding_box()["y"] - select.bounding_box()["y"]) < 8, path
+
+
+@pytest.mark.parametrize("language", ["es", "de"])
+def test_a_reporters_pages_fit_a_phone_in_spanish_and_german(phone_in, language, user, other_user, moderator):
+    target = TargetFactory(owner=other_user, title="Nachricht in #Lobby")
+    dismissed = ReportFactory(reporter=user, status=ReportStatus.DISMISSED, target=TargetFactory(owner=other_user))
+    # The reporter is also under a timeout: the banner, the notice with its appeal form.
+    decide(moderator, ReportFactory(target=TargetFactory(owner=user)), ActionKind.TIMEOUT, ends_at=in_a_day())
+    notice = Notice.objects.filter(recipient=user).latest("created_at")
+    suspended = UserFactory(username="gesperrt")
+    decide(moderator, ReportFactory(target=TargetFactory(owner=suspended)), ActionKind.SUSPENSION, ends_at=in_a_day())
+
+    page = phone_in(language)
+    for path in ("/", "/accounts/login/", "/complaint/"):
+        _fits(page, path, language)
+    # A suspended account's sign-in, refused with its block.
+    page.goto("/accounts/login/")
+    page.fill("#id_username", suspended.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_selector(".sanction-block")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    sign_in(page, user.username, PASSWORD)
+    for path in (
+        "/",
+        "/demo/",
+        f"/report/new/?target={target.public_id}",
+        "/report/mine/",
+        f"/report/{dismissed.pk}/",
+        "/account/",
+        "/account/notices/",
+        f"/account/notices/{notice.pk}/",
+    ):
+        _fits(page, path, language)
+    # The dismissed report's appeal form: the file and the button apart, the button on the screen.
+    page.goto(f"/report/{dismissed.pk}/")
+    file_box = page.locator("#id_appeal_file").bounding_box()
+    send_box = page.locator("#appeal button[type=submit]").bounding_box()
+    assert send_box["y"] >= file_box["y"] + file_box["height"] + 8
+    assert send_box["x"] + send_box["width"] <= PHONE["width"]
+
+
+def test_machine_signals_and_stories_fit_a_phone_in_german(phone_in, moderator):
+    """The queue marks an automated report as a machine's, with its score; on its page each signal
+    is a small card with its score on the screen (it was in a table's fourth column, off the
+    screen); the stories queue and a story fit too."""
+    detector = Detector.objects.create(name="hate-speech-model")
+    SignalPolicy.objects.create(detector=detector, category="", floor="0.1", review_threshold="0.5")
+    signals_on(TargetFactory(title="Nachricht in #Spiele"), 2, top="0.93")
+    automated = Report.objects.get(channel=ReportChannel.AUTOMATED)
+    story = submit("story-phone", title="Nachtfahrt mit Überlänge").story
+
+    page = phone_in("de")
+    sign_in(page, moderator.username, PASSWORD)
+
+    page.goto("/moderation/")
+    _no_sideways_scrolling(page)
+    row = page.locator("tr:has([data-automated])")
+    assert row.locator(".machine-tag").is_visible()
+    assert row.locator("[data-automated]").inner_text() == "hate-speech-model 1.1"
+    pill = row.locator(".score-pill")
+    assert pill.inner_text() == "score 0,93"  # the report page's figure, in the page's language
+    assert pill.bounding_box()["x"] + pill.bounding_box()["width"] <= PHONE["width"]
+
+    page.goto(f"/moderation/reports/{automated.pk}/")
+    _no_sideways_scrolling(page)
+    signals = page.locator("[data-signal]")
+    assert signals.count() == 2
+    for n in range(2):
+        score = signals.nth(n).locator(".score-pill")
+        box = score.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] - 16, "the score is off the screen"
+        assert score.is_visible()
+    assert page.locator("[data-top-score]").inner_text() == "0,93"
+
+    for path in ("/moderation/stories/", f"/moderation/stories/{story.pk}/"):
+        _fits(page, path, "de", staff=True)
