@@ -169,7 +169,12 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "config.jinja2.environment", "autoescape": True},
+        "OPTIONS": {
+            "environment": "config.jinja2.environment",
+            "autoescape": True,
+            # LANGUAGE_CODE, read once per render for the filters and gettext (config/jinja2.py).
+            "context_processors": ["django.template.context_processors.i18n"],
+        },
     },
 ]
 

@@ -14,7 +14,7 @@ from django.http import QueryDict
 from django.template import Context, RequestContext, Template, defaultfilters, engines
 from django.test import RequestFactory
 from django.urls import get_script_prefix, reverse, set_script_prefix
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytest_django.asserts import assertHTMLEqual
@@ -280,3 +280,19 @@ def test_date_label_and_ellipsis_follow_the_active_language(language):
         month = helpers.date(moment, "F")
     assert translated == {"en": "Queue", "es": "Cola", "de": "Warteschlange"}[language]
     assert month == {"en": "December", "es": "diciembre", "de": "Dezember"}[language]
+
+
+def test_a_render_is_in_the_language_its_context_names_read_once():
+    """A page's Jinja2 partial takes its language from the render's context (LANGUAGE_CODE, by the
+    i18n context processor) rather than asking Django on every call: filters and gettext follow it
+    even where another language is active, and without it they follow the active language."""
+    report = Report(category="hate_speech")
+    moment = datetime(2026, 12, 5, 14, 0, tzinfo=UTC)
+    source = '{{ _("Queue") }}|{{ m|date("F") }}|{{ r|label("category") }}|{{ t|truncatechars(5) }}'
+    with translation.override("de"):
+        german = (translation.gettext("Queue"), defaultfilters.date(moment, "F"), report.get_category_display())
+    with translation.override("en"):
+        in_german = jinja(source, m=moment, r=report, t="a" * 20, LANGUAGE_CODE="de")
+        in_english = jinja(source, m=moment, r=report, t="a" * 20)
+    assert in_german.split("|")[:3] == list(german) and german[0] == "Warteschlange"
+    assert in_english.split("|")[:3] == ["Queue", "December", report.get_category_display()]

@@ -424,10 +424,11 @@ def unread_notice_count(account: AbstractBaseUser | OuterRef):
     return Coalesce(Subquery(unread), 0)
 
 
-def restricted(account: AbstractBaseUser | OuterRef) -> Exists:
+def restricted(account: AbstractBaseUser | OuterRef, *, at: datetime | Now | None = None) -> Exists:
     """Whether a restriction of the account (not of its content) is in force: a timeout, withheld
-    payments. (A suspension or termination keeps it out altogether: sign_in_blocked.)"""
-    return Exists(sanctions_in_force(account=account).filter(kind__in=_ACCOUNT_RESTRICTIONS))
+    payments. (A suspension or termination keeps it out altogether: sign_in_blocked.) `at` as for
+    sign_in_blocked."""
+    return Exists(sanctions_in_force(account=account, at=at).filter(kind__in=_ACCOUNT_RESTRICTIONS))
 
 
 def my_restrictions(*, user: AbstractBaseUser) -> list[Sanction]:
