@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import smtplib
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from config.retry import backoff
 from moderation.enforcement.services import ActionRequest, decision_apply
+from reports import outbox
 from reports.categories import Category
 from reports.models import OutboxMail, Report
 from reports.outbox import deliver_due, message_id, purge_sent
@@ -172,3 +174,23 @@ def test_the_command_says_what_it_sent_and_what_waits(user, settings, django_cap
     call_command("deliver_mail")
     assert "sent 1, failed 0, still waiting 0" in capsys.readouterr().out
     assert len(mail.outbox) == 1
+
+
+def test_a_batch_shares_one_lease_renewed_once_half_gone_and_a_row_taken_meanwhile_is_skipped():
+    """Rows are claimed in a batch under one lease (reports/outbox.py CLAIM_BATCH). Before each is
+    handed to the relay the lease is renewed once half of it is gone; a row whose lease ran out and
+    that another worker took meanwhile is left to that worker."""
+    for n in range(3):
+        OutboxMailFactory(subject=f"mail {n}")
+    now = timezone.now()
+    batch = outbox._claim(now, size=10)
+    assert len(batch) == 3 and len({row.claim for row in batch}) == 1
+    assert set(OutboxMail.objects.values_list("claim", flat=True)) == {batch[0].claim}
+    assert outbox._still_mine(batch[0], now + timedelta(seconds=1))  # most of the lease left: no write
+
+    much_later = now + outbox._lease()  # the batch's lease ran out; another worker took the second row
+    OutboxMail.objects.filter(pk=batch[1].pk).update(claim=uuid.uuid4(), claimed_until=much_later + outbox._lease())
+    assert outbox._still_mine(batch[0], much_later)
+    assert OutboxMail.objects.get(pk=batch[0].pk).claimed_until == much_later + outbox._lease()  # renewed
+    assert not outbox._still_mine(batch[1], much_later)
+    assert OutboxMail.objects.get(pk=batch[1].pk).claim != batch[1].claim  # left to the other worker

@@ -232,7 +232,8 @@ def test_a_worker_killed_mid_delivery_leaves_every_mail_and_webhook_to_go_out_ex
     )
     beat.kill()
 
-    assert interrupted == 1 and accepted_before_restart < 12, "killed with a mail claimed and mail left"
+    # Killed with the rest of its batch claimed (one lease, reports/outbox.py CLAIM_BATCH) and mail left.
+    assert interrupted >= 1 and accepted_before_restart < 12, "killed with mail claimed and mail left"
     assert Counter(message_id for message_id, _, _ in sink.accepted) == Counter(
         f"<{row.pk}@reportdesk.outbox>" for row in mails
     ), "every mail accepted exactly once"

@@ -21,8 +21,8 @@ What it does, always stopping its processes at the end (even on error or Ctrl-C)
    order, after a warm-up of each;
 5. then the mail relay: ours again with the working relay, the worker restarted against a relay
    that accepts connections and never answers, ours again: the two p95 side by side;
-6. prints requests per second, p50/p95, errors (must be 0), the CPU per request of gunicorn and of
-   the mail's delivery (celery worker and SMTP server), the ratios, the workers' memory, and
+6. prints requests per second, p50/p95, errors (must be 0), the CPU per request of gunicorn, of the
+   celery worker delivering the mail and of the SMTP server receiving it, the ratios, the workers' memory, and
    checks that every 201 left one report and one report.created audit event, and that every
    confirmation of the working relay's phases was accepted by the SMTP server.
 
@@ -78,10 +78,11 @@ class Phase:
     elapsed: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    # CPU seconds used during the phase by gunicorn's workers, and by the celery worker and the SMTP
-    # server delivering mail (on this host they take turns on the same cores as the server).
+    # CPU seconds used during the phase by gunicorn's workers, by the celery worker delivering mail
+    # and by the SMTP server receiving it (on this host all take turns on the same cores).
     server_cpu: float = 0.0
-    delivery_cpu: float = 0.0
+    worker_cpu: float = 0.0
+    relay_cpu: float = 0.0
 
     def cpu_ms(self, seconds: float) -> float:
         return seconds * 1000 / self.ok if self.ok else float("nan")
@@ -167,7 +168,8 @@ def _merge(total: Phase, part: Phase) -> None:
     total.elapsed += part.elapsed
     total.sent += part.sent
     total.server_cpu += part.server_cpu
-    total.delivery_cpu += part.delivery_cpu
+    total.worker_cpu += part.worker_cpu
+    total.relay_cpu += part.relay_cpu
 
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -272,11 +274,16 @@ class Command(BaseCommand):
 
                 def load(phase: Phase, requests: list) -> Phase:
                     """_load, with the CPU the server and the mail's delivery used meanwhile."""
-                    server_pids, delivery_pids = _children(server.pid), [worker.process.pid, sink.process.pid]
-                    server_before, delivery_before = _cpu_seconds(server_pids), _cpu_seconds(delivery_pids)
+                    pids = {
+                        "server": _children(server.pid),
+                        "worker": [worker.process.pid],
+                        "relay": [sink.process.pid],
+                    }
+                    before = {name: _cpu_seconds(group) for name, group in pids.items()}
                     _load(port=port, phase=phase, requests=requests, **measure)
-                    phase.server_cpu = _cpu_seconds(server_pids) - server_before
-                    phase.delivery_cpu = _cpu_seconds(delivery_pids) - delivery_before
+                    phase.server_cpu, phase.worker_cpu, phase.relay_cpu = (
+                        _cpu_seconds(group) - before[name] for name, group in pids.items()
+                    )
                     return phase
 
                 probe_before = host_speed.loop_seconds()
@@ -533,14 +540,15 @@ class Command(BaseCommand):
         lines = [
             "",
             f"{'endpoint':<24} | {'requests':>8} {'errors':>6} | {'req/s':>7} | {'p50 ms':>7} {'p95 ms':>7} | "
-            f"{'CPU ms/request: server':>22} {'mail delivery':>13}",
-            "-" * 110,
+            f"{'CPU ms/request: server':>22} {'mail worker':>11} {'SMTP server':>11}",
+            "-" * 120,
         ]
         for phase in (ours, peer, baseline, relay_ok, relay_silent):
             lines.append(
                 f"{phase.name:<24} | {phase.sent:>8,} {len(phase.errors):>6} | {phase.per_second:>7.1f} | "
                 f"{phase.percentile(0.5):>7.1f} {phase.percentile(0.95):>7.1f} | "
-                f"{phase.cpu_ms(phase.server_cpu):>22.2f} {phase.cpu_ms(phase.delivery_cpu):>13.2f}"
+                f"{phase.cpu_ms(phase.server_cpu):>22.2f} {phase.cpu_ms(phase.worker_cpu):>11.2f} "
+                f"{phase.cpu_ms(phase.relay_cpu):>11.2f}"
             )
         lines += [
             "",
