@@ -378,12 +378,7 @@ class TargetRegisterView(APIView):
         }
         review = hooks.pre_publication_review()
         try:
-            try:
-                held = review.hold_story(**arguments)
-            except IntegrityError:
-                # Two submissions of a new story raced; the unique constraints let one in, and this
-                # one now finds it.
-                held = review.hold_story(**arguments)
+            held = review.hold_story(**arguments)
         except ValidationError as error:
             problems = getattr(error, "error_dict", {})
             if any(item.code == "conflict" for item in problems.get("external_id", [])):

@@ -4,6 +4,8 @@ writers, so the race cannot happen there."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from django.db import connection
 
@@ -49,3 +51,18 @@ def test_two_moderators_deciding_one_story_at_once_exactly_one_wins():
         )
         assert decided.count() == 1
         assert OutboxEvent.objects.filter(payload__story_id=str(story.pk)).count() == 1
+
+
+def test_two_submissions_of_one_new_story_at_once_hold_it_once_and_both_get_it():
+    """The platform sends a new story twice at the same moment (a retry racing the first try): the
+    database's unique constraints let one in, the other, tried again inside story_submit, finds it."""
+    for attempt in range(5):
+        external_id, frame = f"twice-{attempt}", picture_bytes(60 + attempt)
+        send = functools.partial(submit, external_id, frame=frame)
+        results = race([send, send])
+        assert all(isinstance(result, services.Submission) for result in results), results
+        assert sorted(result.created for result in results) == [False, True]
+        assert len({result.story.pk for result in results}) == 1
+        assert StoryReview.objects.filter(target__external_id=external_id).count() == 1
+        submitted = AuditEvent.objects.filter(event_type="story.submitted", data__external_id=external_id)
+        assert submitted.count() == 1

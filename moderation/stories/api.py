@@ -9,7 +9,6 @@ import io
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from PIL import Image
@@ -127,12 +126,7 @@ class StorySubmitView(APIView):
             "metadata": values["metadata"],
         }
         try:
-            try:
-                submission = services.story_submit(**arguments)
-            except IntegrityError:
-                # Two submissions of a new story raced; the unique constraints let one in, and this
-                # one now finds it.
-                submission = services.story_submit(**arguments)
+            submission = services.story_submit(**arguments)
         except ValidationError as error:
             if any(item.code == "conflict" for item in getattr(error, "error_dict", {}).get("external_id", [])):
                 raise Conflict(error.message_dict["external_id"][0]) from None

@@ -28,7 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -151,76 +151,88 @@ def story_submit(
         hashes = hash_media(frame) if frame is not None else None
     except ValidationError as error:
         raise ValidationError({"frame": error.messages}) from None
-    with transaction.atomic():
-        existing = (
-            StoryReview.objects.select_for_update(of=("self",))
-            .select_related("target")
-            .filter(target__kind=TargetKind.VIDEO_STORY, target__external_id=external_id)
-            .first()
-        )
-        if existing is not None:
-            same_frame = (frame_clean is None and not existing.target.snapshot_sha256) or (
-                frame_clean is not None and existing.target.snapshot_sha256 == _sha256(frame_clean)
+
+    def hold() -> Submission:
+        with transaction.atomic():
+            existing = (
+                StoryReview.objects.select_for_update(of=("self",))
+                .select_related("target")
+                .filter(target__kind=TargetKind.VIDEO_STORY, target__external_id=external_id)
+                .first()
             )
-            if not same_frame or existing.media_url != media_url:
-                raise ValidationError(
-                    {
-                        "external_id": ValidationError(
-                            _("This story was already submitted with other media; a story is reviewed once."),
-                            code="conflict",
-                        )
-                    }
+            if existing is not None:
+                same_frame = (frame_clean is None and not existing.target.snapshot_sha256) or (
+                    frame_clean is not None and existing.target.snapshot_sha256 == _sha256(frame_clean)
                 )
-            return Submission(story=existing, created=False, matches=[])
-        target, _created = target_register(
-            actor=actor,
-            kind=TargetKind.VIDEO_STORY,
-            external_id=external_id,
-            owner=owner,
-            title=title or _("Video story %(id)s") % {"id": external_id},
-            text=caption,
-            file_content=frame_clean,
-            file_content_type=frame_content_type,
-            metadata=metadata,
-            # Matched below: a story's match rejects the story (one automated report, not two).
-            match_snapshot=False,
-        )
-        story = StoryReview.objects.create(
-            target=target,
-            media_url=media_url,
-            submitted_at=submitted_at or now,
-            received_at=now,
-            due_at=now + timedelta(hours=settings.STORY_REVIEW_HOURS),
-        )
-        audit.record(
-            actor=actor,
-            event_type="story.submitted",
-            object_type="story",
-            object_id=story.id,
-            after=story_audit_state(story),
-            data={
-                "target": str(target.public_id),
-                "external_id": external_id,
-                "frame_sha256": hashes.sha256 if hashes else None,
-                "frame_pdq": hashes.pdq if hashes else None,
-            },
-        )
-        matches = match_media(sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality) if hashes else []
-        if matches:
-            best = matches[0]
-            entry = best.entry
-            story = reject_story_automatically(
-                story=story,
-                reason=entry.category,
-                source=f"hash bank entry {entry.pk} ({entry.source_name})",
-                details=_("The frame matches known material in the hash bank."),
+                if not same_frame or existing.media_url != media_url:
+                    raise ValidationError(
+                        {
+                            "external_id": ValidationError(
+                                _("This story was already submitted with other media; a story is reviewed once."),
+                                code="conflict",
+                            )
+                        }
+                    )
+                return Submission(story=existing, created=False, matches=[])
+            target, _created = target_register(
+                actor=actor,
+                kind=TargetKind.VIDEO_STORY,
+                external_id=external_id,
+                owner=owner,
+                title=title or _("Video story %(id)s") % {"id": external_id},
+                text=caption,
+                file_content=frame_clean,
+                file_content_type=frame_content_type,
+                metadata=metadata,
+                # Matched below: a story's match rejects the story (one automated report, not two).
+                match_snapshot=False,
+            )
+            story = StoryReview.objects.create(
+                target=target,
+                media_url=media_url,
+                submitted_at=submitted_at or now,
+                received_at=now,
+                due_at=now + timedelta(hours=settings.STORY_REVIEW_HOURS),
+            )
+            audit.record(
+                actor=actor,
+                event_type="story.submitted",
+                object_type="story",
+                object_id=story.id,
+                after=story_audit_state(story),
                 data={
-                    "matches": [
-                        {"entry_id": m.entry.pk, "match_type": m.match_type, "distance": m.distance} for m in matches
-                    ]
+                    "target": str(target.public_id),
+                    "external_id": external_id,
+                    "frame_sha256": hashes.sha256 if hashes else None,
+                    "frame_pdq": hashes.pdq if hashes else None,
                 },
             )
-    return Submission(story=story, created=True, matches=matches)
+            matches = (
+                match_media(sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality) if hashes else []
+            )
+            if matches:
+                best = matches[0]
+                entry = best.entry
+                story = reject_story_automatically(
+                    story=story,
+                    reason=entry.category,
+                    source=f"hash bank entry {entry.pk} ({entry.source_name})",
+                    details=_("The frame matches known material in the hash bank."),
+                    data={
+                        "matches": [
+                            {"entry_id": m.entry.pk, "match_type": m.match_type, "distance": m.distance}
+                            for m in matches
+                        ]
+                    },
+                )
+        return Submission(story=story, created=True, matches=matches)
+
+    try:
+        return hold()
+    except IntegrityError:
+        # Two submissions of a new story raced: the unique constraints let one in, and this one,
+        # tried again, finds it.
+        return hold()
 
 
 def _sha256(content: bytes) -> str:
