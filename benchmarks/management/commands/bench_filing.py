@@ -44,6 +44,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,10 +104,20 @@ class Phase:
 
 
 def _load(
-    *, port: int, phase: Phase, requests: list[tuple[bytes, dict[str, str]]], concurrency: int, max_seconds: float
+    *,
+    port: int,
+    phase: Phase,
+    requests: list[tuple],
+    concurrency: int,
+    max_seconds: float,
+    expected_status: int = 201,
+    on_success: Callable[[bytes, tuple], None] | None = None,
+    timeout: float = 30,
 ) -> Phase:
-    """Send `requests` with `concurrency` threads, each on one keep-alive connection, until all are
-    sent or `max_seconds` have passed. Only 201 counts as a success; anything else is an error."""
+    """Send `requests` ((body, headers, ...) each) with `concurrency` threads, each on one keep-alive
+    connection, until all are sent or `max_seconds` have passed. Only `expected_status` counts as a
+    success; anything else is an error. `on_success(payload, request)` reads each successful answer
+    (bench_signals counts the items of a batch), one call at a time."""
     counter = itertools.count()  # next() on it is atomic under the GIL
     lock = threading.Lock()
     deadline = time.perf_counter() + max_seconds
@@ -119,9 +130,9 @@ def _load(
             index = next(counter)
             if index >= len(requests):
                 break
-            body, headers = requests[index]
+            body, headers = requests[index][:2]
             if conn is None:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
             started = time.perf_counter()
             try:
                 conn.request("POST", phase.path, body=body, headers=headers)
@@ -135,10 +146,13 @@ def _load(
                 conn.close()
                 conn = None
                 continue
-            if response.status == 201:
-                latencies.append((time.perf_counter() - started) * 1000)
-            else:
+            if response.status != expected_status:
                 errors.append(f"{response.status}: {payload[:200].decode('utf-8', 'replace')}")
+                continue
+            latencies.append((time.perf_counter() - started) * 1000)
+            if on_success is not None:
+                with lock:
+                    on_success(payload, requests[index])
         if conn is not None:
             conn.close()
         with lock:
@@ -150,7 +164,7 @@ def _load(
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=max_seconds + 60)
+        thread.join(timeout=max_seconds + 2 * timeout)
     phase.elapsed = time.perf_counter() - started
     phase.sent = len(phase.latencies_ms) + len(phase.errors)
     return phase

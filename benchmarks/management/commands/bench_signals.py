@@ -21,12 +21,10 @@ What it does, in order, and always stopping its server at the end:
 
 from __future__ import annotations
 
-import http.client
 import itertools
 import json
 import os
 import random
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -79,67 +77,30 @@ def _load(
     max_seconds: float,
     expected_status: int,
 ) -> ItemsPhase:
-    """Like bench_filing's load generator; a request succeeds on `expected_status`, and for the
-    signals endpoint every item of it must be acknowledged (anything refused is an error)."""
-    counter = itertools.count()
-    lock = threading.Lock()
-    deadline = time.perf_counter() + max_seconds
+    """bench_filing's load generator, counting items: for the signals endpoint every item of an
+    answer must be acknowledged (anything refused is an error); a filing is one item."""
 
-    def worker() -> None:
-        conn: http.client.HTTPConnection | None = None
-        latencies, errors, item_errors, signal_ids = [], [], [], []
-        items = 0
-        while time.perf_counter() < deadline:
-            index = next(counter)
-            if index >= len(requests):
-                break
-            body, headers, count = requests[index]
-            if conn is None:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            started = time.perf_counter()
-            try:
-                conn.request("POST", phase.path, body=body, headers=headers)
-                response = conn.getresponse()
-                payload = response.read()
-                if response.will_close:
-                    conn.close()
-                    conn = None
-            except (OSError, http.client.HTTPException) as error:
-                errors.append(f"{type(error).__name__}: {error}")
-                if conn is not None:
-                    conn.close()
-                conn = None
-                continue
-            if response.status != expected_status:
-                errors.append(f"{response.status}: {payload[:200].decode('utf-8', 'replace')}")
-                continue
-            latencies.append((time.perf_counter() - started) * 1000)
-            if phase.path == SIGNALS_PATH:
-                for result in json.loads(payload)["results"]:
-                    if result["status"] in ACKNOWLEDGED:
-                        items += 1
-                        signal_ids.append(result["signal_id"])
-                    else:
-                        item_errors.append(json.dumps(result)[:200])
+    def count_items(payload: bytes, request: tuple[bytes, dict[str, str], int]) -> None:
+        if phase.path != SIGNALS_PATH:
+            phase.items += request[2]
+            return
+        for result in json.loads(payload)["results"]:
+            if result["status"] in ACKNOWLEDGED:
+                phase.items += 1
+                phase.acknowledged.append(result["signal_id"])
             else:
-                items += count
-        if conn is not None:
-            conn.close()
-        with lock:
-            phase.latencies_ms.extend(latencies)
-            phase.errors.extend(errors)
-            phase.item_errors.extend(item_errors)
-            phase.acknowledged.extend(signal_ids)
-            phase.items += items
+                phase.item_errors.append(json.dumps(result)[:200])
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=max_seconds + 120)
-    phase.elapsed = time.perf_counter() - started
-    phase.sent = len(phase.latencies_ms) + len(phase.errors)
+    bench_filing._load(
+        port=port,
+        phase=phase,
+        requests=requests,
+        concurrency=concurrency,
+        max_seconds=max_seconds,
+        expected_status=expected_status,
+        on_success=count_items,
+        timeout=60,
+    )
     return phase
 
 
@@ -184,6 +145,11 @@ class Command(bench_filing.Command):
         parser.add_argument("--accounts", type=int, default=200, help="Filing accounts, one token each.")
         parser.add_argument("--port", type=int, default=0, help="Loopback port (default: a free one).")
         parser.add_argument(
+            "--broker",
+            default="redis://127.0.0.1:6379/12",
+            help="Redis the server enqueues its mail on (no worker runs: the confirmations wait in the outbox).",
+        )
+        parser.add_argument(
             "--check", action="store_true", help="Exit non-zero on errors, a missing row or a ratio under target."
         )
         parser.add_argument(
@@ -200,12 +166,13 @@ class Command(bench_filing.Command):
         port = options["port"] or free_port()
         warm_filings = max(2 * options["workers"] * options["threads"], 20)
         warm_batches = 4
-        # bench_filing's preparation, sized for the filings; its server env needs "requests".
-        options["requests"] = options["filings"]
+        # bench_filing's preparation and server, sized for the filings, without its mail relay phases.
+        options["requests"], options["relay_requests"] = options["filings"], 0
+        self._queue = f"bench-signals-{uuid.uuid4().hex[:8]}"
         self._migrate()
-        filing_requests, _ = self._prepare(options, warm_filings)
+        plan = self._prepare(options, warm_filings)
         signal_requests = self._prepare_signals(options, warm_batches)
-        filing_requests = [(body, headers, 1) for body, headers in filing_requests]
+        filing_requests = [(body, headers, 1) for body, headers in plan[bench_filing.API_PATH]]
         log_path = Path(settings.VAR_DIR) / "bench_signals_gunicorn.log"
         server = self._start(options, port, log_path)
         try:
