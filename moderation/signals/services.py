@@ -1003,6 +1003,10 @@ def _require_policy_editor(actor: AbstractBaseUser) -> None:
         raise PermissionDenied("Only admins change detectors and signal policies.")
 
 
+def _detector_state(detector: Detector) -> dict[str, Any]:
+    return {"name": detector.name, "description": detector.description, "active": detector.active}
+
+
 def _policy_state(policy: SignalPolicy) -> dict[str, Any]:
     return {
         "detector": policy.detector.name,
@@ -1075,11 +1079,7 @@ def detector_save(
     _require_policy_editor(actor)
     with transaction.atomic():
         detector = Detector.objects.select_for_update().get(pk=detector_id) if detector_id else Detector()
-        before = (
-            {"name": detector.name, "description": detector.description, "active": detector.active}
-            if detector_id
-            else None
-        )
+        before = _detector_state(detector) if detector_id else None
         detector.name, detector.description, detector.active = name, description, active
         try:
             with transaction.atomic():
@@ -1092,6 +1092,6 @@ def detector_save(
             object_type="detector",
             object_id=detector.pk,
             before=before,
-            after={"name": detector.name, "description": detector.description, "active": detector.active},
+            after=_detector_state(detector),
         )
     return detector
