@@ -39,6 +39,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit import services as audit
 from moderation.enforcement import webhooks
@@ -1043,7 +1044,7 @@ def policy_save(
             with transaction.atomic():
                 policy.save()
         except IntegrityError:
-            raise ValidationError({"category": ["This detector already has a policy for this category."]}) from None
+            raise ValidationError({"category": [_("This detector already has a policy for this category.")]}) from None
         audit.record(
             actor=actor,
             event_type="signal_policy.changed",
@@ -1085,7 +1086,7 @@ def detector_save(
             with transaction.atomic():
                 detector.save()
         except IntegrityError:
-            raise ValidationError({"name": ["A detector with this name exists."]}) from None
+            raise ValidationError({"name": [_("A detector with this name exists.")]}) from None
         audit.record(
             actor=actor,
             event_type="detector.changed",

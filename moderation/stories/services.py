@@ -373,7 +373,7 @@ def reject_story_automatically(
         raise ValidationError({"reason": [f"{reason!r} is not a category: one of {', '.join(Category.values)}."]})
     source = source.strip()
     if not source:
-        raise ValidationError({"source": ["Name what decided (the detector and its version, or the bank entry)."]})
+        raise ValidationError({"source": [_("Name what decided (the detector and its version, or the bank entry).")]})
     explanation = _clean_explanation(details) or _("Rejected automatically before publication.")
     actor = audit.SystemActor(_automatic_actor_name(source))
     story_id = story.pk if isinstance(story, StoryReview) else story
