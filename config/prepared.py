@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import QuerySet, UUIDField
 from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable, get_related_populators
 
 
@@ -29,6 +29,14 @@ def _as_is(connection, value: Any) -> Any:
 def datetime_value(connection, value: Any) -> Any:
     """A datetime as the ORM passes it to this database (a string on SQLite)."""
     return connection.ops.adapt_datetimefield_value(value)
+
+
+_UUID_FIELD = UUIDField()
+
+
+def uuid_value(connection, value: Any) -> Any:
+    """A UUID as the ORM passes it to this database (its hex string where there is no uuid type)."""
+    return _UUID_FIELD.get_db_prep_value(value, connection)
 
 
 class PreparedQuery:

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from config.prepared import PreparedQuery
+from config.prepared import PreparedQuery, uuid_value
 from reports.models import OPEN_STATUSES, HeldEvidence, Report, Target, TargetKind, TargetState
 
 
@@ -58,17 +58,12 @@ def _filing_target(public_id: uuid.UUID, kind: str) -> QuerySet[Target]:
     )
 
 
-def _uuid_value(connection, value: uuid.UUID):
-    """A UUID as the ORM passes it to this database (a hex string where it has no uuid type)."""
-    return value if connection.features.has_native_uuid_field else value.hex
-
-
 # Read on every API filing, so compiled once per thread (config/prepared.py): building and compiling
 # it through the ORM cost more than running it (README, "Filing"). The markers are values no call passes.
 _FILING_TARGET = PreparedQuery(
     _filing_target,
     markers={"public_id": uuid.UUID(int=0xF111), "kind": "\x00target-kind\x00"},
-    adapt={"public_id": _uuid_value},
+    adapt={"public_id": uuid_value},
 )
 
 
