@@ -28,8 +28,10 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-#: A process asks for the same task at most this often (seconds); see the module's docstring.
-WAKE_EVERY_SECONDS = 0.25
+#: A process asks for the same task at most this often (seconds); see the module's docstring. A
+#: mail waits at most this long for its wake: a second, against the 3% of a filing's CPU in
+#: gunicorn that publishing a wake four times a second per process cost (py-spy, README "Filing").
+WAKE_EVERY_SECONDS = 1.0
 
 _woken_slot: dict[str, int] = {}
 

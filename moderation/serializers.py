@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audit.models import AuditEvent
+from config.serializers import ModelSerializer
 from moderation.services import ADMIN_NOTES_MAX
 from reports.categories import Category, Severity
 from reports.models import OPEN_STATUSES, Report, ReportStatus, Target, TargetKind
@@ -41,7 +42,7 @@ class AdminReportQuerySerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class AdminReportSerializer(serializers.ModelSerializer):
+class AdminReportSerializer(ModelSerializer):
     """One row of the moderators' list."""
 
     target_id = serializers.UUIDField(source="target.public_id", read_only=True)
@@ -73,7 +74,7 @@ class AdminReportSerializer(serializers.ModelSerializer):
         return report.status in OPEN_STATUSES and report.due_at < self.context.get("now", timezone.now())
 
 
-class TargetSummarySerializer(serializers.ModelSerializer):
+class TargetSummarySerializer(ModelSerializer):
     target_id = serializers.UUIDField(source="public_id", read_only=True)
     owner_id = serializers.IntegerField(read_only=True, allow_null=True)
 
@@ -83,7 +84,7 @@ class TargetSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class HistoryEventSerializer(serializers.ModelSerializer):
+class HistoryEventSerializer(ModelSerializer):
     actor_id = serializers.IntegerField(read_only=True, allow_null=True, help_text="Null for the system.")
     actor = serializers.CharField(source="actor_label", read_only=True, help_text="Username, or the system actor.")
     before = serializers.JSONField(read_only=True, allow_null=True)

@@ -24,6 +24,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.serializers import ModelSerializer
 from reports.categories import Category
 from reports.models import Report, Target, TargetKind
 
@@ -233,7 +234,7 @@ class ReportCreateSerializer(StrictSerializer):
     )
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class ReportSerializer(ModelSerializer):
     """A report as its reporter sees it: never the reviewer, the notes or the deadline."""
 
     target_id = serializers.UUIDField(source="target.public_id", read_only=True)
@@ -312,7 +313,7 @@ class HeldStorySerializer(serializers.Serializer):
     due_at = serializers.DateTimeField(help_text="When the review is due (STORY_REVIEW_HOURS after receipt).")
 
 
-class TargetSerializer(serializers.ModelSerializer):
+class TargetSerializer(ModelSerializer):
     target_id = serializers.UUIDField(source="public_id", read_only=True)
     owner_id = serializers.IntegerField(read_only=True, allow_null=True)
     created = serializers.SerializerMethodField(

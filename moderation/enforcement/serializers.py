@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.serializers import ModelSerializer
 from moderation.enforcement.actions import ACTION_RULES
 from moderation.enforcement.models import Sanction
 
 
-class RestrictionSerializer(serializers.ModelSerializer):
+class RestrictionSerializer(ModelSerializer):
     sanction_id = serializers.UUIDField(source="id", read_only=True)
     blocks_sign_in = serializers.SerializerMethodField()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.serializers import ModelSerializer
 from moderation.stories.models import StoryReview, StoryStatus
 from reports.categories import Category
 from reports.serializers import (
@@ -76,7 +77,7 @@ class StorySubmitSerializer(StrictSerializer):
         return value
 
 
-class StorySerializer(serializers.ModelSerializer):
+class StorySerializer(ModelSerializer):
     """A story's review as the platform sees it: its verdict and reason, never who decided."""
 
     story_id = serializers.UUIDField(source="id", read_only=True)
