@@ -358,7 +358,12 @@ class OutboxMail(models.Model):
     kind = models.CharField(max_length=40)
     recipients = models.JSONField()
     subject = models.CharField(max_length=300)
-    body = models.TextField()
+    # Written with the change, or (`template` set) rendered by the worker when it first tries to send
+    # it, from `context` (JSON facts) in `language`, and kept here from then on (reports/outbox.py).
+    body = models.TextField(blank=True)
+    template = models.CharField(max_length=200, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    language = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()

@@ -1,16 +1,22 @@
 """Mail to reporters, written to the outbox (reports/outbox.py) inside the change's transaction: the
-message is rendered here, when the change happens, and a worker sends it after the commit.
+message is rendered here, when the change happens, and a worker sends it after the commit. The one
+exception is the confirmation of a new report, written on every filing: its row holds its facts
+(JSON) and the language chosen at filing, and the worker renders it when it sends it
+(`render_at_send`), so that a filing does not spend its time on the mail's text (README, "Filing").
 """
 
 from __future__ import annotations
 
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from config.dates import long_date
 from config.i18n import language_of
 from config.links import absolute_url
 from reports import outbox
+from reports.categories import Category
 from reports.models import OutboxMail, Report
 
 
@@ -35,19 +41,45 @@ def reporter_address(report: Report) -> str:
     return report.reporter.email if report.reporter_id else report.reporter_email
 
 
+RECEIVED_TEMPLATE = "reports/email/report_received.txt"
+
+
 def report_received(*, report: Report) -> OutboxMail | None:
     """The confirmation, from the report as the filing service is writing it (no second read), in
-    the reporter's language: their account's, else the one the report was sent in."""
-    with language_of(account=report.reporter, sent_in=report.language):
-        return compose(
-            kind="report_received",
-            subject=_("We received your report %(reference)s") % {"reference": report.short_id},
-            template="reports/email/report_received.txt",
-            context={
-                "report": report,
-                "report_url": reporter_page_url(report),
-                "received": long_date(report.created_at),
-                "due": long_date(report.due_at),
-            },
-            recipients=[reporter_address(report)],
-        )
+    the reporter's language: their account's, else the one the report was sent in. Its text is
+    rendered by the worker (`render_at_send`) from the facts kept here, which never change."""
+    recipient = reporter_address(report)
+    if not recipient:
+        return None
+    with language_of(account=report.reporter, sent_in=report.language) as language:
+        subject = _("We received your report %(reference)s") % {"reference": report.short_id}
+    return outbox.enqueue(
+        kind="report_received",
+        subject=subject,
+        template=RECEIVED_TEMPLATE,
+        context={
+            "name": report.reporter.get_username() if report.reporter_id else report.reporter_name,
+            "reference": report.short_id,
+            "category": report.category,
+            "received": report.created_at.isoformat(),
+            "due": report.due_at.isoformat(),
+            "report_url": reporter_page_url(report),
+            "report_id": str(report.id),
+        },
+        language=language,
+        recipients=[recipient],
+    )
+
+
+def render_at_send(*, template: str, context: dict, language: str) -> str:
+    """The text of a mail the worker renders (the confirmation above), in the language chosen when it
+    was written: its facts' dates (ISO 8601) written the way that language writes them and its
+    category (a code) named in it."""
+    with translation.override(language or None):
+        values = dict(context)
+        for name in ("received", "due"):
+            if values.get(name):
+                values[name] = long_date(parse_datetime(values[name]))
+        if values.get("category"):
+            values["category"] = Category(values["category"]).label
+        return render_to_string(template, values)

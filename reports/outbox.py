@@ -43,15 +43,31 @@ logger = logging.getLogger(__name__)
 DELIVER_TASK = "reportdesk.deliver_mail"
 
 
-def enqueue(*, kind: str, subject: str, body: str, recipients: list[str]) -> OutboxMail:
+def enqueue(
+    *,
+    kind: str,
+    subject: str,
+    recipients: list[str],
+    body: str = "",
+    template: str = "",
+    context: dict | None = None,
+    language: str = "",
+) -> OutboxMail:
     """Write a mail to the outbox; must run inside the change's transaction. After the commit a worker
-    is asked to deliver it (config/tasks.py `wake`)."""
+    is asked to deliver it (config/tasks.py `wake`). Its text is either `body`, written now, or
+    `template` with the JSON `context`, rendered in `language` by the worker when it sends it
+    (reports/notify.py render_at_send)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox.enqueue() must run inside the change's transaction")
+    if bool(body) == bool(template):
+        raise ValueError("a mail has either its body or a template to render at send time")
     row = OutboxMail.objects.create(
         kind=kind,
         subject=subject[:300],
         body=body,
+        template=template,
+        context=context or {},
+        language=language,
         recipients=list(recipients),
         next_attempt_at=timezone.now(),
     )
@@ -107,6 +123,15 @@ def _still_mine(row: OutboxMail, now: datetime) -> bool:
     return bool(OutboxMail.objects.filter(pk=row.pk, claim=row.claim).update(claimed_until=row.claimed_until))
 
 
+def _text(row: OutboxMail) -> str:
+    """The mail's text: its body, or rendered now from its template (kept with the row once tried)."""
+    if not row.template or row.body:
+        return row.body
+    from reports import notify  # notify writes to this outbox: imported where it renders, not above
+
+    return notify.render_at_send(template=row.template, context=row.context, language=row.language)
+
+
 def message_id(row: OutboxMail) -> str:
     return f"<{row.pk}@reportdesk.outbox>"
 
@@ -126,25 +151,30 @@ def deliver_due(*, limit: int = 500, now: datetime | None = None) -> DeliveryRes
                 if not _still_mine(row, now or timezone.now()):
                     continue
                 mine = OutboxMail.objects.filter(pk=row.pk, claim=row.claim)
+                rendered: dict[str, str] = {}
                 try:
+                    body = _text(row)
+                    if body != row.body:  # rendered now: kept with the row by the update below
+                        rendered["body"] = body
                     if relay is None:
                         relay = get_connection(fail_silently=False)
                         relay.open()
                     EmailMessage(
                         row.subject,
-                        row.body,
+                        body,
                         settings.DEFAULT_FROM_EMAIL,
                         row.recipients,
                         connection=relay,
                         headers={"Message-ID": message_id(row)},
                     ).send(fail_silently=False)
-                except Exception as error:  # any refusal of the relay: kept and tried again later
+                except Exception as error:  # a refusal of the relay, or a text that would not render: kept, tried later
                     error_text = f"{type(error).__name__}: {error}"[:1000]
                     mine.update(
                         claim=None,
                         claimed_until=None,
                         last_error=error_text,
                         next_attempt_at=timezone.now() + backoff(row.attempts),
+                        **rendered,
                     )
                     # The rest of the batch was not tried: released, its claim not counted as an attempt.
                     OutboxMail.objects.filter(pk__in=[other.pk for other in rows[index + 1 :]], claim=row.claim).update(
@@ -153,7 +183,7 @@ def deliver_due(*, limit: int = 500, now: datetime | None = None) -> DeliveryRes
                     logger.warning("mail %s (%s) failed, attempt %s: %s", row.pk, row.kind, row.attempts, error_text)
                     result.failed += 1
                     return result
-                mine.update(sent_at=timezone.now(), claim=None, claimed_until=None, last_error="")
+                mine.update(sent_at=timezone.now(), claim=None, claimed_until=None, last_error="", **rendered)
                 result.sent += 1
     finally:
         if relay is not None:

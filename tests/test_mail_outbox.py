@@ -194,3 +194,40 @@ def test_a_batch_shares_one_lease_renewed_once_half_gone_and_a_row_taken_meanwhi
     assert OutboxMail.objects.get(pk=batch[0].pk).claimed_until == much_later + outbox._lease()  # renewed
     assert not outbox._still_mine(batch[1], much_later)
     assert OutboxMail.objects.get(pk=batch[1].pk).claim != batch[1].claim  # left to the other worker
+
+
+def test_the_worker_writes_the_confirmation_in_the_reporters_language_and_keeps_the_text_it_sent(
+    user, django_capture_on_commit_callbacks
+):
+    """The confirmation's text is rendered when it is sent (reports/notify.py render_at_send), in the
+    language chosen at filing whatever language the worker runs in, and kept with the row."""
+    from django.utils import translation
+
+    from config.dates import long_date
+    from reports.services import account_language_set
+
+    account_language_set(actor=user, language="de")
+    with django_capture_on_commit_callbacks(execute=False):
+        report = report_file(actor=user, target=TargetFactory(), category=Category.HARASSMENT, reason="Insults.")
+    row = OutboxMail.objects.get()
+    assert row.language == "de" and row.body == "" and row.subject.startswith("Wir haben deine Meldung")
+    with translation.override("en"):
+        assert deliver_due().sent == 1
+    [message] = mail.outbox
+    with translation.override("de"):
+        received, due, category = long_date(report.created_at), long_date(report.due_at), report.get_category_display()
+    assert category != Category(report.category).label  # German, not the English label
+    assert f"Hallo {user.username}," in message.body
+    assert f"{report.short_id} ({category})" in message.body and received in message.body and due in message.body
+    assert str(report.id) in message.body and f"/report/{report.pk}/" in message.body
+    row.refresh_from_db()
+    assert row.body == message.body and row.sent_at is not None
+
+
+def test_a_mail_with_both_or_neither_of_a_body_and_a_template_is_refused():
+    from django.db import transaction
+
+    with transaction.atomic():
+        for text in ({}, {"body": "Hello", "template": "reports/email/report_received.txt"}):
+            with pytest.raises(ValueError):
+                outbox.enqueue(kind="notice", subject="Hi", recipients=["a@example.test"], **text)

@@ -21,6 +21,7 @@ from audit import services as audit
 from audit.models import AuditEvent
 from audit.verify import verify
 from config import throttle
+from config.links import absolute_url
 from reports import services
 from reports.categories import CATEGORY_RULES, Category, Severity, critical_categories
 from reports.models import Evidence, OutboxMail, Report, ReportChannel, ReportStatus, TargetKind
@@ -377,12 +378,23 @@ def test_a_mail_failure_does_not_lose_the_report(user, settings, django_capture_
 
 
 def test_the_confirmation_is_written_in_the_filing_transaction(user):
-    """Rendered and in the outbox before the commit: a filing rolled back leaves no mail behind."""
+    """In the outbox before the commit, with the facts its text is rendered from when it is sent (the
+    worker renders it: tests/test_mail_outbox.py): a filing rolled back leaves no mail behind."""
     with pytest.raises(RuntimeError), transaction.atomic():
         report = file(user)
         row = OutboxMail.objects.get()
         assert row.recipients == [user.email] and row.kind == "report_received"
-        assert row.subject == f"We received your report {report.short_id}" and str(report.id) in row.body
+        assert row.subject == f"We received your report {report.short_id}" and row.body == ""
+        assert row.template == "reports/email/report_received.txt" and row.language == "en"
+        assert row.context == {
+            "name": user.username,
+            "reference": report.short_id,
+            "category": report.category,
+            "received": report.created_at.isoformat(),
+            "due": report.due_at.isoformat(),
+            "report_url": absolute_url("reports:detail", report.pk),
+            "report_id": str(report.id),
+        }
         raise RuntimeError("the change is rolled back")
     assert not OutboxMail.objects.exists() and not Report.objects.exists()
 
