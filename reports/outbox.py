@@ -34,6 +34,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from config import tasks
+from config.prepared import PreparedInsert
 from config.retry import backoff
 from reports.models import OutboxMail
 
@@ -41,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 #: The task the worker runs to deliver (config/celery.py's schedule names it too).
 DELIVER_TASK = "reportdesk.deliver_mail"
+
+
+_INSERT = PreparedInsert(OutboxMail)
 
 
 def enqueue(
@@ -61,7 +65,7 @@ def enqueue(
         raise RuntimeError("outbox.enqueue() must run inside the change's transaction")
     if bool(body) == bool(template):
         raise ValueError("a mail has either its body or a template to render at send time")
-    row = OutboxMail.objects.create(
+    row = _INSERT.create(
         kind=kind,
         subject=subject[:300],
         body=body,

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from audit import services as audit
 from config import throttle
 from config.dates import long_date
-from config.prepared import PreparedQuery, datetime_value
+from config.prepared import PreparedInsert, PreparedQuery, datetime_value
 from reports import hooks, notify
 from reports.categories import Category, deadline_for, rule_for, severity_for
 from reports.models import (
@@ -148,6 +148,10 @@ _REPORTER_LOCK = PreparedQuery(
 )
 
 
+# A filing's report row, written through its compiled INSERT (config/prepared.py: 0.13 ms less CPU a row).
+_REPORT_INSERT = PreparedInsert(Report)
+
+
 def _check_rate_limit(*, reporter: AbstractBaseUser) -> None:
     limit = settings.REPORTS_PER_HOUR_LIMIT
     found = _LIMIT_QUERY.run(reporter_id=reporter.pk, since=timezone.now() - timedelta(hours=1))
@@ -261,7 +265,7 @@ def report_file(
             _REPORTER_LOCK.run(reporter_id=actor.pk)
             _check_rate_limit(reporter=actor)
             now = timezone.now()
-            report = Report.objects.create(
+            report = _REPORT_INSERT.create(
                 report_type=target.kind,
                 target=target,
                 reporter=actor,
