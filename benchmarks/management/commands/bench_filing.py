@@ -13,18 +13,23 @@ What it does, always stopping its processes at the end (even on error or Ctrl-C)
 1. migrates the benchmarks app (its tables: the baseline's rows, the peer's tokens);
 2. prepares accounts, each with one of our tokens and one peer token, and a fresh target per
    request, so that no report is refused as a duplicate;
-3. starts an SMTP server that accepts everything (aiosmtpd, in this process), a celery worker on
-   its own queue of the Redis at --broker that delivers the outbox to it, and gunicorn with DEBUG
-   off, BENCHMARKS=1, the broker, and the per-token and per-person limits raised for this server only;
+3. starts an SMTP server that accepts everything (aiosmtpd, in a process of its own) and gunicorn
+   with DEBUG off, BENCHMARKS=1, the broker, and the per-token and per-person limits raised for
+   this server only;
 4. runs a bounded load generator (threads, each with one keep-alive connection; a fixed number of
    requests and a time cap) against the three endpoints, in --rounds rounds that alternate the
-   order, after a warm-up of each;
-5. then the mail relay: ours again with the working relay, the worker restarted against a relay
-   that accepts connections and never answers, ours again: the two p95 side by side;
-6. prints requests per second, p50/p95, errors (must be 0), the CPU per request of gunicorn, of the
-   celery worker delivering the mail and of the SMTP server receiving it, the ratios, the workers' memory, and
-   checks that every 201 left one report and one report.created audit event, and that every
-   confirmation of the working relay's phases was accepted by the SMTP server.
+   order, after a warm-up of each. No mail worker runs meanwhile: in production the worker runs on
+   hosts of its own (Procfile), so the rounds measure the web tier, and the confirmations wait in
+   the outbox;
+5. starts a celery worker on its own queue of the Redis at --broker and times it delivering what
+   the rounds left (mails a second, CPU a mail of the worker and of the SMTP server);
+6. then ours again with that worker delivering beside it on the same cores (everything on one
+   host), and ours again with the worker restarted against a relay that accepts connections and
+   never answers: the p95 of the two side by side;
+7. prints requests per second, p50/p95, errors (must be 0), the CPU per request of gunicorn, of
+   PostgreSQL, of the worker, of the SMTP server and of the whole host, both ratios, the workers'
+   memory, and checks that every 201 left one report and one report.created audit event, and that
+   every confirmation but the silent relay's was accepted by the SMTP server.
 
 Worker class: gthread (default 4 workers x 4 threads). Threads keep connections alive and let a
 worker take the next request while a thread waits on PostgreSQL. Compare with --worker-class sync.
@@ -84,6 +89,9 @@ class Phase:
     server_cpu: float = 0.0
     worker_cpu: float = 0.0
     relay_cpu: float = 0.0
+    # PostgreSQL's processes, and every process of the host together (the client's threads included).
+    database_cpu: float = 0.0
+    host_cpu: float = 0.0
 
     def cpu_ms(self, seconds: float) -> float:
         return seconds * 1000 / self.ok if self.ok else float("nan")
@@ -184,13 +192,30 @@ def _merge(total: Phase, part: Phase) -> None:
     total.server_cpu += part.server_cpu
     total.worker_cpu += part.worker_cpu
     total.relay_cpu += part.relay_cpu
+    total.database_cpu += part.database_cpu
+    total.host_cpu += part.host_cpu
+
+
+@dataclass
+class Delivery:
+    """The worker delivering the mail the web tier's rounds left in the outbox, timed on its own."""
+
+    mails: int
+    seconds: float
+    worker_cpu: float
+    relay_cpu: float
+
+    def cpu_ms(self, seconds: float) -> float:
+        return seconds * 1000 / self.mails if self.mails else float("nan")
 
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU seconds the processes have used so far (/proc/<pid>/stat)."""
+def _cpu_seconds(pids: list[int], *, exited_children: bool = False) -> float:
+    """User and system CPU seconds the processes have used so far (/proc/<pid>/stat), with
+    `exited_children` also their children's that have exited (PostgreSQL's postmaster holds the
+    CPU of every backend whose connection closed)."""
     total = 0
     for pid in pids:
         try:
@@ -198,7 +223,29 @@ def _cpu_seconds(pids: list[int]) -> float:
         except OSError:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+        if exited_children:
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime: fields 16 and 17
     return total / _CLOCK_TICKS
+
+
+def _host_busy_seconds() -> float:
+    """CPU seconds every core of the host has spent busy so far (/proc/stat: all but idle and iowait)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / _CLOCK_TICKS
+
+
+def _postgres_pids() -> list[int]:
+    """PostgreSQL's processes on this host (the benchmark's database is local): its backends, WAL
+    writer and checkpointer, whose work the filings cause."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
 
 
 def _children(pid: int) -> list[int]:
@@ -269,8 +316,6 @@ class Command(BaseCommand):
         accepted_log = Path(settings.VAR_DIR) / "bench_filing_smtp_accepted.txt"
         with SmtpSinkProcess(record=accepted_log) as sink, SilentRelay() as silent:
             try:
-                worker = self._worker(options, relay_port=sink.port, name="relay-ok")
-                processes.append(worker)
                 server = self._start(options, port, log_path)
                 processes.append(server)
                 self._wait_ready(server, port, log_path)
@@ -285,19 +330,29 @@ class Command(BaseCommand):
                     if warm.errors:
                         raise CommandError(f"warm-up of {path} failed: {warm.errors[:3]}")
                 measure = {"concurrency": options["concurrency"], "max_seconds": options["max_seconds"]}
+                worker: CeleryProcess | None = None
 
                 def load(phase: Phase, requests: list) -> Phase:
-                    """_load, with the CPU the server and the mail's delivery used meanwhile."""
+                    """_load, with the CPU each process used meanwhile."""
                     pids = {
                         "server": _children(server.pid),
-                        "worker": [worker.process.pid],
+                        "worker": [worker.process.pid] if worker else [],
                         "relay": [sink.process.pid],
+                        "database": _postgres_pids(),
                     }
-                    before = {name: _cpu_seconds(group) for name, group in pids.items()}
+
+                    def cpu(name: str) -> float:
+                        if name == "database":  # the backends that exit meanwhile are counted too
+                            return _cpu_seconds(_postgres_pids(), exited_children=True)
+                        return _cpu_seconds(pids[name])
+
+                    before = {name: cpu(name) for name in pids}
+                    host_before = _host_busy_seconds()
                     _load(port=port, phase=phase, requests=requests, **measure)
-                    phase.server_cpu, phase.worker_cpu, phase.relay_cpu = (
-                        _cpu_seconds(group) - before[name] for name, group in pids.items()
+                    phase.server_cpu, phase.worker_cpu, phase.relay_cpu, phase.database_cpu = (
+                        cpu(name) - before[name] for name in pids
                     )
+                    phase.host_cpu = _host_busy_seconds() - host_before
                     return phase
 
                 probe_before = host_speed.loop_seconds()
@@ -306,15 +361,21 @@ class Command(BaseCommand):
                     PEER_PATH: Phase("DRF peer", PEER_PATH),
                     BASELINE_PATH: Phase("baseline insert-one", BASELINE_PATH),
                 }
+                # The web tier: the worker runs on hosts of its own in production (Procfile), so here
+                # it delivers after these rounds rather than on the same two cores during them.
                 rounds = options["rounds"]
                 order = [API_PATH, PEER_PATH, BASELINE_PATH]
                 for number in range(rounds):
                     for path in order if number % 2 == 0 else order[::-1]:
                         chunk = _chunk(plan[path][warmup : warmup + options["requests"]], number, rounds)
                         _merge(phases[path], load(Phase("", path), chunk))
-                # The relay: ours with the working relay, then with one that never answers.
-                relay_ok = load(Phase("ours, relay answers", API_PATH), plan["relay-ok"])
-                self._wait_for_mail(options)
+                # Then the worker delivers what the rounds left in the outbox, timed on its own.
+                worker, delivery = self._drain(options, sink)
+                processes.append(worker)
+                # Ours with the worker delivering beside it on the same cores, relay answering; then the
+                # worker restarted against a relay that never answers.
+                relay_ok = load(Phase("ours + worker, same host", API_PATH), plan["relay-ok"])
+                self._wait_for_mail()
                 worker.kill()
                 worker = self._worker(options, relay_port=silent.port, name="relay-silent")
                 processes.append(worker)
@@ -328,7 +389,7 @@ class Command(BaseCommand):
                     else:
                         self._stop(process)
             mail_accepted = set(sink.accepted)
-        failures = self._print(options, phases, relay_ok, relay_silent, workers, warmup, mail_accepted)
+        failures = self._print(options, phases, relay_ok, relay_silent, delivery, workers, warmup, mail_accepted)
         if options["check"] and failures:
             raise CommandError("; ".join(failures))
 
@@ -373,14 +434,34 @@ class Command(BaseCommand):
         self.stdout.write(f"celery worker ({name}, relay on port {relay_port}); log {log_path}")
         return CeleryProcess("worker", env=env, log_path=log_path, name=name).start()
 
-    def _wait_for_mail(self, options, timeout: float = 120) -> None:
-        """Until the worker has sent every confirmation so far (the working relay's phases)."""
-        deadline = time.monotonic() + timeout
-        waiting = OutboxMail.objects.filter(
+    def _waiting_mail(self):
+        """This run's confirmations not yet sent."""
+        return OutboxMail.objects.filter(
             sent_at__isnull=True, subject__startswith="We received your report", created_at__gte=self._started_at
         )
+
+    def _wait_for_mail(self, timeout: float = 300) -> None:
+        """Until the worker has sent every confirmation so far (the working relay's)."""
+        deadline = time.monotonic() + timeout
+        waiting = self._waiting_mail()
         while time.monotonic() < deadline and waiting.exists():
-            time.sleep(0.5)
+            time.sleep(0.1)
+
+    def _drain(self, options, sink: SmtpSinkProcess) -> tuple[CeleryProcess, Delivery]:
+        """Start the worker and time it delivering what waits in the outbox (nothing else running)."""
+        mails = self._waiting_mail().count()
+        worker = self._worker(options, relay_port=sink.port, name="relay-ok")
+        pids = [worker.process.pid], [sink.process.pid]
+        worker_before, relay_before = (_cpu_seconds(group) for group in pids)
+        started = time.perf_counter()
+        self._wait_for_mail()
+        worker_after, relay_after = (_cpu_seconds(group) for group in pids)
+        return worker, Delivery(
+            mails=mails,
+            seconds=time.perf_counter() - started,
+            worker_cpu=worker_after - worker_before,
+            relay_cpu=relay_after - relay_before,
+        )
 
     def _migrate(self) -> None:
         """The benchmarks app's tables (this app is installed wherever this command runs)."""
@@ -531,10 +612,19 @@ class Command(BaseCommand):
     # --- the figures -----------------------------------------------------------------------------
 
     def _print(
-        self, options, phases, relay_ok: Phase, relay_silent: Phase, workers, warmup, accepted_ids: set[str]
+        self,
+        options,
+        phases,
+        relay_ok: Phase,
+        relay_silent: Phase,
+        delivery: Delivery,
+        workers,
+        warmup,
+        accepted_ids: set[str],
     ) -> list[str]:
         ours, peer, baseline = phases[API_PATH], phases[PEER_PATH], phases[BASELINE_PATH]
         ratio = ours.per_second / peer.per_second if peer.per_second else 0.0
+        ratio_same_host = relay_ok.per_second / peer.per_second if peer.per_second else 0.0
         ratio_baseline = ours.per_second / baseline.per_second if baseline.per_second else 0.0
         run_reports = Report.objects.filter(target__external_id__startswith=self._run_prefix)
         filed = run_reports.count()
@@ -553,27 +643,35 @@ class Command(BaseCommand):
         accepted = len(accepted_ids & {message_id(row) for row in confirmations.only("pk")})
         lines = [
             "",
-            f"{'endpoint':<24} | {'requests':>8} {'errors':>6} | {'req/s':>7} | {'p50 ms':>7} {'p95 ms':>7} | "
-            f"{'CPU ms/request: server':>22} {'mail worker':>11} {'SMTP server':>11}",
-            "-" * 120,
+            f"{'endpoint':<26} | {'requests':>8} {'errors':>6} | {'req/s':>7} | {'p50 ms':>7} {'p95 ms':>7} | "
+            f"CPU ms a request: {'gunicorn':>8} {'PostgreSQL':>10} {'worker':>6} {'SMTP':>5} {'host':>6}",
+            "-" * 124,
         ]
         for phase in (ours, peer, baseline, relay_ok, relay_silent):
             lines.append(
-                f"{phase.name:<24} | {phase.sent:>8,} {len(phase.errors):>6} | {phase.per_second:>7.1f} | "
+                f"{phase.name:<26} | {phase.sent:>8,} {len(phase.errors):>6} | {phase.per_second:>7.1f} | "
                 f"{phase.percentile(0.5):>7.1f} {phase.percentile(0.95):>7.1f} | "
-                f"{phase.cpu_ms(phase.server_cpu):>22.2f} {phase.cpu_ms(phase.worker_cpu):>11.2f} "
-                f"{phase.cpu_ms(phase.relay_cpu):>11.2f}"
+                f"{'':>17} {phase.cpu_ms(phase.server_cpu):>8.2f} {phase.cpu_ms(phase.database_cpu):>10.2f} "
+                f"{phase.cpu_ms(phase.worker_cpu):>6.2f} {phase.cpu_ms(phase.relay_cpu):>5.2f} "
+                f"{phase.cpu_ms(phase.host_cpu):>6.2f}"
             )
         lines += [
             "",
-            f"ratio ours / DRF peer: {ratio:.2f} (target >= {options['min_ratio']:g}); "
+            f"ratio ours / DRF peer: {ratio:.2f} (target >= {options['min_ratio']:g}; the web tier, the mail "
+            f"delivered by the worker after the rounds as from a host of its own); "
             f"ours / one-row baseline: {ratio_baseline:.2f}",
+            f"ratio ours with the worker delivering on these same {os.cpu_count()} cores / DRF peer: "
+            f"{ratio_same_host:.2f}",
+            f"delivery of the rounds' {delivery.mails:,} confirmations by one worker (solo pool), alone: "
+            f"{delivery.seconds:.1f} s, {delivery.mails / delivery.seconds if delivery.seconds else 0:.0f} mails/s, "
+            f"CPU ms a mail: worker {delivery.cpu_ms(delivery.worker_cpu):.2f}, "
+            f"SMTP server {delivery.cpu_ms(delivery.relay_cpu):.2f}",
             f"filing p95 with the relay answering: {relay_ok.percentile(0.95):.1f} ms; "
             f"with a relay that never answers: {relay_silent.percentile(0.95):.1f} ms",
             f"database check: {filed:,} reports and {audited:,} report.created audit events "
             f"(expected {expected:,} each, warm-ups included)",
             f"mail: {sent:,} confirmations sent by the worker and {accepted:,} accepted by the SMTP server "
-            f"(expected {expected_mail_sent:,}: ours and its warm-up with the relay answering); "
+            f"(expected {expected_mail_sent:,}: every filing of ours but the silent relay's phase); "
             f"{confirmations.filter(sent_at__isnull=True).count():,} waiting (the silent relay's phase)",
             "gunicorn worker memory after the run:",
             *(
