@@ -8,6 +8,7 @@ development and tests on one process.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import time
@@ -61,8 +62,31 @@ def retry_after(*, scope: str, subject: str, limit: int, window: int) -> int | N
     return remaining if cache.get(key, 0) >= limit else None
 
 
+@functools.cache
+def _redis(location: str):
+    """A client of the cache's Redis, one connection pool per process (as the cache's own)."""
+    import redis
+
+    return redis.Redis.from_url(location)
+
+
+def _redis_location() -> str | None:
+    config = settings.CACHES["default"]
+    return config.get("LOCATION") if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache" else None
+
+
 def hit(*, scope: str, subject: str, window: int) -> int:
+    """Count one attempt; the count so far in this window."""
     key, remaining = _key(scope, subject, window)
+    location = _redis_location()
+    if location:
+        # One round trip where the cache's API takes three (add, then incr's exists and incr): a
+        # filing counts every attempt. The key and the number as the cache writes them, so that
+        # retry_after's cache.get reads the count.
+        with _redis(location).pipeline(transaction=True) as pipe:
+            pipe.set(cache.make_and_validate_key(key), 0, ex=remaining + 1, nx=True)
+            pipe.incr(cache.make_and_validate_key(key))
+            return pipe.execute()[1]
     cache.add(key, 0, timeout=remaining + 1)
     try:
         return cache.incr(key)

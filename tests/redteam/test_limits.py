@@ -111,6 +111,31 @@ def test_two_cache_clients_share_the_filing_attempts(shared_cache, settings):
         report_file(actor=reporter, target=TargetFactory(), category="spam", reason="one more")
 
 
+def test_on_redis_a_burst_of_attempts_counts_each_once_and_the_window_expires(shared_cache):
+    """throttle.hit's one round trip (SET NX with the window's expiry, INCR, in one MULTI): 16
+    threads at once get 16 different counts, the count reads back through the cache, and the key
+    expires with its window."""
+    import threading
+
+    counts: list[int] = []
+    start = threading.Barrier(16)
+
+    def attempt() -> None:
+        start.wait()
+        counts.append(throttle.hit(scope="filing", subject="burst", window=3600))
+
+    threads = [threading.Thread(target=attempt) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(counts) == list(range(1, 17))
+    key, remaining = throttle._key("filing", "burst", 3600)
+    assert cache.get(key) == 16
+    ttl = redis.Redis.from_url(REDIS).ttl(cache.make_and_validate_key(key))
+    assert 0 < ttl <= remaining + 1
+
+
 # --- behind the TLS proxy ----------------------------------------------------------------------------
 
 PROXY = "10.0.0.5"

@@ -409,6 +409,8 @@ class Command(BaseCommand):
                 "REPORTS_PER_HOUR_LIMIT": str(options["requests"] + options["relay_requests"] * 2 + 1000),
                 # The outbox is delivered by the worker, as in production: the server never talks to a relay.
                 "CELERY_BROKER_URL": options["broker"],
+                # The cache on Redis, as production requires: the attempt counter's round trip counts.
+                "REDIS_URL": options["broker"],
                 "CELERY_QUEUE": self._queue,
                 "CACHE_KEY_PREFIX": self._queue,
                 "LOG_LEVEL": "WARNING",
