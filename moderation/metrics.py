@@ -1,11 +1,12 @@
 """Reads for the dashboard and the transparency report.
 
 The figures about the reports received in a period (per day and category, per severity and status,
-the two clocks' medians and 90th percentiles, the moderators' closures) come from the daily rollups
-of moderation/rollups.py plus the changes not yet folded into them, read from one snapshot: a few
-thousand rows whatever the number of reports, exact counts, percentiles within the bound stated
-there. The open backlog is counted live over the open reports; actions and appeals in the period
-are one grouped query each.
+the two clocks' medians and 90th percentiles, the moderators' closures) and the actions taken in it
+come from the rollups of moderation/rollups.py plus the changes not yet folded into them, read from
+one snapshot: a few thousand rows whatever the number of reports, the percentiles' histograms two
+rows each whatever the period's length; exact counts, percentiles within the bound stated there.
+The open backlog is counted from the rollups and its small end live; appeals in the period are one
+grouped query.
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from moderation import rollups
 from moderation.enforcement.models import Appeal, AppealStatus, Sanction
-from moderation.models import ModeratorDayCount, ReportDayCount, ReportDayDurations, ReportRollupChange
+from moderation.models import (
+    ModeratorDayCount,
+    ReportDayCount,
+    ReportRollupChange,
+    SanctionDayCount,
+    SanctionRollupChange,
+)
 from moderation.stories.models import StoryReview, StoryStatus
 from reports.categories import SEVERITY_RANK, Category, Severity
 from reports.models import OPEN_STATUSES, Report, ReportStatus
@@ -116,17 +123,33 @@ _ENTRY_KEYS = (
 
 @dataclass(frozen=True)
 class ReceivedFigures:
-    """What the dashboard shows about the reports received in a period, and the closures in it."""
+    """What the dashboard shows about the reports received in a period, and the closures and
+    actions in it."""
 
     per_day: dict[date, dict[str, int]]  # day -> category -> reports received
     summary: dict[str, dict]  # severity -> see received_summary
     throughput: list[dict]  # see moderator_throughput
+    actions: dict[str, int]  # sanction kind -> decided in the period; see actions_by_kind
 
 
-def _tally(period: Period) -> rollups.Tally:
-    """The period's rollup rows and pending changes, from one snapshot. Until the rollups are first
+Histograms = dict[tuple[str, str], Counter]  # (severity, clock) -> bucket -> reports
+
+
+def _durations_on(tally: rollups.Tally, days: set[date]) -> Histograms:
+    """The tally's per-day histograms of the reports received on `days`, merged per (severity, clock)."""
+    histograms: Histograms = {}
+    for (day, severity, clock), histogram in tally.durations.items():
+        if day in days:
+            histograms.setdefault((severity, clock), Counter()).update(histogram)
+    return histograms
+
+
+def _read_period(period: Period) -> tuple[rollups.Tally, Histograms, dict[str, int]]:
+    """The period's rollup rows and pending changes, from one snapshot: a tally of its days' counts
+    and closures, the histograms of the reports received in it, and the actions by kind. Until the
+    rollups are first
     built (`rollup_reports`, right after the migration on a database that had reports), the same
-    tally is made from the reports themselves: exact, as slow as a scan of the period."""
+    is made from the reports themselves: exact, as slow as a scan of the period."""
     in_period = Q(created_at__gte=period.start_at, created_at__lt=period.end_at) | Q(
         closed_at__gte=period.start_at, closed_at__lt=period.end_at
     )
@@ -136,32 +159,35 @@ def _tally(period: Period) -> rollups.Tally:
         if not rollups.is_built():
             for row in Report.objects.filter(in_period).values_list(*rollups.ROW_FIELDS).order_by().iterator():
                 tally.add_report(row)
-            return tally
+            return tally, _durations_on(tally, set(period.days)), _actions(period, built=False)
         tally.add_count_rows(
             ReportDayCount.objects.filter(day__range=days).values_list(
                 "day", "category", "severity", "status", *rollups.COUNT_FIELDS
             )
         )
-        tally.add_duration_rows(
-            ReportDayDurations.objects.filter(day__range=days).values_list(
-                "day", "severity", "clock", "first_bucket", "counts"
-            )
-        )
         tally.add_moderator_rows(
             ModeratorDayCount.objects.filter(day__range=days).values_list("day", "moderator_id", "status", "reports")
         )
+        histograms = rollups.histograms_between(period.start, period.end)
+        actions = _actions(period, built=True)
+        pending = rollups.Tally()
         for sign, *row in ReportRollupChange.objects.filter(in_period).values_list("sign", *rollups.ROW_FIELDS):
-            tally.add_report(row, sign)
-    return tally
+            pending.add_report(row, sign)
+    tally.add_count_rows((*key, *counters) for key, counters in pending.counts.items())
+    tally.add_moderator_rows((*key, reports) for key, reports in pending.moderators.items())
+    for key, histogram in _durations_on(pending, set(period.days)).items():
+        histograms.setdefault(key, Counter()).update(histogram)
+    return tally, histograms, actions
 
 
 def received_figures(period: Period) -> ReceivedFigures:
-    tally = _tally(period)
+    tally, histograms, actions = _read_period(period)
     days = set(period.days)
     return ReceivedFigures(
         per_day=_per_day_by_category(tally, period),
-        summary=received_summary(tally, days=days),
+        summary=received_summary(tally, days=days, histograms=histograms),
         throughput=moderator_throughput(tally, days=days),
+        actions=actions,
     )
 
 
@@ -175,10 +201,11 @@ def _per_day_by_category(tally: rollups.Tally, period: Period) -> dict[date, dic
     return table
 
 
-def received_summary(tally: rollups.Tally, *, days: set[date]) -> dict[str, dict]:
+def received_summary(tally: rollups.Tally, *, days: set[date], histograms: Histograms) -> dict[str, dict]:
     """For the reports received on `days`, per severity: how many, how they stand (resolved,
     dismissed, open), and for each clock in END_FIELDS (median seconds, p90 seconds, ended, ended
-    by the deadline). Severities without a report are left out."""
+    by the deadline), the percentiles from `histograms` (of the same reports). Severities without a
+    report are left out."""
     summary: dict[str, dict] = {}
     for (day, _category, severity, status), counters in tally.counts.items():
         if day not in days or not counters[0]:
@@ -189,10 +216,6 @@ def received_summary(tally: rollups.Tally, *, days: set[date]) -> dict[str, dict
         for index, end in enumerate(END_FIELDS):
             entry[f"{end}_ended"] += counters[1 + 2 * index]
             entry[f"{end}_within"] += counters[2 + 2 * index]
-    histograms: dict[tuple[str, str], Counter] = {}
-    for (day, severity, clock), histogram in tally.durations.items():
-        if day in days:
-            histograms.setdefault((severity, clock), Counter()).update(histogram)
     for severity, entry in summary.items():
         for end in END_FIELDS:
             histogram = histograms.get((severity, _CLOCK_OF[end]), Counter())
@@ -239,15 +262,30 @@ def decision_totals(summary: dict[str, dict]) -> dict[str, int | float | None]:
 
 
 def actions_by_kind(period: Period) -> dict[str, int]:
-    rows = (
-        Sanction.objects.filter(decided_at__gte=period.start_at, decided_at__lt=period.end_at)
-        .values("kind")
-        # Count("kind"), not the id: sanction_decided_kind_idx then answers alone (index-only, 82 ms
-        # for a month at 3,000,000 reports; counting ids read the table, 214 ms).
-        .annotate(n=Count("kind"))
-        .order_by()
-    )
-    return {row["kind"]: row["n"] for row in rows}
+    """Sanctions decided in the period by kind (the dashboard reads them with the rest of
+    received_figures, from the same snapshot)."""
+    with rollups.one_snapshot():
+        return _actions(period, built=rollups.is_built())
+
+
+def _actions(period: Period, *, built: bool) -> dict[str, int]:
+    """The rollups' per-day counts of sanctions by kind plus the changes not yet folded (counting
+    the sanctions' index range took 82 ms for a month at 3,000,000 reports, and grew with the
+    period); until the rollups are built, the sanctions themselves. Inside the caller's snapshot."""
+    decided_in = Q(decided_at__gte=period.start_at, decided_at__lt=period.end_at)
+    if not built:
+        # Count("kind"), not the id: sanction_decided_kind_idx then answers alone (index-only).
+        return dict(Sanction.objects.filter(decided_in).values_list("kind").annotate(n=Count("kind")).order_by())
+    counts: dict[str, int] = Counter()
+    for rows in (
+        SanctionDayCount.objects.filter(day__range=(period.start, period.end))
+        .values_list("kind")
+        .annotate(n=Sum("sanctions")),
+        SanctionRollupChange.objects.filter(decided_in).values_list("kind").annotate(n=Sum("sign")),
+    ):
+        for kind, n in rows.order_by():
+            counts[kind] += n
+    return {kind: n for kind, n in counts.items() if n}
 
 
 def appeals(period: Period) -> dict[str, float | int | None]:
