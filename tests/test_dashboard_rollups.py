@@ -221,8 +221,8 @@ def assert_as_exact(checked: list[str] | None = None) -> None:
         assert figures.actions == metrics.actions_by_kind(period) == old_actions_by_kind(period), period
         # The percentiles' histograms (cumulative rows' differences plus pending changes) are the
         # reports' own, bucket by bucket: only the placement inside a bucket is approximate.
-        _tally, histograms, _actions = metrics._read_period(period)
-        assert without_zeros(histograms) == exact_histograms(period), period
+        totals, _actions = metrics._read_period(period)
+        assert without_zeros(totals.histograms) == exact_histograms(period), period
         assert figures.throughput == old_throughput(period), period
         exact = old_summary(period)
         assert set(figures.summary) == set(exact), period
@@ -477,7 +477,7 @@ def test_the_dashboard_costs_the_same_queries_with_pending_changes_and_rollups(
     seed(random.Random(5), reports=120)
     client.force_login(moderator)
     for _ in range(2):  # pending only, then folded
-        # 22 on SQLite (its savepoints count): fixed, whatever the reports, changes and period.
+        # On SQLite, its savepoints counted: fixed, whatever the reports, the changes and the period.
         with django_assert_max_num_queries(22):
             assert client.get("/moderation/dashboard/", {"period": "90"}).status_code == 200
         rollups.fold_pending()
