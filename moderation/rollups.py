@@ -128,8 +128,9 @@ def local_day(moment: datetime) -> date:
 
 @dataclass
 class Tally:
-    """What a set of reports counts for, keyed as the rollup tables are. The one place that says
-    how a report is counted: the fold, the rebuild and the dashboard's reading all add rows here."""
+    """What a set of reports and sanctions counts for, per day, keyed as the rollup tables are. The
+    one place that says how a report is counted: the fold, the rebuild and the dashboard's reading of
+    pending changes all add them here."""
 
     counts: dict[tuple[date, str, str, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0] * 5))
     durations: dict[tuple[date, str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
@@ -157,18 +158,6 @@ class Tally:
         decided_at, kind = row
         self.sanctions[(local_day(decided_at), kind)] += sign
 
-    def add_count_rows(self, rows: Iterable[Sequence]) -> None:
-        """ReportDayCount rows as (day, category, severity, status, *COUNT_FIELDS)."""
-        for day, category, severity, status, *values in rows:
-            counters = self.counts[(day, category, severity, status)]
-            for index, value in enumerate(values):
-                counters[index] += value
-
-    def add_moderator_rows(self, rows: Iterable[Sequence]) -> None:
-        """ModeratorDayCount rows as (day, moderator_id, status, reports)."""
-        for day, moderator_id, status, reports in rows:
-            self.moderators[(day, moderator_id, status)] += reports
-
 
 def open_counts() -> dict[tuple[str, str], int]:
     """Open reports by (severity, status), exactly: the rollups' rows of the open statuses plus the
@@ -192,8 +181,9 @@ def histograms_between(start: date, end: date) -> dict[tuple[str, str], Counter]
     """The durations of the reports received from `start` to `end` (days, inclusive) as folded, per
     (severity, clock): for each, the latest cumulative row through `end` less the latest before
     `start`. Two queries and at most two rows per (severity, clock), whatever the period's length
-    (the first groups ReportDurationsThrough's few rows per day: 8 a day). Run it inside the caller's
-    `one_snapshot`, with the pending changes added by the caller."""
+    (the first finds them among ReportDurationsThrough's 8 small rows per day of history, a scan of
+    a few thousand rows after years). Run it inside the caller's `one_snapshot`, with the pending
+    changes added by the caller."""
     latest = (
         ReportDurationsThrough.objects.values_list("severity", "clock")
         .annotate(through_end=Max("day", filter=Q(day__lte=end)), before_start=Max("day", filter=Q(day__lt=start)))

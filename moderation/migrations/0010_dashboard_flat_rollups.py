@@ -16,9 +16,10 @@ def remove_triggers(apps, schema_editor):
 
 
 def rebuild_unless_empty(apps, schema_editor):
-    """The histograms become cumulative and the sanctions are counted: on a database with reports
-    or sanctions the rollups are no longer complete, and the next `rollup_reports` builds them again
-    (the dashboard counts from the reports until then). An empty database stays built."""
+    """The histograms become cumulative and the sanctions are counted (and, migrating back, daily
+    again): on a database with reports or sanctions the rollups are no longer complete, and the next
+    `rollup_reports` builds them again (the dashboard counts from the reports until then). An empty
+    database stays built."""
     has_rows = (
         apps.get_model("reports", "Report").objects.exists()
         or apps.get_model("enforcement", "Sanction").objects.exists()
@@ -78,5 +79,5 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(fields=("day", "kind"), name="rollup_sanction_day_key"),
         ),
         migrations.RunPython(install_triggers, remove_triggers),
-        migrations.RunPython(rebuild_unless_empty, migrations.RunPython.noop),
+        migrations.RunPython(rebuild_unless_empty, rebuild_unless_empty),
     ]
