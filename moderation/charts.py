@@ -1,8 +1,9 @@
 """The dashboard's charts, drawn on the server as SVG: readable without JavaScript, no library, no CDN.
 
 Here only the geometry (numbers, colours, and the values each shape stands for); the SVG is written
-by templates/moderation/_chart_stacked_bars.html and _chart_horizontal_bars.html, which escape the
-labels like any other text. Colours are attributes (fill=...), not inline styles, which the CSP
+by templates/jinja2/moderation/_dashboard.html (`stacked_bars`, a Jinja2 macro: a bar segment per
+day and series) and templates/moderation/_chart_horizontal_bars.html, which escape the labels like
+any other text. Colours are attributes (fill=...), not inline styles, which the CSP
 forbids.
 """
 

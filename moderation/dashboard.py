@@ -58,8 +58,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     labels = metrics.category_labels()
     used = [c for c in Category.values if any(per_day.get(d, {}).get(c) for d in days)]
     series = [(labels[c], [per_day.get(d, {}).get(c, 0) for d in days]) for c in used]
-    actions = metrics.actions_by_kind(period)
-    action_items = [(ActionKind(kind).label, actions.get(kind, 0)) for kind in ActionKind.values]
+    action_items = [(ActionKind(kind).label, figures.actions.get(kind, 0)) for kind in ActionKind.values]
     summary = figures.summary
     first_review = metrics.timing_table(summary, end_field="first_reviewed_at")
     decision = metrics.timing_table(summary, end_field="closed_at")

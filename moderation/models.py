@@ -55,10 +55,14 @@ class ReportDayCount(models.Model):
         return f"{self.day} {self.category} {self.severity} {self.status}: {self.reports}"
 
 
-class ReportDayDurations(models.Model):
-    """For the reports of one severity received on `day`: a histogram of the time from receipt to
-    the end of one clock (first review, decision), in the fixed buckets of moderation/rollups.py.
-    `counts[i]` is the number in bucket `first_bucket + i`."""
+class ReportDurationsThrough(models.Model):
+    """For the reports of one severity received on or before `day` (from the first day counted): a
+    histogram of the time from receipt to the end of one clock (first review, decision), in the fixed
+    buckets of moderation/rollups.py. `counts[i]` is the number in bucket `first_bucket + i`.
+
+    Cumulative, so that any period's histogram is two rows' difference (the latest row through its
+    last day less the latest row before its first) whatever its length; daily rows made a 90-day
+    page merge 720 histograms. A day without a row has the histogram of the latest row before it."""
 
     day = models.DateField()
     severity = models.CharField(max_length=10)
@@ -67,10 +71,12 @@ class ReportDayDurations(models.Model):
     counts = models.JSONField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "severity", "clock"], name="rollup_day_durations_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["severity", "clock", "day"], name="rollup_durations_through_key")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.severity} {self.clock}: {sum(self.counts)}"
+        return f"through {self.day} {self.severity} {self.clock}: {sum(self.counts)}"
 
 
 class ModeratorDayCount(models.Model):
@@ -88,6 +94,21 @@ class ModeratorDayCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} moderator {self.moderator_id} {self.status}: {self.reports}"
+
+
+class SanctionDayCount(models.Model):
+    """Sanctions of one kind decided on `day` (local date of decided_at): the dashboard's actions
+    by kind, which counted an index range of the sanctions that grew with the period."""
+
+    day = models.DateField()
+    kind = models.CharField(max_length=24)
+    sanctions = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "kind"], name="rollup_sanction_day_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind}: {self.sanctions}"
 
 
 class ReportRollupChange(models.Model):
@@ -112,9 +133,24 @@ class ReportRollupChange(models.Model):
         return f"{self.sign:+d} report received {self.created_at:%Y-%m-%d %H:%M}, {self.status}"
 
 
+class SanctionRollupChange(models.Model):
+    """A sanction's counted columns before (sign -1) or after (sign +1) a change, written by the
+    triggers of moderation/rollup_triggers.py like ReportRollupChange, folded into SanctionDayCount."""
+
+    id = models.BigAutoField(primary_key=True)
+    recorded_at = models.DateTimeField()
+    sign = models.SmallIntegerField()
+    decided_at = models.DateTimeField()
+    kind = models.CharField(max_length=24)
+
+    def __str__(self) -> str:
+        return f"{self.sign:+d} {self.kind} decided {self.decided_at:%Y-%m-%d %H:%M}"
+
+
 class RollupState(models.Model):
-    """One row: the rollups hold every report as of their last fold, counted in `time_zone`'s days.
-    No row (a database that had reports before the rollups existed) or another time zone means
+    """One row: the rollups hold every report and sanction as of their last fold, counted in
+    `time_zone`'s days. No row (a database that had reports before the rollups existed, or before
+    a rollup table was added: migrations remove the row then) or another time zone means
     they must be built first (`rollup_reports` does)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)

@@ -1,20 +1,24 @@
-"""The dashboard's daily rollups: what each report counts for, kept per day so that the dashboard
-reads a few thousand rows whatever the number of reports (it read every report of its period: 522 ms
-at 1,000,000 reports, 1,855 ms at 3,000,000).
+"""The dashboard's daily rollups: what each report and sanction counts for, kept per day so that the
+dashboard reads a few thousand rows whatever the number of reports (it read every report of its
+period: 522 ms at 1,000,000 reports, 1,855 ms at 3,000,000).
 
-How they stay exact: database triggers (moderation/rollup_triggers.py) write each report's counted
-columns before (-1) and after (+1) every insert, change and delete into ReportRollupChange, in the
-change's own transaction, whatever wrote it (a service, a bulk update, the admin, a COPY).
-`fold_pending` (the `rollup_reports` command, every minute) adds those changes into the rollup tables
-and deletes them, in one transaction; the dashboard reads the rollups and the changes not yet folded
-in from one snapshot. Counts are therefore exact at every moment, today's included, and a fold that
-falls behind only makes the dashboard read more pending changes (/metrics shows how many).
+How they stay exact: database triggers (moderation/rollup_triggers.py) write each report's and each
+sanction's counted columns before (-1) and after (+1) every insert, change and delete into
+ReportRollupChange and SanctionRollupChange, in the change's own transaction, whatever wrote it (a
+service, a bulk update, the admin, a COPY). `fold_pending` (the `rollup_reports` command, every
+minute) adds those changes into the rollup tables and deletes them, in one transaction; the dashboard
+reads the rollups and the changes not yet folded in from one snapshot. Counts are therefore exact at
+every moment, today's included, and a fold that falls behind only makes the dashboard read more
+pending changes (/metrics shows how many).
 
-Percentiles come from per-day histograms with fixed bucket edges growing by BUCKET_RATIO: a time in
-bucket k lies in [BUCKET_RATIO**(k-1), BUCKET_RATIO**k) seconds (bucket 0 holds times under one
-second). Each order statistic is placed inside its bucket, so it is off by less than the bucket's
-width, which is less than PERCENTILE_RELATIVE_ERROR times the value; percentile_cont's interpolation
-between two ranks keeps that bound. The dashboard states it.
+Percentiles come from histograms with fixed bucket edges growing by BUCKET_RATIO: a time in bucket k
+lies in [BUCKET_RATIO**(k-1), BUCKET_RATIO**k) seconds (bucket 0 holds times under one second). Each
+order statistic is placed inside its bucket, so it is off by less than the bucket's width, which is
+less than PERCENTILE_RELATIVE_ERROR times the value; percentile_cont's interpolation between two
+ranks keeps that bound. The dashboard states it. The histograms are kept cumulative (every report
+received through a day: ReportDurationsThrough), so a period's histogram is the difference of two
+rows whatever its length (`histograms_between`); the fold adds a change into its day's row and every
+later one.
 
 One rollup writer at a time: `fold_pending` and `rebuild` hold a PostgreSQL advisory lock (SQLite's
 IMMEDIATE transactions already serialise writers), so two schedulers on two hosts never fold twice.
@@ -23,23 +27,28 @@ IMMEDIATE transactions already serialise writers), so two schedulers on two host
 from __future__ import annotations
 
 import math
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import reduce
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
+from moderation.enforcement.models import Sanction
 from moderation.models import (
     ModeratorDayCount,
     ReportDayCount,
-    ReportDayDurations,
+    ReportDurationsThrough,
     ReportRollupChange,
     RollupState,
+    SanctionDayCount,
+    SanctionRollupChange,
 )
 from reports.models import OPEN_STATUSES, Report
 
@@ -62,6 +71,8 @@ ROW_FIELDS = (
     "closed_at",
     "reviewed_by_id",
 )
+#: A sanction's columns that the rollups count (the triggers copy the same).
+SANCTION_FIELDS = ("decided_at", "kind")
 #: ReportDayCount's counters, in the order Tally keeps them.
 COUNT_FIELDS = ("reports", "first_review_ended", "first_review_in_time", "decision_ended", "decision_in_time")
 
@@ -105,6 +116,11 @@ def histogram_percentile(histogram: dict[int, int], fraction: float) -> float | 
     return below + (value_at(high) - below) * (position - low)
 
 
+def histogram_of(first_bucket: int, counts: Sequence[int]) -> dict[int, int]:
+    """A stored histogram (ReportDurationsThrough's `first_bucket` and `counts`) as bucket -> count."""
+    return {first_bucket + offset: count for offset, count in enumerate(counts) if count}
+
+
 def local_day(moment: datetime) -> date:
     """The day a moment falls on in TIME_ZONE, as the dashboard's periods count days."""
     return timezone.localtime(moment, timezone.get_default_timezone()).date()
@@ -112,12 +128,14 @@ def local_day(moment: datetime) -> date:
 
 @dataclass
 class Tally:
-    """What a set of reports counts for, keyed as the rollup tables are. The one place that says
-    how a report is counted: the fold, the rebuild and the dashboard's reading all add rows here."""
+    """What a set of reports and sanctions counts for, per day, keyed as the rollup tables are. The
+    one place that says how a report is counted: the fold, the rebuild and the dashboard's reading of
+    pending changes all add them here."""
 
     counts: dict[tuple[date, str, str, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0] * 5))
     durations: dict[tuple[date, str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
     moderators: dict[tuple[date, int, str], int] = field(default_factory=lambda: defaultdict(int))
+    sanctions: dict[tuple[date, str], int] = field(default_factory=lambda: defaultdict(int))
 
     def add_report(self, row: Sequence, sign: int = 1) -> None:
         """One report (its ROW_FIELDS), counted in (+1) or out (-1)."""
@@ -135,25 +153,10 @@ class Tally:
         if closed_at is not None and reviewed_by_id is not None:
             self.moderators[(local_day(closed_at), reviewed_by_id, status)] += sign
 
-    def add_count_rows(self, rows: Iterable[Sequence]) -> None:
-        """ReportDayCount rows as (day, category, severity, status, *COUNT_FIELDS)."""
-        for day, category, severity, status, *values in rows:
-            counters = self.counts[(day, category, severity, status)]
-            for index, value in enumerate(values):
-                counters[index] += value
-
-    def add_duration_rows(self, rows: Iterable[Sequence]) -> None:
-        """ReportDayDurations rows as (day, severity, clock, first_bucket, counts)."""
-        for day, severity, clock, first_bucket, counts in rows:
-            histogram = self.durations[(day, severity, clock)]
-            for offset, count in enumerate(counts):
-                if count:
-                    histogram[first_bucket + offset] += count
-
-    def add_moderator_rows(self, rows: Iterable[Sequence]) -> None:
-        """ModeratorDayCount rows as (day, moderator_id, status, reports)."""
-        for day, moderator_id, status, reports in rows:
-            self.moderators[(day, moderator_id, status)] += reports
+    def add_sanction(self, row: Sequence, sign: int = 1) -> None:
+        """One sanction (its SANCTION_FIELDS), counted in (+1) or out (-1) on the day it was decided."""
+        decided_at, kind = row
+        self.sanctions[(local_day(decided_at), kind)] += sign
 
 
 def open_counts() -> dict[tuple[str, str], int]:
@@ -172,6 +175,39 @@ def open_counts() -> dict[tuple[str, str], int]:
         for severity, status, n in rows.annotate(n=Sum(column)).order_by():
             counts[(severity, status)] += n
     return counts
+
+
+def histograms_between(start: date, end: date) -> dict[tuple[str, str], Counter]:
+    """The durations of the reports received from `start` to `end` (days, inclusive) as folded, per
+    (severity, clock): for each, the latest cumulative row through `end` less the latest before
+    `start`. Two queries and at most two rows per (severity, clock), whatever the period's length
+    (the first finds them among ReportDurationsThrough's 8 small rows per day of history, a scan of
+    a few thousand rows after years). Run it inside the caller's `one_snapshot`, with the pending
+    changes added by the caller."""
+    latest = (
+        ReportDurationsThrough.objects.values_list("severity", "clock")
+        .annotate(through_end=Max("day", filter=Q(day__lte=end)), before_start=Max("day", filter=Q(day__lt=start)))
+        .order_by()
+    )
+    wanted = []
+    for severity, clock, through_end, before_start in latest:
+        if through_end is None or through_end == before_start:
+            continue  # no row in the period: nothing folded was received in it
+        wanted.append(Q(severity=severity, clock=clock, day=through_end))
+        if before_start is not None:
+            wanted.append(Q(severity=severity, clock=clock, day=before_start))
+    histograms: dict[tuple[str, str], Counter] = {}
+    if not wanted:
+        return histograms
+    rows = ReportDurationsThrough.objects.filter(reduce(operator.or_, wanted)).values_list(
+        "severity", "clock", "day", "first_bucket", "counts"
+    )
+    for severity, clock, day, first_bucket, counts in rows:
+        histogram = histograms.setdefault((severity, clock), Counter())
+        sign = 1 if day >= start else -1  # the row through the end, or the one before the start
+        for bucket, count in histogram_of(first_bucket, counts).items():
+            histogram[bucket] += sign * count
+    return histograms
 
 
 # --- writing the rollups ------------------------------------------------------------------------------
@@ -241,9 +277,11 @@ class FoldResult:
 
 
 def fold_pending(*, batch_size: int = 5000) -> FoldResult:
-    """Add the pending changes into the rollups and delete them, batch by batch, each batch in one
-    transaction. Builds the rollups first when they are not built (a database that had reports before
-    them, or another TIME_ZONE). Another fold running elsewhere: returns at once (busy)."""
+    """Add the pending changes (of reports and of sanctions, up to `batch_size` of each at a time)
+    into the rollups and delete them, batch by batch, each batch in one transaction. Builds the
+    rollups first when they are not built (a database that had reports before them, an upgrade
+    that added a rollup, or another TIME_ZONE). Another fold running elsewhere: returns at once
+    (busy)."""
     result = FoldResult()
     with _one_writer(wait=False) as held:
         if not held:
@@ -256,21 +294,27 @@ def fold_pending(*, batch_size: int = 5000) -> FoldResult:
                 changes = list(
                     ReportRollupChange.objects.order_by("id").values_list("id", "sign", *ROW_FIELDS)[:batch_size]
                 )
+                sanction_changes = list(
+                    SanctionRollupChange.objects.order_by("id").values_list("id", "sign", *SANCTION_FIELDS)[:batch_size]
+                )
                 tally = Tally()
                 for _id, sign, *row in changes:
                     tally.add_report(row, sign)
+                for _id, sign, *row in sanction_changes:
+                    tally.add_sanction(row, sign)
                 _add_into_tables(tally)
                 # By id, the rows read above: a change committed meanwhile stays for the next batch.
                 ReportRollupChange.objects.filter(id__in=[change[0] for change in changes]).delete()
+                SanctionRollupChange.objects.filter(id__in=[change[0] for change in sanction_changes]).delete()
                 _state_now(timezone.now(), built=False)
-            result.folded += len(changes)
-            if len(changes) < batch_size:
+            result.folded += len(changes) + len(sanction_changes)
+            if len(changes) < batch_size and len(sanction_changes) < batch_size:
                 return result
 
 
 def rebuild() -> int:
-    """Count every report again from scratch (after a TIME_ZONE change, or to repair). Returns how
-    many reports it counted. Waits for a fold in progress."""
+    """Count every report and sanction again from scratch (after a TIME_ZONE change, an upgrade that
+    added a rollup, or to repair). Returns how many reports it counted. Waits for a fold in progress."""
     with _one_writer(wait=True):
         return _rebuild()
 
@@ -287,10 +331,12 @@ def _rebuild() -> int:
         for row in Report.objects.values_list(*ROW_FIELDS).order_by().iterator(chunk_size=20_000):
             tally.add_report(row)
             counted += 1
-        ReportDayCount.objects.all().delete()
-        ReportDayDurations.objects.all().delete()
-        ModeratorDayCount.objects.all().delete()
+        for row in Sanction.objects.values_list(*SANCTION_FIELDS).order_by().iterator(chunk_size=20_000):
+            tally.add_sanction(row)
+        for model in (ReportDayCount, ReportDurationsThrough, ModeratorDayCount, SanctionDayCount):
+            model.objects.all().delete()
         ReportRollupChange.objects.all().delete()
+        SanctionRollupChange.objects.all().delete()
         _add_into_tables(tally)
         _state_now(timezone.now(), built=True)
     return counted
@@ -302,6 +348,7 @@ def _add_into_tables(tally: Tally) -> None:
     _add_counts(tally)
     _add_durations(tally)
     _add_moderators(tally)
+    _add_sanctions(tally)
 
 
 def _add_counts(tally: Tally) -> None:
@@ -320,19 +367,35 @@ def _add_counts(tally: Tally) -> None:
 
 
 def _add_durations(tally: Tally) -> None:
-    days = {key[0] for key in tally.durations}
-    rows = {(r.day, r.severity, r.clock): r for r in ReportDayDurations.objects.filter(day__in=days)}
-    for key, deltas in tally.durations.items():
-        row = rows.get(key)
-        if row is None:
-            day, severity, clock = key
-            row = rows[key] = ReportDayDurations(day=day, severity=severity, clock=clock, first_bucket=0, counts=[])
-        histogram = Counter(dict(enumerate(row.counts, start=row.first_bucket)))
-        histogram.update(deltas)
-        used = [bucket for bucket, count in histogram.items() if count]
-        row.first_bucket = min(used, default=0)
-        row.counts = [histogram[bucket] for bucket in range(row.first_bucket, max(used, default=-1) + 1)]
-    _write(ReportDayDurations, rows.values(), ["first_bucket", "counts"], empty=lambda row: not row.counts)
+    """The histograms are cumulative: a change on day d is added into d's row and every later row
+    of its severity and clock. A day that had no row gets one: the latest row before it (as it was
+    before this fold) plus every change up to that day. Costs a row per later day that has one: a
+    change to a report received long ago rewrites a row per day since (8 keys, one row a day each)."""
+    by_key: dict[tuple[str, str], dict[date, Counter]] = defaultdict(dict)
+    for (day, severity, clock), deltas in tally.durations.items():
+        by_key[(severity, clock)][day] = deltas
+    rows = []
+    for (severity, clock), deltas in by_key.items():
+        first_day = min(deltas)
+        same_key = ReportDurationsThrough.objects.filter(severity=severity, clock=clock)
+        before = same_key.filter(day__lt=first_day).order_by("-day").first()
+        through_before = histogram_of(before.first_bucket, before.counts) if before else {}
+        existing = {row.day: row for row in same_key.filter(day__gte=first_day)}
+        added: Counter = Counter()  # every change of this fold up to the day reached
+        for day in sorted(existing.keys() | deltas.keys()):
+            added.update(deltas.get(day, {}))
+            row = existing.get(day)
+            if row is None:
+                row = ReportDurationsThrough(day=day, severity=severity, clock=clock, first_bucket=0, counts=[])
+            else:
+                through_before = histogram_of(row.first_bucket, row.counts)
+            histogram = Counter(through_before)
+            histogram.update(added)
+            used = [bucket for bucket, count in histogram.items() if count]
+            row.first_bucket = min(used, default=0)
+            row.counts = [histogram[bucket] for bucket in range(row.first_bucket, max(used, default=-1) + 1)]
+            rows.append(row)
+    _write(ReportDurationsThrough, rows, ["first_bucket", "counts"], empty=lambda row: not row.counts)
 
 
 def _add_moderators(tally: Tally) -> None:
@@ -345,6 +408,18 @@ def _add_moderators(tally: Tally) -> None:
             row = rows[key] = ModeratorDayCount(day=day, moderator_id=moderator_id, status=status)
         row.reports += delta
     _write(ModeratorDayCount, rows.values(), ["reports"], empty=lambda row: not row.reports)
+
+
+def _add_sanctions(tally: Tally) -> None:
+    days = {key[0] for key in tally.sanctions}
+    rows = {(r.day, r.kind): r for r in SanctionDayCount.objects.filter(day__in=days)}
+    for key, delta in tally.sanctions.items():
+        row = rows.get(key)
+        if row is None:
+            day, kind = key
+            row = rows[key] = SanctionDayCount(day=day, kind=kind)
+        row.sanctions += delta
+    _write(SanctionDayCount, rows.values(), ["sanctions"], empty=lambda row: not row.sanctions)
 
 
 def _write(model, rows: Iterable, fields: Sequence[str], *, empty) -> None:

@@ -29,7 +29,7 @@ def sla_sweep() -> int | None:
 
 @shared_task(name="reportdesk.rollup_reports")
 def rollup_reports() -> int | None:
-    """Fold the reports' changes into the dashboard's rollups (which also take an advisory lock)."""
+    """Fold the reports' and sanctions' changes into the dashboard's rollups (which also take an advisory lock)."""
     with single_run("rollup_reports", timeout=900) as mine:
         if not mine:
             return None

@@ -291,9 +291,11 @@ from django.conf import settings  # noqa: E402
 from moderation.models import (  # noqa: E402
     ModeratorDayCount,
     ReportDayCount,
-    ReportDayDurations,
+    ReportDurationsThrough,
     ReportRollupChange,
     RollupState,
+    SanctionDayCount,
+    SanctionRollupChange,
 )
 
 
@@ -308,9 +310,9 @@ class ReportDayCountFactory(factory.django.DjangoModelFactory):
     reports = 1
 
 
-class ReportDayDurationsFactory(factory.django.DjangoModelFactory):
+class ReportDurationsThroughFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = ReportDayDurations
+        model = ReportDurationsThrough
 
     day = factory.LazyFunction(timezone.localdate)
     severity = factory.LazyAttribute(lambda o: severity_for(Category.HARASSMENT))
@@ -340,6 +342,25 @@ class ReportRollupChangeFactory(factory.django.DjangoModelFactory):
     severity = factory.LazyAttribute(lambda o: severity_for(o.category))
     status = ReportStatus.PENDING
     due_at = factory.LazyAttribute(lambda o: deadline_for(category=o.category, received_at=o.created_at))
+
+
+class SanctionDayCountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SanctionDayCount
+
+    day = factory.LazyFunction(timezone.localdate)
+    kind = ActionKind.WARNING
+    sanctions = 1
+
+
+class SanctionRollupChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SanctionRollupChange
+
+    recorded_at = factory.LazyFunction(timezone.now)
+    sign = 1
+    decided_at = factory.LazyFunction(timezone.now)
+    kind = ActionKind.WARNING
 
 
 class RollupStateFactory(factory.django.DjangoModelFactory):

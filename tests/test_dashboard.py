@@ -90,7 +90,8 @@ def test_page_draws_well_formed_svg_with_numbers_beneath(
     client, moderator, fixture_reports, django_assert_max_num_queries
 ):
     client.force_login(moderator)
-    with django_assert_max_num_queries(20):
+    # Fixed whatever the reports and the period (tests/test_dashboard_rollups.py checks it with 120).
+    with django_assert_max_num_queries(22):
         response = client.get(reverse("dashboard"), {"period": "7"})
     page = response.content.decode()
     for svg in re.findall(r"<svg class=\"chart\".*?</svg>", page, flags=re.S):
@@ -113,17 +114,19 @@ def test_page_draws_well_formed_svg_with_numbers_beneath(
 
 
 def test_chart_templates_draw_the_geometry_and_show_labels_as_text():
-    """The SVG comes from templates (moderation/_chart_*.html); charts.py gives only numbers and the
-    values each shape stands for."""
+    """The SVG comes from templates (the Jinja2 macro stacked_bars, moderation/_chart_*.html);
+    charts.py gives only numbers and the values each shape stands for."""
     from datetime import date
 
+    from django.template import engines
     from django.template.loader import render_to_string
 
     from moderation import charts
 
     hostile = '<script>alert("x")</script>'
     stacked = charts.stacked_bars(days=[date(2026, 3, 1), date(2026, 3, 2)], series=[(hostile, [3, 1])], title=hostile)
-    svg = one(render_to_string("moderation/_chart_stacked_bars.html", {"chart": stacked}), "svg")
+    macros = engines["jinja2"].env.get_template("moderation/_dashboard.html").module
+    svg = one(str(macros.stacked_bars(stacked)), "svg")
     assert (
         attr(svg, "aria-label") == hostile
         and text(elements(svg, "title")[0]) == hostile

@@ -104,8 +104,22 @@ def test_date_writes_what_djangos_date_filter_writes_in_the_current_time_zone(mo
 def test_date_of_a_day_a_naive_moment_and_nothing():
     day, naive = date(2026, 2, 3), datetime(2026, 2, 3, 4, 5)
     for value in (day, naive, None, ""):
-        for format_string in ("j M Y", "D j M", "DATE_FORMAT"):
+        for format_string in ("j M Y", "D j M", "d M", "F Y", "DATE_FORMAT"):
             assert helpers.date(value, format_string) == defaultfilters.date(value, format_string)
+    # A day in a format with a time goes to Django, which refuses it as before.
+    for helper in (helpers.date, defaultfilters.date):
+        with pytest.raises(TypeError, match="time-related"):
+            helper(day, "j M, H:i")
+
+
+@pytest.mark.parametrize("language", ["en", "es", "de"])
+def test_days_are_written_as_django_writes_them_in_every_language(language):
+    from django.utils import translation
+
+    with translation.override(language):
+        for day in (date(2026, month, 1 + month) for month in range(1, 13)):
+            for format_string in ("d M", "D j M", "j F Y"):
+                assert helpers.date(day, format_string) == defaultfilters.date(day, format_string)
 
 
 # --- truncatechars -------------------------------------------------------------------------------

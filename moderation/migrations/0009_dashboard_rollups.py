@@ -7,13 +7,13 @@ from django.utils import timezone
 def install_triggers(apps, schema_editor):
     from moderation import rollup_triggers
 
-    rollup_triggers.install(schema_editor.connection)
+    rollup_triggers.install(schema_editor.connection, tables=("reports",))
 
 
 def remove_triggers(apps, schema_editor):
     from moderation import rollup_triggers
 
-    rollup_triggers.remove(schema_editor.connection)
+    rollup_triggers.remove(schema_editor.connection, tables=("reports",))
 
 
 def mark_built_when_empty(apps, schema_editor):

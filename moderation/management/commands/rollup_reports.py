@@ -8,7 +8,7 @@ from moderation import rollups
 
 class Command(BaseCommand):
     help = (
-        "Fold the reports' pending changes into the dashboard's daily rollups (building them first when "
+        "Fold the reports' and sanctions' pending changes into the dashboard's daily rollups (building them first when "
         "they are not built: after the upgrade, or a TIME_ZONE change). Run it every minute; safe on "
         "several hosts at once (one folds, the others find it busy and leave)."
     )
