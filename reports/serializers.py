@@ -24,7 +24,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.serializers import ModelSerializer
+from config.serializers import ModelSerializer, Serializer
 from reports.categories import Category
 from reports.models import Report, Target, TargetKind
 
@@ -176,7 +176,7 @@ class Base64FileField(serializers.Field):
 # --- request bodies -----------------------------------------------------------------------------
 
 
-class StrictSerializer(serializers.Serializer):
+class StrictSerializer(Serializer):
     """The base of every request body the API writes from: a field the contract does not name is a
     400 naming it, never dropped in silence (DRF ignores unknown keys, so `"is_patern": true` filed
     a report without the mark and answered 201). The schema says so too (additionalProperties:
