@@ -112,7 +112,7 @@ def test_two_cache_clients_share_the_filing_attempts(shared_cache, settings):
 
 
 def test_on_redis_a_burst_of_attempts_counts_each_once_and_the_window_expires(shared_cache):
-    """throttle.hit's one round trip (SET NX with the window's expiry, INCR, in one MULTI): 16
+    """throttle.hit's one round trip (a script: INCR, and the expiry on the first): 16
     threads at once get 16 different counts, the count reads back through the cache, and the key
     expires with its window."""
     import threading
