@@ -83,3 +83,38 @@ def test_the_baseline_view_is_not_routed_without_benchmarks(client):
     assert not settings.BENCHMARKS
     assert apps.is_installed("benchmarks")
     assert client.post("/bench/insert-one", b"{}", content_type="application/json").status_code == 404
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_bench_filing_runs_end_to_end_and_checks_itself(monkeypatch, tmp_path):
+    """A few requests through every phase (gunicorn, the worker's delivery, the same-host and silent
+    relay phases): the command must still run and its own checks must pass (every 201 a report and
+    its audit event, every confirmation accepted by the SMTP server); the ratio means nothing here."""
+    from tests.harness import database_url
+
+    # gunicorn and the workers it starts connect to this test's database, not the configured one.
+    monkeypatch.setenv("DATABASE_URL", database_url(connection.settings_dict))
+    out = io.StringIO()
+    call_command(
+        "bench_filing",
+        "--requests",
+        "24",
+        "--relay-requests",
+        "8",
+        "--rounds",
+        "1",
+        "--concurrency",
+        "2",
+        "--accounts",
+        "3",
+        "--workers",
+        "2",
+        "--check",
+        "--min-ratio",
+        "0",
+        stdout=out,
+    )
+    text = out.getvalue()
+    assert "all targets met" in text
+    assert "delivery of the rounds'" in text and "ratio ours / DRF peer" in text

@@ -31,8 +31,10 @@ What it does, always stopping its processes at the end (even on error or Ctrl-C)
    memory, and checks that every 201 left one report and one report.created audit event, and that
    every confirmation but the silent relay's was accepted by the SMTP server.
 
-Worker class: gthread (default 4 workers x 4 threads). Threads keep connections alive and let a
-worker take the next request while a thread waits on PostgreSQL. Compare with --worker-class sync.
+Server: as the Procfile runs it, 4 sync workers (gunicorn's default class; a sync worker closes the
+connection after each answer, the proxy in front keeps the clients' alive). Compare with
+--worker-class gthread (4 workers x 4 threads, keep-alive): on two cores the threads take turns on
+each process's interpreter lock, and every round trip to PostgreSQL or Redis costs a turn.
 """
 
 from __future__ import annotations
@@ -292,7 +294,9 @@ class Command(BaseCommand):
         parser.add_argument("--max-seconds", type=float, default=60.0, help="Time cap per phase (default 60).")
         parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4).")
         parser.add_argument("--threads", type=int, default=4, help="Threads per gthread worker (default 4).")
-        parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+        parser.add_argument(
+            "--worker-class", default="sync", choices=["sync", "gthread"], help="Default sync, as the Procfile."
+        )
         parser.add_argument("--accounts", type=int, default=200, help="Reporting accounts, one token of each kind.")
         parser.add_argument("--port", type=int, default=0, help="Loopback port (default: a free one).")
         parser.add_argument("--broker", default="redis://127.0.0.1:6379/12", help="Redis for the celery worker.")
