@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet, UUIDField
@@ -74,19 +74,12 @@ class PreparedQuery:
             cache[cache_key] = (queryset._iterable_class, compiler, sql, params, positions)
         return cache[cache_key]
 
-    def statement(self, *, using: str = "default", **values: Any) -> tuple[str, list]:
-        """Its SQL and parameters with `values` in the markers' places (to run inside another statement)."""
-        _, _, sql, params, positions = self._compiled(using)
+    def run(self, *, using: str = "default", **values: Any) -> list:
+        iterable, compiler, sql, params, positions = self._compiled(using)
         connection = connections[using]
         params = params.copy()
         for name, value in values.items():
             params[positions[name]] = self.adapt[name](connection, value)
-        return sql, params
-
-    def run(self, *, using: str = "default", **values: Any) -> list:
-        iterable, compiler, _, _, _ = self._compiled(using)
-        sql, params = self.statement(using=using, **values)
-        connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -113,13 +106,6 @@ class PreparedQuery:
                 setattr(obj, name, row[position])
             objects.append(obj)
         return objects
-
-
-class _CompiledInsert(NamedTuple):
-    fields: list
-    compiler: Any
-    sql: str  # INSERT ... VALUES (...)
-    select_unless: str  # INSERT ... SELECT <the same values> WHERE NOT EXISTS (a condition follows)
 
 
 class PreparedInsert:
@@ -151,40 +137,15 @@ class PreparedInsert:
             query.insert_values(fields, [self.model()])
             compiler = query.get_compiler(using=alias)
             [(sql, _)] = compiler.as_sql()
-            # The same row as a SELECT, for an INSERT ... SELECT ... WHERE: each value cast to its
-            # column's type on PostgreSQL (a parameter there is typed by its column only in VALUES).
-            connection = connections[alias]
-            cast = connection.vendor == "postgresql"
-            head = sql[: sql.index(" VALUES (")]
-            row = ", ".join(f"%s::{field.cast_db_type(connection)}" if cast else "%s" for field in fields)
-            cache[alias] = _CompiledInsert(fields, compiler, sql, f"{head} SELECT {row} WHERE NOT EXISTS ")
+            cache[alias] = (fields, compiler, sql)
         return cache[alias]
-
-    def _row(self, compiled: _CompiledInsert, values: dict[str, Any]):
-        obj, compiler = self.model(**values), compiled.compiler
-        return obj, [compiler.prepare_value(field, compiler.pre_save_val(field, obj)) for field in compiled.fields]
 
     def create(self, *, using: str = "default", **values: Any):
         """Like `model.objects.create(**values)`: the saved instance."""
-        compiled = self._compiled(using)
-        obj, params = self._row(compiled, values)
+        obj = self.model(**values)
+        fields, compiler, sql = self._compiled(using)
+        params = [compiler.prepare_value(field, compiler.pre_save_val(field, obj)) for field in fields]
         with connections[using].cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-        obj._state.adding, obj._state.db = False, using
-        return obj
-
-    def create_unless(self, exists: tuple[PreparedQuery, dict[str, Any]], *, using: str = "default", **values: Any):
-        """`create`, in the same statement as a check: the row is written only if query `exists` (with
-        its values) finds nothing, and then the saved instance is returned; else nothing is written
-        and None is returned. One statement, so the check sees what the insert would (its snapshot)."""
-        query, query_values = exists
-        condition, condition_params = query.statement(using=using, **query_values)
-        compiled = self._compiled(using)
-        obj, params = self._row(compiled, values)
-        with connections[using].cursor() as cursor:
-            cursor.execute(f"{compiled.select_unless}({condition})", [*params, *condition_params])
-            written = cursor.rowcount == 1
-        if not written:
-            return None
+            cursor.execute(sql, params)
         obj._state.adding, obj._state.db = False, using
         return obj

@@ -133,9 +133,8 @@ def _limit_reached_by(reporter_id: int, since: datetime):
     )
 
 
-# Run on every filing (the limit inside the report's insert, the lock before it), so compiled once per
-# thread (config/prepared.py); the markers are values no real call passes (ids in the range of an
-# integer column, a time long before this system).
+# Both read on every filing, so compiled once per thread (config/prepared.py); the markers are values
+# no real call passes (ids in the range of an integer column, a time long before this system).
 _LIMIT_QUERY = PreparedQuery(
     _limit_reached_by,
     markers={"reporter_id": -2_147_000_001, "since": datetime(1901, 1, 1, 0, 0, 1, 234567, tzinfo=UTC)},
@@ -238,10 +237,10 @@ def report_file(
     errors = _clean_report_fields(category=category, reason=reason, channel=channel, incident_at=incident_at)
     if target.owner_id == actor.pk:
         errors["target"] = OWN_CONTENT
-    # Before anything is decoded: the reports stored this hour (checked again by the insert under the
-    # lock below), then every attempt, refused ones included. With nothing to decode, the insert's
-    # check is the only one needed: a query less per filing (README, "Filing"); the attempt counter
-    # still refuses first, with the stored reports' exact wait when they reach the limit.
+    # Before anything is decoded: the reports stored this hour (read again under the lock below),
+    # then every attempt, refused ones included. With nothing to decode, the read under the lock is
+    # the only one needed: a query less per filing (README, "Filing"); the attempt counter still
+    # refuses first, with the stored reports' exact wait when they reach the limit.
     if evidence or held:
         _check_rate_limit(reporter=actor)
     _count_attempt(reporter=actor)
@@ -264,32 +263,24 @@ def report_file(
             # One filing at a time per reporter: the limit is checked and the report stored under a
             # lock on the reporter's row, so a burst of parallel filings stores exactly the limit.
             _REPORTER_LOCK.run(reporter_id=actor.pk)
+            _check_rate_limit(reporter=actor)
             now = timezone.now()
-            values = {
-                "report_type": target.kind,
-                "target": target,
-                "reporter": actor,
-                "channel": channel,
-                "category": category,
-                "severity": severity_for(category),
-                "reason": reason.strip(),
-                "incident_at": incident_at,
-                "is_pattern": is_pattern,
-                "status": ReportStatus.PENDING,
-                "due_at": deadline_for(category=category, received_at=now, trusted_flagger=trusted),
-                "from_trusted_flagger": trusted,
-                "language": language[:16],
+            report = _REPORT_INSERT.create(
+                report_type=target.kind,
+                target=target,
+                reporter=actor,
+                channel=channel,
+                category=category,
+                severity=severity_for(category),
+                reason=reason.strip(),
+                incident_at=incident_at,
+                is_pattern=is_pattern,
+                status=ReportStatus.PENDING,
+                due_at=deadline_for(category=category, received_at=now, trusted_flagger=trusted),
+                from_trusted_flagger=trusted,
+                language=language[:16],
                 **_zero_tolerance_escalation(category),
-            }
-            # The hourly limit is checked by the insert itself (one statement instead of two, after
-            # the lock: it sees every report stored before this filing took it). Nothing written
-            # means the limit is reached: the limit's own query says so with the exact wait.
-            since = now - timedelta(hours=1)
-            report = _REPORT_INSERT.create_unless((_LIMIT_QUERY, {"reporter_id": actor.pk, "since": since}), **values)
-            if report is None:
-                _check_rate_limit(reporter=actor)
-                # That hour's last report aged out between the two statements: the slot is free.
-                report = _REPORT_INSERT.create(**values)
+            )
             rows = _store_evidence(report=report, files=files, stored=stored)
             if held:
                 held_files = [row.file.name for row in held]

@@ -86,37 +86,3 @@ def test_a_model_whose_field_writes_its_own_placeholder_is_refused(monkeypatch):
     monkeypatch.setattr(subject, "get_placeholder", lambda value, compiler, connection: "%s", raising=False)
     with pytest.raises(TypeError), transaction.atomic():
         PreparedInsert(OutboxMail).create(kind="notice", subject="Hi", body="Hello", recipients=[])
-
-
-def test_an_insert_unless_writes_only_when_its_condition_finds_nothing(user):
-    """PreparedInsert.create_unless: one INSERT ... SELECT ... WHERE NOT EXISTS; the condition here is
-    the hourly limit's own query (the filing uses it so), with a limit of two reports."""
-    from datetime import timedelta
-
-    from reports.services import _LIMIT_QUERY
-
-    def facts(target):
-        return {
-            "report_type": target.kind,
-            "target": target,
-            "reporter": user,
-            "channel": ReportChannel.API,
-            "category": "harassment",
-            "severity": "high",
-            "reason": "Insults.",
-            "status": ReportStatus.PENDING,
-            "due_at": timezone.now(),
-            "incident_at": None,  # a NULL typed by its column's cast on PostgreSQL
-        }
-
-    from django.test import override_settings
-
-    with override_settings(REPORTS_PER_HOUR_LIMIT=2):
-        limit = (_LIMIT_QUERY, {"reporter_id": user.pk, "since": timezone.now() - timedelta(hours=1)})
-        with transaction.atomic():
-            first = _REPORT_INSERT.create_unless(limit, **facts(TargetFactory()))
-            second = _REPORT_INSERT.create_unless(limit, **facts(TargetFactory()))
-            third = _REPORT_INSERT.create_unless(limit, **facts(TargetFactory()))
-    assert first is not None and second is not None and third is None
-    assert set(Report.objects.values_list("pk", flat=True)) == {first.pk, second.pk}
-    assert columns(Report.objects.get(pk=first.pk)) == columns(first)
