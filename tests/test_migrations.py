@@ -190,3 +190,31 @@ def test_enforcement_tables_move_to_their_app_with_every_row(migrator):
     assert accounts.get(pk=seeded["officer"]).has_perm("enforcement.lift_sanction")
     assert accounts.get(pk=seeded["decider"]).has_perm("enforcement.approve_referral")
     assert not accounts.get(pk=seeded["decider"]).has_perm("enforcement.lift_sanction")
+
+
+def test_a_database_migrated_from_empty_has_every_rollup_trigger(tmp_path):
+    """SQLite rebuilds a table to alter it and drops its triggers with the old table: a migration of
+    reports_report or enforcement_sanction after the one that installed their rollup triggers left
+    the dashboard counting nothing on SQLite (moderation 0011). Migrated from empty, in one run, as
+    `bin/demo` does, every trigger is there."""
+    import sqlite3
+    import subprocess  # nosec B404  # our own manage.py
+    import sys
+
+    from moderation import rollup_triggers
+    from tests.harness import BASE_DIR, app_environment
+
+    database = tmp_path / "fresh.sqlite3"
+    result = subprocess.run(  # noqa: S603  # nosec B603  # our own interpreter and manage.py
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=BASE_DIR,
+        env=app_environment(database_url=f"sqlite:///{database}", var_dir=tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(database) as connection:
+        found = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for table in (rollup_triggers.REPORTS, rollup_triggers.SANCTIONS):
+        assert {f"{table}_rollup_insert", f"{table}_rollup_delete", f"{table}_rollup_update"} <= found
