@@ -204,3 +204,22 @@ def test_machine_signals_and_stories_fit_a_phone_in_german(phone_in, moderator):
 
     for path in ("/moderation/stories/", f"/moderation/stories/{story.pk}/"):
         _fits(page, path, "de", staff=True)
+
+
+def test_the_dashboard_fits_a_phone_its_wide_tables_scroll_in_their_cards(page, moderator, compliance):
+    """The timing, backlog and per-moderator tables are wider than 390 px: they scroll inside their
+    cards (.table-wrap in a grid column that may shrink) instead of widening the page."""
+    for report in ReportFactory.create_batch(3):
+        decide(moderator, report, ActionKind.WARNING)
+    ReportFactory.create_batch(2)
+    page.set_viewport_size(PHONE)
+    sign_in(page, compliance.username, PASSWORD)
+    for period in ("30", "90"):
+        page.goto(f"/moderation/dashboard/?period={period}")
+        expect(page.locator("h2", has_text="Per moderator")).to_be_visible()
+        _no_sideways_scrolling(page)
+        wraps = page.locator(".grid-2-even .table-wrap")
+        assert wraps.count() >= 3
+        for index in range(wraps.count()):
+            box = wraps.nth(index).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
