@@ -118,3 +118,24 @@ def test_bench_filing_runs_end_to_end_and_checks_itself(monkeypatch, tmp_path):
     text = out.getvalue()
     assert "all targets met" in text
     assert "delivery of the rounds'" in text and "ratio ours / DRF peer" in text
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_bench_signals_runs_end_to_end_and_checks_itself(monkeypatch):
+    """bench_signals shares bench_filing's preparation, server and load generator (a change there once
+    broke it unseen): a few batches and filings, its own checks on (every acknowledged signal with
+    its row and audit event, every filing with its own)."""
+    from tests.harness import database_url
+
+    monkeypatch.setenv("DATABASE_URL", database_url(connection.settings_dict))
+    out = io.StringIO()
+    call_command(
+        "bench_signals",
+        *("--batches", "4", "--batch-size", "10", "--filings", "20", "--rounds", "2"),
+        *("--concurrency", "2", "--batch-concurrency", "2", "--accounts", "3", "--workers", "2"),
+        *("--check", "--min-ratio", "0"),
+        stdout=out,
+    )
+    # 4 batches of 10 and the 4 warm-up batches: every signal acknowledged and stored.
+    assert "signals: 80 acknowledged (warm-up included), 80 of them stored" in out.getvalue()
