@@ -352,6 +352,16 @@ def test_a_reporter_reads_every_page_and_mail_in_their_language(
     ]
     for url in urls:
         check_page(get(client, url, "en"), get(client, url, language), language)
+    # My reports writes its dates the way the language does ("30 de noviembre de 2026 a las 08:10",
+    # "30. November 2026 08:10"), not English's "30 Nov 2026, 08:10" with the month translated.
+    from django.utils import translation
+
+    from config.dates import full_moment
+
+    with translation.override(language):
+        written = full_moment(mine.created_at)
+    assert {"es": " de ", "de": ". "}[language] in written
+    assert written in visible(get(client, reverse("reports:mine"), language))
     # The filing form with its errors (the error summary, each field's message, the help texts).
     new = f"{reverse('reports:new')}?target={target.public_id}"
     english = post(client, new, {"reason": ""}, "en").content.decode()
