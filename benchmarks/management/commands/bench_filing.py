@@ -236,21 +236,8 @@ def _host_busy_seconds() -> float:
     return (sum(fields[:8]) - fields[3] - fields[4]) / _CLOCK_TICKS
 
 
-def _postgres_pids() -> list[int]:
-    """PostgreSQL's processes on this host (the benchmark's database is local): its backends, WAL
-    writer and checkpointer, whose work the filings cause."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
-def _children(pid: int) -> list[int]:
+def _pids(*, parent: int | None = None, command: str | None = None) -> list[int]:
+    """The processes on this host with this parent, or with this command name (/proc/<pid>/stat)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -260,8 +247,8 @@ def _children(pid: int) -> list[int]:
         except OSError:
             continue
         # The command name is in parentheses and may hold spaces; the parent pid follows it.
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid:
+        head, tail = stat.rsplit(")", 1)
+        if int(tail.split()[1]) == parent or head.split("(", 1)[1] == command:
             found.append(int(entry.name))
     return sorted(found)
 
@@ -337,24 +324,20 @@ class Command(BaseCommand):
                 worker: CeleryProcess | None = None
 
                 def load(phase: Phase, requests: list) -> Phase:
-                    """_load, with the CPU each process used meanwhile."""
-                    pids = {
-                        "server": _children(server.pid),
-                        "worker": [worker.process.pid] if worker else [],
-                        "relay": [sink.process.pid],
-                        "database": _postgres_pids(),
+                    """_load, with the CPU each process used meanwhile. The processes are looked up at
+                    each end: PostgreSQL's backends come and go (the database is local; its postmaster
+                    holds the CPU of those that exited)."""
+                    readings = {
+                        "server": lambda: _cpu_seconds(_pids(parent=server.pid)),
+                        "worker": lambda: _cpu_seconds([worker.process.pid] if worker else []),
+                        "relay": lambda: _cpu_seconds([sink.process.pid]),
+                        "database": lambda: _cpu_seconds(_pids(command="postgres"), exited_children=True),
                     }
-
-                    def cpu(name: str) -> float:
-                        if name == "database":  # the backends that exit meanwhile are counted too
-                            return _cpu_seconds(_postgres_pids(), exited_children=True)
-                        return _cpu_seconds(pids[name])
-
-                    before = {name: cpu(name) for name in pids}
+                    before = {name: read() for name, read in readings.items()}
                     host_before = _host_busy_seconds()
                     _load(port=port, phase=phase, requests=requests, **measure)
                     phase.server_cpu, phase.worker_cpu, phase.relay_cpu, phase.database_cpu = (
-                        cpu(name) - before[name] for name in pids
+                        read() - before[name] for name, read in readings.items()
                     )
                     phase.host_cpu = _host_busy_seconds() - host_before
                     return phase
@@ -384,7 +367,7 @@ class Command(BaseCommand):
                 worker = self._worker(options, relay_port=silent.port, name="relay-silent")
                 processes.append(worker)
                 relay_silent = load(Phase("ours, relay silent", API_PATH), plan["relay-silent"])
-                workers = [(pid, *_memory_kib(pid)) for pid in _children(server.pid)]
+                workers = [(pid, *_memory_kib(pid)) for pid in _pids(parent=server.pid)]
                 self.stdout.write(host_speed.describe(probe_before, host_speed.loop_seconds()))
             finally:
                 for process in reversed(processes):

@@ -224,7 +224,7 @@ class Command(bench_filing.Command):
                         expected_status=200,
                     ),
                 )
-            workers = [(pid, *bench_filing._memory_kib(pid)) for pid in bench_filing._children(server.pid)]
+            workers = [(pid, *bench_filing._memory_kib(pid)) for pid in bench_filing._pids(parent=server.pid)]
             self.stdout.write(host_speed.describe(probe_before, host_speed.loop_seconds()))
         finally:
             self._stop(server)
