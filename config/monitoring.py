@@ -94,7 +94,11 @@ class BacklogCollector(Collector):
             ("webhook_outbox", "Webhooks not yet accepted by the platform", figures.webhook_outbox),
             ("mail_outbox", "Mail waiting to be sent", figures.mail_outbox),
             ("audit_unsealed", "Audit events not yet sealed into the hash chain", figures.audit_unsealed),
-            ("rollup_pending", "Report changes not yet folded into the dashboard's rollups", figures.rollup_pending),
+            (
+                "rollup_pending",
+                "Report and sanction changes not yet folded into the dashboard's rollups",
+                figures.rollup_pending,
+            ),
         ):
             yield GaugeMetricFamily(f"reportdesk_{name}_waiting", f"{what}.", value=backlog.waiting)
             yield GaugeMetricFamily(

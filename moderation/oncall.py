@@ -19,7 +19,7 @@ from django.db.models import Count, Min, QuerySet
 from audit.models import AuditEvent
 from moderation import rollups
 from moderation.enforcement.models import OutboxEvent
-from moderation.models import ReportRollupChange
+from moderation.models import ReportRollupChange, SanctionRollupChange
 from reports.categories import Severity
 from reports.models import OPEN_STATUSES, OutboxMail, Report
 
@@ -106,8 +106,12 @@ def audit_unsealed() -> Backlog:
 
 
 def rollup_pending() -> Backlog:
-    """Report changes not yet folded into the dashboard's daily rollup by `rollup_reports`."""
-    return _backlog(ReportRollupChange.objects.all(), since="recorded_at")
+    """Report and sanction changes not yet folded into the dashboard's rollups by `rollup_reports`
+    (both kinds feed the dashboard: a stalled fold leaves its actions stale as well as its counts)."""
+    reports = _backlog(ReportRollupChange.objects.all(), since="recorded_at")
+    sanctions = _backlog(SanctionRollupChange.objects.all(), since="recorded_at")
+    oldest = min((when for when in (reports.oldest, sanctions.oldest) if when), default=None)
+    return Backlog(waiting=reports.waiting + sanctions.waiting, oldest=oldest)
 
 
 @dataclass(frozen=True)
