@@ -38,6 +38,7 @@ EVENT_TYPES: dict[str, str] = {
     "account.created": "An account was created by staff in the admin",
     "account.changed": "An account's name, email, active flag or role was changed by staff",
     "account.password_set": "An account's password was set or removed by staff",
+    "account.superuser_created": "A superuser was created on a host (manage.py createsuperuser)",
     "api_token.created": "A personal API token was created",
     "api_token.revoked": "A personal API token was revoked",
     "platform_key.created": "A platform key was created",

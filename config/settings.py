@@ -81,6 +81,8 @@ SITE_URL = _site_url()
 
 INSTALLED_APPS = [
     "config.admin.ReportDeskAdminConfig",  # django.contrib.admin with our site (config/admin.py)
+    # Before django.contrib.auth: its createsuperuser (with the audit event) replaces Django's.
+    "audit",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -96,7 +98,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     # Sign-in lockouts per (username, address): AxesStandaloneBackend, AxesMiddleware, AXES_* below.
     "axes",
-    "audit",
     "reports",
     "moderation",
     "moderation.enforcement",

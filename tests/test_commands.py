@@ -38,6 +38,35 @@ def counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in (User, Target, Report, AuditEvent, Sanction, Group)}
 
 
+# --- createsuperuser ----------------------------------------------------------------------------------
+
+
+def test_createsuperuser_records_the_account_with_who_ran_it_on_which_host(monkeypatch):
+    """Django's command wrote no trace; ours (audit/management/commands/createsuperuser.py) records
+    the new superuser in the transaction that creates it."""
+    import socket
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "s3cret-Pass!-long")
+    run("createsuperuser", "--noinput", "--username", "root_admin", "--email", "root@example.test")
+    user = User.objects.get(username="root_admin")
+    assert user.is_superuser and user.is_staff and user.check_password("s3cret-Pass!-long")
+    event = AuditEvent.objects.get(event_type="account.superuser_created")
+    assert (event.object_type, event.object_id) == ("user", str(user.pk))
+    assert event.actor is None and event.actor_label == "manage.py createsuperuser"
+    assert event.after == {"username": "root_admin", "is_superuser": True, "is_staff": True}
+    assert event.data["host"] == socket.gethostname() and event.data["host_user"]
+    assert "s3cret" not in str(event.after) + str(event.data)
+
+
+def test_createsuperuser_refused_leaves_neither_account_nor_event(monkeypatch):
+    UserFactory(username="taken")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "s3cret-Pass!-long")
+    before = counts()
+    with pytest.raises(CommandError, match="already taken"):
+        run("createsuperuser", "--noinput", "--username", "taken", "--email", "x@example.test")
+    assert counts() == before and not AuditEvent.objects.filter(event_type="account.superuser_created").exists()
+
+
 # --- Roles -----------------------------------------------------------------------------------------
 
 

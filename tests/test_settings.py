@@ -174,6 +174,8 @@ OPS_COMMANDS = {
     "audit_verify",
     "create_platform_key",
     "create_staff",
+    # Django's, with the new superuser's audit event (audit/management/commands/createsuperuser.py).
+    "createsuperuser",
     "db_roles",
     "deliver_mail",
     "deliver_webhooks",

@@ -1,0 +1,59 @@
+"""Django's createsuperuser, with its audit event.
+
+An account with every permission is the change an insider most wants unseen, and this command is
+how one is made on a host: Django's own wrote no trace. This one records `account.superuser_created`
+(who ran it on which host) in the transaction that creates the account, so the account exists only
+with its event. Interactive or not, everything else (prompts, validation, DJANGO_SUPERUSER_*) is
+Django's. It replaces Django's because `audit` comes before django.contrib.auth in INSTALLED_APPS.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+
+from django.contrib.auth.management.commands.createsuperuser import Command as DjangoCreateSuperuser
+from django.core.management.base import CommandError
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models.signals import post_save
+
+from audit import services as audit
+
+
+def _host_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container): its number then
+        return f"uid {os.getuid()}"
+
+
+class Command(DjangoCreateSuperuser):
+    help = DjangoCreateSuperuser.help + " Records the account's audit event in the same transaction."
+
+    def handle(self, *args, **options):
+        if options["database"] != DEFAULT_DB_ALIAS:
+            raise CommandError("The audit log is in the default database: create superusers there.")
+        created_users = []
+
+        def remember(sender, instance, created: bool, **kwargs) -> None:
+            if created and instance.is_superuser:
+                created_users.append(instance)
+
+        post_save.connect(remember, sender=self.UserModel, weak=False, dispatch_uid="audit.createsuperuser")
+        try:
+            # The prompts run inside the transaction too: the account and its event commit together.
+            with transaction.atomic():
+                result = super().handle(*args, **options)
+                for user in created_users:
+                    audit.record(
+                        actor=audit.SystemActor("manage.py createsuperuser"),
+                        event_type="account.superuser_created",
+                        object_type="user",
+                        object_id=user.pk,
+                        after={"username": user.get_username(), "is_superuser": True, "is_staff": user.is_staff},
+                        data={"host": socket.gethostname(), "host_user": _host_user()},
+                    )
+        finally:
+            post_save.disconnect(sender=self.UserModel, dispatch_uid="audit.createsuperuser")
+        return result
