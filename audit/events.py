@@ -37,7 +37,7 @@ EVENT_TYPES: dict[str, str] = {
     "staff.created": "A staff account was created or given a role",
     "account.created": "An account was created by staff in the admin",
     "account.changed": "An account's name, email, active flag or role was changed by staff",
-    "account.password_set": "An account's password was set or removed by staff",
+    "account.password_set": "An account's password was set or removed by staff or on a host (changepassword)",
     "account.superuser_created": "A superuser was created on a host (manage.py createsuperuser)",
     "api_token.created": "A personal API token was created",
     "api_token.revoked": "A personal API token was revoked",

@@ -67,6 +67,27 @@ def test_createsuperuser_refused_leaves_neither_account_nor_event(monkeypatch):
     assert counts() == before and not AuditEvent.objects.filter(event_type="account.superuser_created").exists()
 
 
+def test_changepassword_records_the_change_with_who_ran_it_and_never_the_password(monkeypatch):
+    from audit.management.commands import changepassword
+
+    # The prompts' answers (Django's command reads them with getpass from a terminal).
+    monkeypatch.setattr(changepassword.Command, "_get_pass", lambda self, prompt="Password: ": "n3w-Secret-Pass!")
+    account = UserFactory(username="taken_over")
+    run("changepassword", "taken_over")
+    account.refresh_from_db()
+    assert account.check_password("n3w-Secret-Pass!")
+    event = AuditEvent.objects.get(event_type="account.password_set")
+    assert (event.object_type, event.object_id) == ("user", str(account.pk))
+    assert event.actor_label == "manage.py changepassword" and event.data["usable"] is True
+    assert event.data["host_user"] and "n3w-Secret" not in str(event.data)
+
+
+def test_changepassword_refused_leaves_no_event():
+    with pytest.raises(CommandError, match="does not exist"):
+        run("changepassword", "nobody_here")
+    assert not AuditEvent.objects.filter(event_type="account.password_set").exists()
+
+
 # --- Roles -----------------------------------------------------------------------------------------
 
 

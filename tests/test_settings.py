@@ -174,7 +174,8 @@ OPS_COMMANDS = {
     "audit_verify",
     "create_platform_key",
     "create_staff",
-    # Django's, with the new superuser's audit event (audit/management/commands/createsuperuser.py).
+    # Django's, each with its audit event (audit/management/commands/).
+    "changepassword",
     "createsuperuser",
     "db_roles",
     "deliver_mail",

@@ -9,23 +9,12 @@ Django's. It replaces Django's because `audit` comes before django.contrib.auth 
 
 from __future__ import annotations
 
-import getpass
-import os
-import socket
-
 from django.contrib.auth.management.commands.createsuperuser import Command as DjangoCreateSuperuser
 from django.core.management.base import CommandError
 from django.db import DEFAULT_DB_ALIAS, transaction
-from django.db.models.signals import post_save
 
+from audit import host
 from audit import services as audit
-
-
-def _host_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a container): its number then
-        return f"uid {os.getuid()}"
 
 
 class Command(DjangoCreateSuperuser):
@@ -34,26 +23,17 @@ class Command(DjangoCreateSuperuser):
     def handle(self, *args, **options):
         if options["database"] != DEFAULT_DB_ALIAS:
             raise CommandError("The audit log is in the default database: create superusers there.")
-        created_users = []
-
-        def remember(sender, instance, created: bool, **kwargs) -> None:
-            if created and instance.is_superuser:
-                created_users.append(instance)
-
-        post_save.connect(remember, sender=self.UserModel, weak=False, dispatch_uid="audit.createsuperuser")
-        try:
-            # The prompts run inside the transaction too: the account and its event commit together.
-            with transaction.atomic():
-                result = super().handle(*args, **options)
-                for user in created_users:
+        # The prompts run inside the transaction too: the account and its event commit together.
+        with transaction.atomic(), host.saves_of(self.UserModel) as saved:
+            result = super().handle(*args, **options)
+            for user, created in saved:
+                if created and user.is_superuser:
                     audit.record(
                         actor=audit.SystemActor("manage.py createsuperuser"),
                         event_type="account.superuser_created",
                         object_type="user",
                         object_id=user.pk,
                         after={"username": user.get_username(), "is_superuser": True, "is_staff": user.is_staff},
-                        data={"host": socket.gethostname(), "host_user": _host_user()},
+                        data=host.facts(),
                     )
-        finally:
-            post_save.disconnect(sender=self.UserModel, dispatch_uid="audit.createsuperuser")
         return result
