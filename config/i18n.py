@@ -113,3 +113,15 @@ def language_of(*, account=None, sent_in: str = "") -> Iterator[str]:
     language = recipient_language(account=account, sent_in=sent_in)
     with translation.override(language):
         yield language
+
+
+#: Languages that write their nouns with a capital inside a sentence too.
+_CAPITALISED_NOUNS = {"de"}
+
+
+def in_sentence(label: object) -> str:
+    """A choice's label (a status, a kind of content, an action) set inside a sentence: lowercased
+    as English and Spanish write it there ("already resolved"), as it is in German, whose nouns keep
+    their capitals ("Nachricht", "In Prüfung")."""
+    text = str(label)
+    return text if translation.get_language() in _CAPITALISED_NOUNS else text.lower()

@@ -71,7 +71,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "form": form,
             "period": period,
             "received_chart": charts.stacked_bars(
-                days=days, series=series, title="Reports received per day by category"
+                days=days, series=series, title=_("Reports received per day by category")
             ),
             "legend": [(label, charts.colour_for(i)) for i, (label, _) in enumerate(series)],
             "per_day_rows": [
@@ -80,11 +80,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "used_labels": [labels[c] for c in used],
             "age_buckets": [label for _, label, *_ in metrics.AGE_BUCKETS],
             "backlog_rows": [
-                (severity, [row[b] for b in buckets], row["overdue"]) for severity, row in backlog.items()
+                (severity, Severity(severity).label, [row[b] for b in buckets], row["overdue"])
+                for severity, row in backlog.items()
             ],
             "timing_rows": [
                 {
                     "severity": severity,
+                    "label": Severity(severity).label,
                     "deadline": settings.REPORT_DEADLINE_HOURS[severity],
                     "first": first_review[severity],
                     "decision": decision[severity],
@@ -93,7 +95,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ],
             "critical": decision[Severity.CRITICAL],
             "totals": metrics.decision_totals(summary),
-            "actions_chart": charts.horizontal_bars(items=action_items, title="Actions taken by kind"),
+            "actions_chart": charts.horizontal_bars(items=action_items, title=_("Actions taken by kind")),
             "action_items": action_items,
             "appeals": metrics.appeals(period),
             "throughput": figures.throughput,

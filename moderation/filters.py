@@ -23,10 +23,10 @@ from reports.models import CLOSED_STATUSES, OPEN_STATUSES, Report, ReportStatus,
 
 OPEN, ALL = "open", "all"
 STATUS_CHOICES = [
-    (OPEN, "Open"),
+    (OPEN, _("Open")),
     *ReportStatus.choices,
     ("closed", _("Closed")),
-    (ALL, "Any status"),
+    (ALL, _("Any status")),
 ]
 STATUS_SETS: dict[str, tuple[str, ...]] = {
     OPEN: tuple(OPEN_STATUSES),
@@ -70,7 +70,7 @@ class ReportQueueFilterSet(django_filters.FilterSet):
         method="filter_search",
         label=_("Search"),
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Reason, report or target id, @username", "autocomplete": "off"}
+            attrs={"type": "search", "placeholder": _("Reason, report or target id, @username"), "autocomplete": "off"}
         ),
     )
     sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="filter_sort", empty_label=None, label=_("Order"))
@@ -107,8 +107,8 @@ class ReportQueueFilterSet(django_filters.FilterSet):
         self._search_terms: dict[str, Q] = {}
         staff = staff or []
         self.filters["assignee"].extra["choices"] = [
-            (ME, "Me"),
-            (UNASSIGNED, "Unassigned"),
+            (ME, _("Me")),
+            (UNASSIGNED, _("Unassigned")),
             *((str(member.pk), member.get_username()) for member in staff),
         ]
 

@@ -17,9 +17,9 @@ PAGE_SIZES = (25, 50, 100)
 QUERY_MAX = 2000
 
 REVIEW_LABELS = {
-    ReportStatus.REVIEWED: "Mark reviewed — investigating",
-    ReportStatus.RESOLVED: "Resolve — action taken",
-    ReportStatus.DISMISSED: "Dismiss — no violation",
+    ReportStatus.REVIEWED: _("Mark reviewed — investigating"),
+    ReportStatus.RESOLVED: _("Resolve — action taken"),
+    ReportStatus.DISMISSED: _("Dismiss — no violation"),
 }
 BULK_CHOICES = [
     ("assign_me", _("Assign to me")),
@@ -185,7 +185,7 @@ class NoteForm(forms.Form):
     body = LongTextField(
         label=_("Add an internal note"),
         max_length=NOTE_MAX,
-        widget=_textarea(3, NOTE_MAX, "note-counter", "What you checked, what you found…"),
+        widget=_textarea(3, NOTE_MAX, "note-counter", _("What you checked, what you found…")),
         help_text=_("Moderators only; never shown to users."),
     )
 
@@ -194,6 +194,6 @@ class QuestionForm(forms.Form):
     question = LongTextField(
         label=_("Ask the reporter for more information"),
         max_length=NOTE_MAX,
-        widget=_textarea(3, NOTE_MAX, "question-counter", "e.g. When did this happen, and in which room?"),
+        widget=_textarea(3, NOTE_MAX, "question-counter", _("e.g. When did this happen, and in which room?")),
         help_text=_("Shown on the reporter's page for this report and sent by email; they can answer there."),
     )

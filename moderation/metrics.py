@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from moderation import rollups
 from moderation.enforcement.models import Appeal, AppealStatus, Sanction
@@ -36,10 +37,10 @@ from reports.models import OPEN_STATUSES, Report, ReportStatus
 
 # (aggregate alias, label, from hours, to hours)
 AGE_BUCKETS = [
-    ("age_0_24h", "under 24 h", 0, 24),
-    ("age_1_3d", "1–3 days", 24, 72),
-    ("age_3_7d", "3–7 days", 72, 168),
-    ("age_over_7d", "over 7 days", 168, None),
+    ("age_0_24h", gettext_lazy("under 24 h"), 0, 24),
+    ("age_1_3d", gettext_lazy("1–3 days"), 24, 72),
+    ("age_3_7d", gettext_lazy("3–7 days"), 72, 168),
+    ("age_over_7d", gettext_lazy("over 7 days"), 168, None),
 ]
 
 

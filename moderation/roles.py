@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils.translation import gettext_lazy
 
 MODERATOR, COMPLIANCE, ADMIN = "moderator", "compliance", "admin"
 ROLES = (MODERATOR, COMPLIANCE, ADMIN)
@@ -47,7 +48,12 @@ _ADMIN = _COMPLIANCE | {
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {MODERATOR: _MODERATOR, COMPLIANCE: _COMPLIANCE, ADMIN: _ADMIN}
 
-ROLE_LABELS = {MODERATOR: "Moderator", COMPLIANCE: "Compliance officer", ADMIN: "Admin", None: "User"}
+ROLE_LABELS = {
+    MODERATOR: gettext_lazy("Moderator"),
+    COMPLIANCE: gettext_lazy("Compliance officer"),
+    ADMIN: gettext_lazy("Admin"),
+    None: gettext_lazy("User"),
+}
 
 
 def role_of(user: AbstractBaseUser) -> str | None:

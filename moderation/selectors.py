@@ -22,8 +22,9 @@ from django.db import connections
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
 from django.db.models.functions import DenseRank, RowNumber
 from django.http import Http404
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 
 from audit.events import EVENT_TYPES
@@ -453,17 +454,17 @@ class HistoryEntry:
 
 
 _RELATED_FIELD_LABELS = {
-    "kind": "Action",
-    "status": "Status",
-    "state": "Content",
-    "ends_at": "Until",
-    "ground": "Ground",
+    "kind": gettext_lazy("Action"),
+    "status": gettext_lazy("Status"),
+    "state": gettext_lazy("Content"),
+    "ends_at": gettext_lazy("Until"),
+    "ground": gettext_lazy("Ground"),
     # An account's own events (account.flag_changed, staff.created)
-    "trusted_flagger": "Trusted flagger",
-    "legal_hold": "Legal hold",
-    "misuse_warned_at": "Warned for misuse",
-    "reports_paused_until": "Reports paused until",
-    "role": "Role",
+    "trusted_flagger": gettext_lazy("Trusted flagger"),
+    "legal_hold": gettext_lazy("Legal hold"),
+    "misuse_warned_at": gettext_lazy("Warned for misuse"),
+    "reports_paused_until": gettext_lazy("Reports paused until"),
+    "role": gettext_lazy("Role"),
 }
 _DATE_KEYS = {"due_at", "ends_at", "misuse_warned_at", "reports_paused_until"}
 _FIELD_LABELS = {
@@ -476,15 +477,15 @@ _FIELD_LABELS = {
     "due_at": "Deadline",
 }
 _DETAIL_LABELS = {
-    "admin_notes": "Admin notes",
-    "reason": "Reason",
-    "body": "Note",
-    "question": "Question",
-    "answer": "Answer",
-    "via": "Via",
-    "past_deadline": "Past the deadline",
-    "channel": "Channel",
-    "evidence_sha256": "Evidence SHA-256",
+    "admin_notes": gettext_lazy("Admin notes"),
+    "reason": gettext_lazy("Reason"),
+    "body": gettext_lazy("Note"),
+    "question": gettext_lazy("Question"),
+    "answer": gettext_lazy("Answer"),
+    "via": gettext_lazy("Via"),
+    "past_deadline": gettext_lazy("Past the deadline"),
+    "channel": gettext_lazy("Channel"),
+    "evidence_sha256": gettext_lazy("Evidence SHA-256"),
 }
 _HIDDEN_DETAILS = {"note_id", "info_request_id", "assignee", "target", "due_at", "reports", "decision_id", "account"}
 
@@ -514,10 +515,11 @@ def _show(key: str, value: Any, usernames: dict[int, str], object_type: str = ""
     if key == "assignee":
         return usernames.get(value, f"#{value}") if isinstance(value, int) else str(value)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if key in _DATE_KEYS:
         try:
-            return timezone.localtime(datetime.fromisoformat(str(value))).strftime("%d %b %Y, %H:%M")
+            # Django's date format, whose month names are the page's language's (strftime's are English).
+            return dateformat.format(timezone.localtime(datetime.fromisoformat(str(value))), "d M Y, H:i")
         except ValueError:
             return str(value)
     if isinstance(value, list):
@@ -544,7 +546,7 @@ def history_entries(events: list[AuditEvent]) -> list[HistoryEntry]:
         before, after = event.before or {}, event.after or {}
         labels = _FIELD_LABELS if event.object_type == "report" else _RELATED_FIELD_LABELS
         if event.object_type == "notice":  # a notice's kind is what it says, not an action taken
-            labels = {**labels, "kind": "Notice"}
+            labels = {**labels, "kind": gettext_lazy("Notice")}
         for key, label in labels.items():
             changed = before.get(key) != after.get(key) if before else after.get(key) not in (None, False, "")
             if key in after and changed:

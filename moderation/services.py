@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from audit import correlation
 from audit import services as audit
+from config.i18n import in_sentence
 from moderation import notify, workflow
 from moderation.models import ReportNote
 from moderation.selectors import queue_priority_order
@@ -125,7 +126,7 @@ def report_review(
         if expected_status and report.status != expected_status:
             raise TransitionRefused(
                 _("This report was already marked %(status)s by %(who)s. Reload to see the latest.")
-                % {"status": report.get_status_display().lower(), "who": _handled_by(report)},
+                % {"status": in_sentence(report.get_status_display()), "who": _handled_by(report)},
                 report=report,
             )
         if not workflow.can_move(report.status, status):
@@ -135,7 +136,11 @@ def report_review(
                     if report.reviewed_by_id
                     else _("A %(current)s report cannot be marked %(status)s.")
                 )
-                % {"current": report.get_status_display().lower(), "status": status, "who": _handled_by(report)},
+                % {
+                    "current": in_sentence(report.get_status_display()),
+                    "status": in_sentence(ReportStatus(status).label),
+                    "who": _handled_by(report),
+                },
                 report=report,
             )
         before = report_audit_state(report)
@@ -516,7 +521,7 @@ def _bulk_one(
         if report.updated_at > seen_at:
             raise TransitionRefused(
                 _("Report %(reference)s changed after you loaded the queue (now %(status)s); reload to see the latest.")
-                % {"reference": report.short_id, "status": report.get_status_display().lower()},
+                % {"reference": report.short_id, "status": in_sentence(report.get_status_display())},
                 report=report,
             )
     if action in ("assign_me", "assign", "unassign"):

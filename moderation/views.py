@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from config.i18n import in_sentence
 from moderation import presence, selectors, services, workflow
 from moderation.files import protected_file_response
 from moderation.filters import (
@@ -125,6 +126,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "current_status": filterset.current_status,
         "sort_links": [(value, label, _with(query, sort=value, page=None)) for value, label in SORT_CHOICES],
         "current_sort": filterset.current_sort,
+        "current_sort_label": dict(SORT_CHOICES)[filterset.current_sort],
         "group_toggle": _with(query, group=None if grouped else "1", page=None),
         "page_size_links": [(size, _with(query, per_page=str(size), page=None)) for size in PAGE_SIZES],
         "bulk_form": BulkForm(staff=staff, initial={"query": query.urlencode()}),
@@ -135,7 +137,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             page,
             status_label=""
             if filterset.current_status == ALL
-            else dict(STATUS_CHOICES)[filterset.current_status].lower(),
+            else in_sentence(dict(STATUS_CHOICES)[filterset.current_status]),
             grouped=grouped,
         ),
         "poll_seconds": settings.QUEUE_POLL_SECONDS,
@@ -309,9 +311,12 @@ def _take_next(request: HttpRequest, *, view: QueryDict) -> HttpResponse:
 
 # The report page's reason forms: the empty ones on the page and the bound ones sent back with errors.
 REASON_FORMS: dict[str, dict[str, str]] = {
-    "escalate_form": {"label": "Why does it need compliance review?", "placeholder": "e.g. possible criminal offence"},
-    "deescalate_form": {"label": "Why is compliance review no longer needed?"},
-    "reopen_form": {"label": "Why reopen it?"},
+    "escalate_form": {
+        "label": gettext_lazy("Why does it need compliance review?"),
+        "placeholder": gettext_lazy("e.g. possible criminal offence"),
+    },
+    "deescalate_form": {"label": gettext_lazy("Why is compliance review no longer needed?")},
+    "reopen_form": {"label": gettext_lazy("Why reopen it?")},
 }
 
 
@@ -453,7 +458,7 @@ def report_review(request: HttpRequest, report: Report) -> HttpResponse:
         add_service_errors(form, error)
         return _render_report(request, report, bound={"review_form": form}, status=400, doing=presence.REVIEWING)
     presence.leave(report_id=report.pk, user=request.user)
-    moved = {"status": ReportStatus(status).label.lower()}
+    moved = {"status": in_sentence(ReportStatus(status).label)}
     done = _("Report %(status)s.") % moved
     if result.also:
         done += " " + _("Also %(status)s: %(reports)s on the same target.") % {

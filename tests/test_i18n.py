@@ -27,6 +27,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from audit.events import EVENT_TYPES
+from audit.filters import OBJECT_TYPES
+from audit.models import AuditEvent
 from moderation.enforcement import services as enforcement
 from moderation.enforcement.actions import ActionKind
 from moderation.enforcement.models import AppealStatus, Notice, NoticeKind
@@ -112,6 +115,13 @@ def test_the_catalogue_translates_every_user_facing_message_and_has_no_fuzzy_ent
     assert len(user_entries) > 450  # the whole of the user's side, not a sample
     untranslated = [entry.msgid for entry in user_entries if not entry.translated()]
     assert untranslated == [], f"{len(untranslated)} user-facing messages untranslated in {language}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_panel_is_translated_too_every_message_of_the_catalogue(language):
+    """The moderators' and compliance officers' side as well as the user's: no message left."""
+    untranslated = [entry.msgid for entry in catalogue(language) if not entry.translated()]
+    assert untranslated == [], f"{len(untranslated)} messages untranslated in {language}"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -215,6 +225,14 @@ SHARED_WORDS = {
     "Admin",
     "Compliance",
     "Dashboard",
+    "Filter",
+    "Person",
+    "Moderator",  # German words spelt as English ones
+    "Actor",
+    "Total",
+    "original",
+    "percentiles",  # Spanish words spelt as English ones
+    "cron",  # a program's name
     "Live",
     "Story",
     "Spam",
@@ -624,3 +642,63 @@ def test_api_errors_follow_the_request_language(client, db):
     response = client.post("/api/reports", data="{not json", content_type="application/json", HTTP_ACCEPT_LANGUAGE="de")
     assert response.status_code in (400, 401, 403)
     assert response["Content-Language"] == "de"
+
+
+# --- the moderators' and compliance officers' panel ---------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_panel_reads_in_the_staff_members_language(
+    client, moderator, compliance, people, language, django_capture_on_commit_callbacks
+):
+    """The queue, a report, the decision form, the dashboard, the appeals, a sanction, an account
+    and the audit log, as a moderator or a compliance officer whose browser asks for Spanish or
+    German: no English word of the panel's own left (the data is as it was written)."""
+    reporter, reported, target = people
+    report = ReportFactory(target=target, reporter=reporter, reason="Frobnitz snark plonk quuxly.")
+    open_report = ReportFactory(target=TargetFactory(owner=reported, title="plonk"), reporter=reporter)
+    with django_capture_on_commit_callbacks(execute=True):
+        [suspension] = decide(moderator, report, ActionKind.SUSPENSION, ends_at=in_a_day())
+    enforcement.appeal_file(actor=reported, sanction_id=suspension.pk, text="Frobnitz.")
+    # What people and the platform wrote (the factories' reasons and snapshots, the decision's
+    # statement and ground), and what the audit log shows as stored: its event types, object types
+    # and each event's recorded fields, which are codes, not words of the panel.
+    data = {"moderator1", "compliance1", "zorblax", "quuxly", "plonk", "Frobnitz", "snark", "manage"}
+    data |= set(re.findall(r"[^\W\d_]{4,}", report.reason + open_report.reason + target.snapshot_text))
+    data |= set(re.findall(r"[^\W\d_]{4,}", str(Report.objects.values_list("admin_notes", flat=True)[::1])))
+    data |= set(re.findall(r"[^\W\d_]{4,}", suspension.facts + suspension.ground + suspension.ladder_override_reason))
+    data |= {"room", "pathetic", "next"}  # the snapshot's platform fields; a button's form value
+    for event in AuditEvent.objects.all():
+        data |= set(
+            re.findall(
+                r"[^\W\d_]{4,}", f"{event.event_type} {event.object_type} {event.before} {event.after} {event.data}"
+            )
+        )
+    data |= set(re.findall(r"[^\W\d_]{4,}", " ".join([*EVENT_TYPES, *OBJECT_TYPES])))
+    pages = {
+        moderator: [
+            reverse("moderation:queue"),
+            reverse("moderation:queue") + "?status=all",
+            reverse("moderation:report", args=[open_report.pk]),
+            reverse("moderation:report", args=[report.pk]),
+            reverse("enforcement:decide", args=[open_report.pk]),
+            reverse("enforcement:sanction", args=[suspension.pk]),
+            reverse("enforcement:account", args=[reported.pk]),
+        ],
+        compliance: [
+            reverse("dashboard"),
+            reverse("enforcement:appeals"),
+            reverse("audit:log"),
+        ],
+    }
+    left = {}
+    for staff, urls in pages.items():
+        client.force_login(staff)
+        for url in urls:
+            english, other = get(client, url, "en"), get(client, url, language)
+            assert f'<html lang="{language}"' in other
+            words = english_left(english, other, data=data) | set(english_sentences(visible(other), language))
+            if words:
+                left[url] = sorted(words)
+    assert left == {}

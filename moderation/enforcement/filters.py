@@ -42,7 +42,7 @@ class AppealFilterSet(django_filters.FilterSet):
         method="filter_search",
         label=_("Person or decision"),
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "@username, email, sanction or report id", "autocomplete": "off"}
+            attrs={"type": "search", "placeholder": _("@username, email, sanction or report id"), "autocomplete": "off"}
         ),
     )
     status = django_filters.ChoiceFilter(choices=AppealStatus.choices, empty_label=_("Any status"))

@@ -14,11 +14,11 @@ from moderation.enforcement.services import ActionRequest
 from reports.forms import MultipleFileField
 
 DURATION_CHOICES = [
-    ("1", "1 hour"),
-    ("24", "24 hours"),
-    ("72", "3 days"),
-    ("168", "7 days"),
-    ("720", "30 days"),
+    ("1", _("1 hour")),
+    ("24", _("24 hours")),
+    ("72", _("3 days")),
+    ("168", _("7 days")),
+    ("720", _("30 days")),
     ("custom", _("Until a date I choose")),
 ]
 

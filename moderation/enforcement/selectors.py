@@ -31,7 +31,7 @@ from moderation.enforcement.models import (
     Sanction,
     SanctionStatus,
 )
-from moderation.roles import role_of
+from moderation.roles import ROLE_LABELS, role_of
 from moderation.selectors import HistoryEntry, history_entries
 from reports.categories import rule_for as category_rule
 from reports.models import OPEN_STATUSES, Evidence, Report, ReportStatus, Target
@@ -480,6 +480,7 @@ def account_overview(*, user_id: int, with_history: bool = False) -> dict:
     return {
         "account": account,
         "role": role_of(account),
+        "role_label": ROLE_LABELS[role_of(account)],
         "standing": AccountStanding.objects.filter(user=account).first() or AccountStanding(user=account),
         "filed": filed,
         "misuse_count": misuse_count(reporter=account),

@@ -24,6 +24,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from audit import services as audit
+from config.i18n import in_sentence
 from moderation.enforcement import notices, webhooks
 from moderation.enforcement.actions import ACTION_RULES, ActionKind, may_take
 from moderation.enforcement.models import (
@@ -139,7 +140,7 @@ def _validate_decision(
             add(
                 "actions",
                 _("“%(action)s” does not apply to a %(kind)s.")
-                % {"action": label, "kind": report.target.get_kind_display().lower()},
+                % {"action": label, "kind": in_sentence(report.target.get_kind_display())},
             )
         if not rule.on_content and report.target.owner_id is None:
             add("actions", _("“%(action)s” needs an account, and this content has no known owner.") % {"action": label})
@@ -237,9 +238,9 @@ def decision_apply(
             raise TransitionRefused(
                 (
                     _("This report is already %(status)s by %(who)s.")
-                    % {"status": report.get_status_display().lower(), "who": report.reviewed_by.get_username()}
+                    % {"status": in_sentence(report.get_status_display()), "who": report.reviewed_by.get_username()}
                     if report.reviewed_by_id
-                    else _("This report is already %(status)s.") % {"status": report.get_status_display().lower()}
+                    else _("This report is already %(status)s.") % {"status": in_sentence(report.get_status_display())}
                 ),
                 report=report,
             )
@@ -393,7 +394,7 @@ def sanction_lift(
             raise ValidationError(
                 {
                     "reason": _("This sanction is already %(status)s.")
-                    % {"status": sanction.get_status_display().lower()}
+                    % {"status": in_sentence(sanction.get_status_display())}
                 }
             )
         before = sanction_audit_state(sanction)

@@ -17,9 +17,11 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.i18n import in_sentence
 from moderation import presence
 from moderation.enforcement import selectors, services, wording
 from moderation.enforcement.actions import ActionKind
@@ -92,7 +94,7 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         except (PermissionDenied, TransitionRefused) as error:
             form.add_error(None, str(error))
         else:
-            names = ", ".join(s.get_kind_display().lower() for s in sanctions)
+            names = ", ".join(in_sentence(s.get_kind_display()) for s in sanctions)
             messages.success(request, _("Decision recorded: %(actions)s. The report is resolved.") % {"actions": names})
             presence.leave(report_id=report.pk, user=request.user)
             return _report_page(request, report)
@@ -107,6 +109,10 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
             "proposed_labels": [ActionKind(kind).label for kind in proposal.kinds],
             "proposed_duration": dict(DURATION_CHOICES).get(duration.get("duration"), ""),
             "beyond_role_labels": [ActionKind(kind).label for kind in proposal.beyond_role],
+            # "warn and suspend": the labels in a sentence, joined as the page's language joins them.
+            "beyond_role_text": get_text_list(
+                [in_sentence(ActionKind(kind).label) for kind in proposal.beyond_role], _("and")
+            ),
             "proposal_in_force": proposal_in_force,
             "record": selectors.account_record(account=report.target.owner, target=report.target),
             "open_on_target": selectors.open_reports_on_target_count(report=report),
