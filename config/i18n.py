@@ -119,9 +119,11 @@ def language_of(*, account=None, sent_in: str = "") -> Iterator[str]:
 _CAPITALISED_NOUNS = {"de"}
 
 
-def in_sentence(label: object) -> str:
-    """A choice's label (a status, a kind of content, an action) set inside a sentence: lowercased
-    as English and Spanish write it there ("already resolved"), as it is in German, whose nouns keep
-    their capitals ("Nachricht", "In Prüfung")."""
+def in_sentence(label: object, *, noun: bool = False) -> str:
+    """A choice's label set inside a sentence. English and Spanish lowercase it ("already resolved").
+    German lowercases a state's first letter ("bereits erledigt", "in Prüfung") and keeps a noun as
+    it is ("Nachricht", "Verwarnung"): pass noun=True for kinds of things, not for states."""
     text = str(label)
-    return text if translation.get_language() in _CAPITALISED_NOUNS else text.lower()
+    if translation.get_language() not in _CAPITALISED_NOUNS:
+        return text.lower()
+    return text if noun else text[:1].lower() + text[1:]

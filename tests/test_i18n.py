@@ -35,7 +35,7 @@ from moderation.enforcement.actions import ActionKind
 from moderation.enforcement.models import AppealStatus, Notice, NoticeKind
 from moderation.enforcement.notices import appeal_token
 from moderation.services import report_review
-from reports.models import Profile, Report, ReportStatus
+from reports.models import Profile, Report, ReportStatus, TargetKind
 from tests.factories import PASSWORD, ReportFactory, TargetFactory, UserFactory
 from tests.test_enforcement import decide, in_a_day
 
@@ -642,6 +642,20 @@ def test_api_errors_follow_the_request_language(client, db):
     response = client.post("/api/reports", data="{not json", content_type="application/json", HTTP_ACCEPT_LANGUAGE="de")
     assert response.status_code in (400, 401, 403)
     assert response["Content-Language"] == "de"
+
+
+def test_a_label_in_a_sentence_is_lowered_as_its_language_writes_it():
+    from config.i18n import in_sentence
+
+    with translation.override("en"):
+        assert in_sentence(ReportStatus.REVIEWED.label) == "reviewed"
+    with translation.override("es"):
+        assert in_sentence(ReportStatus.RESOLVED.label) == "resuelta"
+        assert in_sentence(TargetKind.MESSAGE.label, noun=True) == "mensaje de chat"
+    with translation.override("de"):
+        assert in_sentence(ReportStatus.REVIEWED.label) == "in Prüfung"  # a noun inside a state keeps its capital
+        assert in_sentence(ReportStatus.RESOLVED.label) == "erledigt"
+        assert in_sentence(TargetKind.MESSAGE.label, noun=True) == "Chatnachricht"
 
 
 # --- the moderators' and compliance officers' panel ---------------------------------------------------

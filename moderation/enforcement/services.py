@@ -140,7 +140,7 @@ def _validate_decision(
             add(
                 "actions",
                 _("“%(action)s” does not apply to a %(kind)s.")
-                % {"action": label, "kind": in_sentence(report.target.get_kind_display())},
+                % {"action": label, "kind": in_sentence(report.target.get_kind_display(), noun=True)},
             )
         if not rule.on_content and report.target.owner_id is None:
             add("actions", _("“%(action)s” needs an account, and this content has no known owner.") % {"action": label})

@@ -94,7 +94,7 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
         except (PermissionDenied, TransitionRefused) as error:
             form.add_error(None, str(error))
         else:
-            names = ", ".join(in_sentence(s.get_kind_display()) for s in sanctions)
+            names = ", ".join(in_sentence(s.get_kind_display(), noun=True) for s in sanctions)
             messages.success(request, _("Decision recorded: %(actions)s. The report is resolved.") % {"actions": names})
             presence.leave(report_id=report.pk, user=request.user)
             return _report_page(request, report)
@@ -111,7 +111,7 @@ def decide(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
             "beyond_role_labels": [ActionKind(kind).label for kind in proposal.beyond_role],
             # "warn and suspend": the labels in a sentence, joined as the page's language joins them.
             "beyond_role_text": get_text_list(
-                [in_sentence(ActionKind(kind).label) for kind in proposal.beyond_role], _("and")
+                [in_sentence(ActionKind(kind).label, noun=True) for kind in proposal.beyond_role], _("and")
             ),
             "proposal_in_force": proposal_in_force,
             "record": selectors.account_record(account=report.target.owner, target=report.target),
