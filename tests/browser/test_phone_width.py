@@ -188,7 +188,7 @@ def test_machine_signals_and_stories_fit_a_phone_in_german(phone_in, moderator):
     assert row.locator(".machine-tag").is_visible()
     assert row.locator("[data-automated]").inner_text() == "hate-speech-model 1.1"
     pill = row.locator(".score-pill")
-    assert pill.inner_text() == "score 0,93"  # the report page's figure, in the page's language
+    assert pill.inner_text() == "Score 0,93"  # the report page's figure, in the page's language (a German noun)
     assert pill.bounding_box()["x"] + pill.bounding_box()["width"] <= PHONE["width"]
 
     page.goto(f"/moderation/reports/{automated.pk}/")
