@@ -468,13 +468,13 @@ _RELATED_FIELD_LABELS = {
 }
 _DATE_KEYS = {"due_at", "ends_at", "misuse_warned_at", "reports_paused_until"}
 _FIELD_LABELS = {
-    "status": "Status",
-    "assignee": "Assignee",
-    "escalated": "Escalated",
-    "category": "Category",
-    "severity": "Severity",
-    "report_type": "Type",
-    "due_at": "Deadline",
+    "status": gettext_lazy("Status"),
+    "assignee": gettext_lazy("Assignee"),
+    "escalated": gettext_lazy("Escalated"),
+    "category": gettext_lazy("Category"),
+    "severity": gettext_lazy("Severity"),
+    "report_type": gettext_lazy("Type"),
+    "due_at": gettext_lazy("Deadline"),
 }
 _DETAIL_LABELS = {
     "admin_notes": gettext_lazy("Admin notes"),

@@ -30,6 +30,7 @@ from django.utils import timezone, translation
 from audit.events import EVENT_TYPES
 from audit.filters import OBJECT_TYPES
 from audit.models import AuditEvent
+from moderation import services as moderation
 from moderation.enforcement import services as enforcement
 from moderation.enforcement.actions import ActionKind
 from moderation.enforcement.models import AppealStatus, Notice, NoticeKind
@@ -675,21 +676,26 @@ def test_the_panel_reads_in_the_staff_members_language(
     with django_capture_on_commit_callbacks(execute=True):
         [suspension] = decide(moderator, report, ActionKind.SUSPENSION, ends_at=in_a_day())
     enforcement.appeal_file(actor=reported, sanction_id=suspension.pk, text="Frobnitz.")
+    # The open report's history: an assignment and an escalation (their fields' labels, translated).
+    moderation.report_assign(actor=moderator, report_id=open_report.pk, assignee=moderator)
+    moderation.report_escalate(actor=moderator, report_id=open_report.pk, reason="Plonk snark.")
     # What people and the platform wrote (the factories' reasons and snapshots, the decision's
-    # statement and ground), and what the audit log shows as stored: its event types, object types
-    # and each event's recorded fields, which are codes, not words of the panel.
+    # statement and ground).
     data = {"moderator1", "compliance1", "zorblax", "quuxly", "plonk", "Frobnitz", "snark", "manage"}
     data |= set(re.findall(r"[^\W\d_]{4,}", report.reason + open_report.reason + target.snapshot_text))
     data |= set(re.findall(r"[^\W\d_]{4,}", str(Report.objects.values_list("admin_notes", flat=True)[::1])))
     data |= set(re.findall(r"[^\W\d_]{4,}", suspension.facts + suspension.ground + suspension.ladder_override_reason))
     data |= {"room", "pathetic", "next"}  # the snapshot's platform fields; a button's form value
-    for event in AuditEvent.objects.all():
-        data |= set(
-            re.findall(
-                r"[^\W\d_]{4,}", f"{event.event_type} {event.object_type} {event.before} {event.after} {event.data}"
-            )
+    # The audit log alone shows what is stored as it is stored (event types, object types, each
+    # event's recorded fields): codes, not words of the panel, and exempt on that page only.
+    stored = {
+        word
+        for event in AuditEvent.objects.all()
+        for word in re.findall(
+            r"[^\W\d_]{4,}", f"{event.event_type} {event.object_type} {event.before} {event.after} {event.data}"
         )
-    data |= set(re.findall(r"[^\W\d_]{4,}", " ".join([*EVENT_TYPES, *OBJECT_TYPES])))
+    }
+    stored |= set(re.findall(r"[^\W\d_]{4,}", " ".join([*EVENT_TYPES, *OBJECT_TYPES])))
     pages = {
         moderator: [
             reverse("moderation:queue"),
@@ -712,7 +718,8 @@ def test_the_panel_reads_in_the_staff_members_language(
         for url in urls:
             english, other = get(client, url, "en"), get(client, url, language)
             assert f'<html lang="{language}"' in other
-            words = english_left(english, other, data=data) | set(english_sentences(visible(other), language))
+            exempt = data | stored if url == reverse("audit:log") else data
+            words = english_left(english, other, data=exempt) | set(english_sentences(visible(other), language))
             if words:
                 left[url] = sorted(words)
     assert left == {}
