@@ -36,9 +36,12 @@ from moderation.enforcement.actions import ActionKind
 from moderation.enforcement.models import AppealStatus, Notice, NoticeKind
 from moderation.enforcement.notices import appeal_token
 from moderation.services import report_review
-from reports.models import Profile, Report, ReportStatus, TargetKind
+from moderation.signals.models import Detector, SignalPolicy
+from reports.models import Profile, Report, ReportChannel, ReportStatus, TargetKind
 from tests.factories import PASSWORD, ReportFactory, TargetFactory, UserFactory
 from tests.test_enforcement import decide, in_a_day
+from tests.test_signals_pages import signals_on
+from tests.test_stories import submit
 
 LANGUAGES = ("es", "de")
 LOCALE = Path(settings.BASE_DIR) / "locale"
@@ -228,7 +231,10 @@ SHARED_WORDS = {
     "Dashboard",
     "Filter",
     "Person",
-    "Moderator",  # German words spelt as English ones
+    "Moderator",
+    "Signal",
+    "Score",
+    "Labels",  # German words spelt as English ones
     "Actor",
     "Total",
     "original",
@@ -679,6 +685,12 @@ def test_the_panel_reads_in_the_staff_members_language(
     # The open report's history: an assignment and an escalation (their fields' labels, translated).
     moderation.report_assign(actor=moderator, report_id=open_report.pk, assignee=moderator)
     moderation.report_escalate(actor=moderator, report_id=open_report.pk, reason="Plonk snark.")
+    # A machine's report (a detector's signals) and a story waiting for review before publication.
+    detector = Detector.objects.create(name="hate-speech-model")
+    SignalPolicy.objects.create(detector=detector, category="", floor="0.1", review_threshold="0.5")
+    signals_on(TargetFactory(owner=reported, title="plonk"), 2, top="0.93")
+    automated = Report.objects.get(channel=ReportChannel.AUTOMATED)
+    story = submit("story-plonk", title="plonk snark", caption="Frobnitz plonk").story
     # What people and the platform wrote (the factories' reasons and snapshots, the decision's
     # statement and ground).
     data = {"moderator1", "compliance1", "zorblax", "quuxly", "plonk", "Frobnitz", "snark", "manage"}
@@ -686,6 +698,8 @@ def test_the_panel_reads_in_the_staff_members_language(
     data |= set(re.findall(r"[^\W\d_]{4,}", str(Report.objects.values_list("admin_notes", flat=True)[::1])))
     data |= set(re.findall(r"[^\W\d_]{4,}", suspension.facts + suspension.ground + suspension.ladder_override_reason))
     data |= {"room", "pathetic", "next"}  # the snapshot's platform fields; a button's form value
+    # The machine's report: the reason the service wrote for it, the detector's labels, the video's address.
+    data |= set(re.findall(r"[^\W\d_]{4,}", automated.reason)) | {"slur", "https"}
     # The audit log alone shows what is stored as it is stored (event types, object types, each
     # event's recorded fields): codes, not words of the panel, and exempt on that page only.
     stored = {
@@ -705,6 +719,9 @@ def test_the_panel_reads_in_the_staff_members_language(
             reverse("enforcement:decide", args=[open_report.pk]),
             reverse("enforcement:sanction", args=[suspension.pk]),
             reverse("enforcement:account", args=[reported.pk]),
+            reverse("moderation:report", args=[automated.pk]),
+            reverse("stories:queue"),
+            reverse("stories:story", args=[story.pk]),
         ],
         compliance: [
             reverse("dashboard"),
