@@ -127,3 +127,10 @@ def in_sentence(label: object, *, noun: bool = False) -> str:
     if translation.get_language() not in _CAPITALISED_NOUNS:
         return text.lower()
     return text if noun else text[:1].lower() + text[1:]
+
+
+def in_english(label: object) -> str:
+    """A label inside a record the code writes (a report's reason, an escalation's): in the code's
+    language, whatever language the page that caused it was in, so that no record is half German."""
+    with translation.override("en"):
+        return str(label)

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEvent
 from moderation.enforcement import selectors as enforcement_selectors
@@ -123,9 +123,12 @@ def test_a_reporter_appeals_a_dismissal_and_a_reversal_reopens_the_report(modera
     report = ReportFactory(reporter=user)
     report_review(actor=moderator, report_id=report.pk, status="dismissed", admin_notes="Nothing there.")
     appeal = enforcement.appeal_file(actor=user, report_id=report.pk, text="Look at the second message.")
-    enforcement.appeal_decide(actor=compliance, appeal_id=appeal.pk, outcome="reversed", reason="Missed it.")
+    # Decided from a German page: the reopened report's record stays in one language.
+    with translation.override("de"):
+        enforcement.appeal_decide(actor=compliance, appeal_id=appeal.pk, outcome="reversed", reason="Missed it.")
     report.refresh_from_db()
     assert report.status == ReportStatus.REVIEWED and report.escalated
+    assert report.escalation_reason == f"Appeal {str(appeal.pk)[:8]} reversed: Missed it."
     assert AuditEvent.objects.filter(event_type="report.reopened", object_id=str(report.pk)).exists()
 
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit import services as audit
 from audit.models import AuditEvent
@@ -316,20 +316,23 @@ def test_a_frame_matching_the_bank_quarantines_reports_and_names_the_entry(detec
 def test_a_new_snapshot_matching_the_bank_files_an_automated_report(moderator):
     entry = banked(picture_bytes(2), moderator)
     clean = clean_upload(SimpleUploadedFile("snap.png", picture_bytes(2)))
-    target, _ = report_services.target_register(
-        actor=PLATFORM,
-        kind="file",
-        external_id="upload-5",
-        owner=None,
-        title="Upload 5",
-        file_content=clean.content,
-        file_content_type=clean.content_type,
-    )
+    # Registered by a platform request that asked for Spanish: the report's reason, a record, stays English.
+    with translation.override("es"):
+        target, _ = report_services.target_register(
+            actor=PLATFORM,
+            kind="file",
+            external_id="upload-5",
+            owner=None,
+            title="Upload 5",
+            file_content=clean.content,
+            file_content_type=clean.content_type,
+        )
     target.refresh_from_db()
     assert target.state == TargetState.QUARANTINED
     report = Report.objects.get(target=target)
     assert report.channel == ReportChannel.AUTOMATED and report.reporter is None and report.escalated
     assert report.category == entry.category
+    assert report.reason.startswith(f"Hash bank match: the target snapshot matches bank entry {entry.pk} ")
     assert BankHit.objects.get().origin == "snapshot"
 
 

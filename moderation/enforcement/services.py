@@ -24,7 +24,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from audit import services as audit
-from config.i18n import in_sentence
+from config.i18n import in_english, in_sentence
 from moderation.enforcement import notices, webhooks
 from moderation.enforcement.actions import ACTION_RULES, ActionKind, may_take
 from moderation.enforcement.models import (
@@ -645,7 +645,8 @@ def appeal_decide(*, actor: AbstractBaseUser, appeal_id: uuid.UUID | str, outcom
 
 
 def _reverse(*, actor, appeal: Appeal, whole_decision: bool) -> None:
-    reason = f"Appeal {str(appeal.id)[:8]} {appeal.get_status_display().lower()}: {appeal.decision_reason}"
+    outcome = in_english(AppealStatus(appeal.status).label).lower()
+    reason = f"Appeal {str(appeal.id)[:8]} {outcome}: {appeal.decision_reason}"
     if appeal.report_id:
         _reopen_report(actor=actor, report_id=appeal.report_id, reason=reason)
         return

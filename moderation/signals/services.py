@@ -42,6 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import services as audit
+from config.i18n import in_english
 from moderation.enforcement import webhooks
 from moderation.enforcement.actions import ActionKind
 from moderation.enforcement.models import Sanction
@@ -941,7 +942,7 @@ def media_check(*, target: Target, content: bytes, sha256: str, origin: str) -> 
         open_report=open_report,
         category=entry.category,
         due_at=deadline_for(category=entry.category, received_at=now),
-        reason=f"Hash bank match: the {MediaOrigin(origin).label.lower()} matches bank entry {entry.pk} "
+        reason=f"Hash bank match: the {in_english(MediaOrigin(origin).label).lower()} matches bank entry {entry.pk} "
         f"({matches[0].match_type}, distance {matches[0].distance}).",
         source=f"hash bank entry {entry.pk}",
         score=Decimal(1),
