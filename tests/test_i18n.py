@@ -740,3 +740,15 @@ def test_the_panel_reads_in_the_staff_members_language(
             if words:
                 left[url] = sorted(words)
     assert left == {}
+
+
+@pytest.mark.django_db
+def test_what_the_code_records_is_english_whatever_the_page(moderator, people):
+    """A decision taken from a German page: the report's admin notes the service writes name the
+    actions in English, the language of the record, not in the moderator's."""
+    _reporter, _reported, target = people
+    report = ReportFactory(target=target)
+    with translation.override("de"):
+        decide(moderator, report, ActionKind.WARNING)
+    report.refresh_from_db()
+    assert report.admin_notes == "Decision: Warning."

@@ -326,7 +326,7 @@ def decision_apply(
                 actor=actor,
                 report_id=each.pk,
                 status=ReportStatus.RESOLVED,
-                admin_notes=f"Decision: {', '.join(str(ActionKind(a.kind).label) for a in actions)}.",
+                admin_notes=f"Decision: {', '.join(in_english(ActionKind(a.kind).label) for a in actions)}.",
                 correlation_id=decision_id,
             )
         if target.owner_id and any(s.kind != ActionKind.REFER_AUTHORITIES for s in sanctions):
