@@ -345,25 +345,30 @@ def _rebuild() -> int:
 def _add_into_tables(tally: Tally) -> None:
     """Add a tally into the rollup tables: read the rows of the days it touches, add, write back
     (rows that come to nothing are deleted). Runs under the rollup lock, inside a transaction."""
-    _add_counts(tally)
+    _add_day_counts(ReportDayCount, ("day", "category", "severity", "status"), COUNT_FIELDS, tally.counts)
     _add_durations(tally)
-    _add_moderators(tally)
-    _add_sanctions(tally)
+    _add_day_counts(
+        ModeratorDayCount,
+        ("day", "moderator_id", "status"),
+        ("reports",),
+        {k: (n,) for k, n in tally.moderators.items()},
+    )
+    _add_day_counts(SanctionDayCount, ("day", "kind"), ("sanctions",), {k: (n,) for k, n in tally.sanctions.items()})
 
 
-def _add_counts(tally: Tally) -> None:
-    days = {key[0] for key in tally.counts}
-    rows = {(r.day, r.category, r.severity, r.status): r for r in ReportDayCount.objects.filter(day__in=days)}
-    for key, deltas in tally.counts.items():
+def _add_day_counts(model, keys: Sequence[str], counters: Sequence[str], deltas: dict[tuple, Sequence[int]]) -> None:
+    """Add `deltas` (key, the `keys` columns starting with the day -> one delta per counter) into a
+    table of per-day counters (ReportDayCount, ModeratorDayCount, SanctionDayCount): rows of the
+    touched days read once, new keys created, and rows that come to nothing deleted (`_write`)."""
+    days = {key[0] for key in deltas}
+    rows = {tuple(getattr(row, name) for name in keys): row for row in model.objects.filter(day__in=days)}
+    for key, values in deltas.items():
         row = rows.get(key)
         if row is None:
-            day, category, severity, status = key
-            row = rows[key] = ReportDayCount(day=day, category=category, severity=severity, status=status)
-        for name, delta in zip(COUNT_FIELDS, deltas, strict=True):
+            row = rows[key] = model(**dict(zip(keys, key, strict=True)), **dict.fromkeys(counters, 0))
+        for name, delta in zip(counters, values, strict=True):
             setattr(row, name, getattr(row, name) + delta)
-    _write(
-        ReportDayCount, rows.values(), COUNT_FIELDS, empty=lambda row: not any(getattr(row, n) for n in COUNT_FIELDS)
-    )
+    _write(model, rows.values(), counters, empty=lambda row: not any(getattr(row, name) for name in counters))
 
 
 def _add_durations(tally: Tally) -> None:
@@ -396,30 +401,6 @@ def _add_durations(tally: Tally) -> None:
             row.counts = [histogram[bucket] for bucket in range(row.first_bucket, max(used, default=-1) + 1)]
             rows.append(row)
     _write(ReportDurationsThrough, rows, ["first_bucket", "counts"], empty=lambda row: not row.counts)
-
-
-def _add_moderators(tally: Tally) -> None:
-    days = {key[0] for key in tally.moderators}
-    rows = {(r.day, r.moderator_id, r.status): r for r in ModeratorDayCount.objects.filter(day__in=days)}
-    for key, delta in tally.moderators.items():
-        row = rows.get(key)
-        if row is None:
-            day, moderator_id, status = key
-            row = rows[key] = ModeratorDayCount(day=day, moderator_id=moderator_id, status=status)
-        row.reports += delta
-    _write(ModeratorDayCount, rows.values(), ["reports"], empty=lambda row: not row.reports)
-
-
-def _add_sanctions(tally: Tally) -> None:
-    days = {key[0] for key in tally.sanctions}
-    rows = {(r.day, r.kind): r for r in SanctionDayCount.objects.filter(day__in=days)}
-    for key, delta in tally.sanctions.items():
-        row = rows.get(key)
-        if row is None:
-            day, kind = key
-            row = rows[key] = SanctionDayCount(day=day, kind=kind)
-        row.sanctions += delta
-    _write(SanctionDayCount, rows.values(), ["sanctions"], empty=lambda row: not row.sanctions)
 
 
 def _write(model, rows: Iterable, fields: Sequence[str], *, empty) -> None:
