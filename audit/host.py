@@ -1,5 +1,5 @@
 """What Django's own account commands (createsuperuser, changepassword) need to leave their audit
-event: who ran them on which host, and which accounts they saved."""
+event: who ran them on which host, and which accounts they saved, in one transaction with it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import os
 import socket
 from collections.abc import Iterator
 
+from django.core.management.base import CommandError
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models.signals import post_save
 
 
@@ -35,3 +37,13 @@ def saves_of(model: type) -> Iterator[list[tuple[object, bool]]]:
         yield saved
     finally:
         post_save.disconnect(sender=model, dispatch_uid=uid)
+
+
+@contextlib.contextmanager
+def recorded_command(model: type, *, database: str) -> Iterator[list[tuple[object, bool]]]:
+    """The frame of such a command: on the default database (the audit log's), in one transaction
+    (the prompts too, so the change commits only with its event), the `model` rows it saves."""
+    if database != DEFAULT_DB_ALIAS:
+        raise CommandError("The audit log is in the default database: run this command there.")
+    with transaction.atomic(), saves_of(model) as saved:
+        yield saved

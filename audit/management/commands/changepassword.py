@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from django.contrib.auth.management.commands.changepassword import Command as DjangoChangePassword
 from django.contrib.auth.management.commands.changepassword import UserModel
-from django.core.management.base import CommandError
-from django.db import DEFAULT_DB_ALIAS, transaction
 
 from audit import host
 from audit import services as audit
@@ -17,9 +15,7 @@ class Command(DjangoChangePassword):
     help = DjangoChangePassword.help + " Records the change's audit event in the same transaction."
 
     def handle(self, *args, **options):
-        if options["database"] != DEFAULT_DB_ALIAS:
-            raise CommandError("The audit log is in the default database: change passwords there.")
-        with transaction.atomic(), host.saves_of(UserModel) as saved:
+        with host.recorded_command(UserModel, database=options["database"]) as saved:
             result = super().handle(*args, **options)
             for user, _created in saved:
                 audit.record(

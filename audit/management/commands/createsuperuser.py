@@ -10,8 +10,6 @@ Django's. It replaces Django's because `audit` comes before django.contrib.auth 
 from __future__ import annotations
 
 from django.contrib.auth.management.commands.createsuperuser import Command as DjangoCreateSuperuser
-from django.core.management.base import CommandError
-from django.db import DEFAULT_DB_ALIAS, transaction
 
 from audit import host
 from audit import services as audit
@@ -21,10 +19,7 @@ class Command(DjangoCreateSuperuser):
     help = DjangoCreateSuperuser.help + " Records the account's audit event in the same transaction."
 
     def handle(self, *args, **options):
-        if options["database"] != DEFAULT_DB_ALIAS:
-            raise CommandError("The audit log is in the default database: create superusers there.")
-        # The prompts run inside the transaction too: the account and its event commit together.
-        with transaction.atomic(), host.saves_of(self.UserModel) as saved:
+        with host.recorded_command(self.UserModel, database=options["database"]) as saved:
             result = super().handle(*args, **options)
             for user, created in saved:
                 if created and user.is_superuser:
