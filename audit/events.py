@@ -41,6 +41,7 @@ EVENT_TYPES: dict[str, str] = {
     "account.changed": _("An account's name, email, active flag or role was changed by staff"),
     "account.password_set": _("An account's password was set or removed by staff or on a host (changepassword)"),
     "account.superuser_created": _("A superuser was created on a host (manage.py createsuperuser)"),
+    "host.shell_opened": _("A Python or database shell was opened on a host (manage.py shell or dbshell)"),
     "api_token.created": _("A personal API token was created"),
     "api_token.revoked": _("A personal API token was revoked"),
     "platform_key.created": _("A platform key was created"),

@@ -1,10 +1,12 @@
-"""What Django's own account commands (createsuperuser, changepassword) need to leave their audit
-event: who ran them on which host, and which accounts they saved, in one transaction with it."""
+"""What Django's own host commands need to leave their audit event: who ran them on which host; for
+the account commands (createsuperuser, changepassword) which accounts they saved, in one transaction
+with it; for the shells (shell, dbshell) that one was opened."""
 
 from __future__ import annotations
 
 import contextlib
 import getpass
+import hashlib
 import os
 import socket
 from collections.abc import Iterator
@@ -47,3 +49,34 @@ def recorded_command(model: type, *, database: str) -> Iterator[list[tuple[objec
         raise CommandError("The audit log is in the default database: run this command there.")
     with transaction.atomic(), saves_of(model) as saved:
         yield saved
+
+
+def record_shell_opened(*, command: str, mode: str, text: str, database: str = DEFAULT_DB_ALIAS) -> bool:
+    """`host.shell_opened`, committed before the shell starts; False, with nothing written, in a
+    database that has no audit log yet (not migrated: nothing in it to act on unseen). Refused
+    (CommandError) when the audit log cannot be written, the database unreachable included, so no
+    shell opens unrecorded on a live database. Of a command given on the command line, its SHA-256
+    and length, not its text (it may hold personal data or a password): whoever ran it can be asked
+    for it, and the digest shows whether the answer is true."""
+    from django.db import DatabaseError, connections
+
+    from audit import services as audit
+    from audit.models import AuditEvent
+
+    data = {"command": command, "mode": mode, "database": database, **facts()}
+    if text:
+        data |= {"sha256": hashlib.sha256(text.encode()).hexdigest(), "length": len(text)}
+    try:
+        if AuditEvent._meta.db_table not in connections[DEFAULT_DB_ALIAS].introspection.table_names():
+            return False
+        with transaction.atomic():
+            audit.record(
+                actor=audit.SystemActor(f"manage.py {command}"),
+                event_type="host.shell_opened",
+                object_type="host",
+                object_id=data["host"][:64],
+                data=data,
+            )
+    except DatabaseError as exc:
+        raise CommandError(f"The audit log cannot be written ({exc}); no {command} opens unrecorded.") from exc
+    return True

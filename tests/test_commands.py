@@ -88,6 +88,39 @@ def test_changepassword_refused_leaves_no_event():
     assert not AuditEvent.objects.filter(event_type="account.password_set").exists()
 
 
+# --- shell and dbshell ------------------------------------------------------------------------------
+
+
+def test_shell_records_that_it_was_opened_before_its_first_line_runs(capsys):
+    """Django's shell wrote no trace; ours records who opened it where, and of a command given on
+    the command line its digest and length, never its text. The command itself finds the event."""
+    import hashlib
+    import socket
+
+    command = (
+        "from audit.models import AuditEvent; print(AuditEvent.objects.filter(event_type='host.shell_opened').count())"
+    )
+    call_command("shell", "--command", command)
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "1"
+    event = AuditEvent.objects.get(event_type="host.shell_opened")
+    assert event.actor is None and event.actor_label == "manage.py shell"
+    assert (event.object_type, event.object_id) == ("host", socket.gethostname())
+    assert event.data["command"] == "shell" and event.data["mode"] == "command" and event.data["host_user"]
+    assert event.data["sha256"] == hashlib.sha256(command.encode()).hexdigest()
+    assert event.data["length"] == len(command) and "AuditEvent" not in str(event.data)
+
+
+def test_dbshell_records_that_it_was_opened_and_then_runs_the_database_client(capfd):
+    from django.db import connection
+
+    query = ["-c", "SELECT 6*7"] if connection.vendor == "postgresql" else ["SELECT 6*7;"]
+    call_command("dbshell", "--", *query)
+    assert "42" in capfd.readouterr().out
+    event = AuditEvent.objects.get(event_type="host.shell_opened")
+    assert event.actor_label == "manage.py dbshell" and event.data["database"] == "default"
+    assert event.data["mode"] == "command" and event.data["length"] == len(" ".join(query))
+
+
 # --- Roles -----------------------------------------------------------------------------------------
 
 

@@ -114,6 +114,15 @@ def test_a_site_url_set_is_taken_without_its_trailing_slash(tmp_path):
     assert json.loads(result.stdout.strip().splitlines()[-1])["SITE_URL"] == "https://reports.example.com"
 
 
+def test_a_shell_on_a_database_without_an_audit_log_opens_and_says_nothing_was_recorded(tmp_path):
+    """A fresh database (not migrated) has nothing to act on unseen; on a migrated one the shell
+    first records host.shell_opened (tests/test_commands.py)."""
+    result = manage("shell", "-c", "print(6 * 7)", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "42"
+    assert "no audit log yet (not migrated): nothing was recorded" in result.stderr
+
+
 def test_an_hourly_report_limit_below_one_is_refused(tmp_path):
     result = manage("check", tmp_path=tmp_path, REPORTS_PER_HOUR_LIMIT="0")
     assert result.returncode != 0 and "REPORTS_PER_HOUR_LIMIT must be at least 1" in result.stderr
@@ -178,6 +187,7 @@ OPS_COMMANDS = {
     "changepassword",
     "createsuperuser",
     "db_roles",
+    "dbshell",
     "deliver_mail",
     "deliver_webhooks",
     "expire_sanctions",
@@ -188,6 +198,7 @@ OPS_COMMANDS = {
     "purge_evidence",
     "rollup_reports",
     "seed_demo",
+    "shell",
     "sla_sweep",
     "transparency_report",
 }
