@@ -20,6 +20,7 @@ from django.utils import timezone
 from audit import correlation
 from audit.events import is_registered
 from audit.models import AuditEvent
+from config.prepared import PreparedInsert
 
 GENESIS_HASH = "0" * 64
 # Key for PostgreSQL's transaction-level advisory lock that lets one sealer at a time extend the chain.
@@ -135,6 +136,12 @@ def event_hash(event: AuditEvent, key: SigningKey | None = None) -> str:
     )
 
 
+# Compiled once per thread (config/prepared.py): every change of the system writes one, and through
+# AuditEvent.objects.create() one cost 0.33-0.38 ms of CPU, through this 0.25-0.31 (record() whole,
+# PostgreSQL, in one process, 2026-11-30).
+_EVENT_INSERT = PreparedInsert(AuditEvent)
+
+
 def record(
     *,
     actor: Actor | AnonymousUser | None,
@@ -148,7 +155,7 @@ def record(
 ) -> AuditEvent:
     """Append one event. Must run inside the transaction of the change it describes. Without a
     correlation_id, the event takes the one bound by the surrounding request (audit/correlation.py)."""
-    event = AuditEvent.objects.create(
+    event = _EVENT_INSERT.create(
         **_fields(
             actor=actor,
             event_type=event_type,

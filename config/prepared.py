@@ -111,13 +111,14 @@ class PreparedQuery:
 class PreparedInsert:
     """An INSERT of one row of `model`, its SQL compiled by the ORM once per thread and database, run
     with the values the ORM's own `create()` would send: each field's `pre_save` (auto_now_add) and
-    `get_db_prep_save`, through the compiler that wrote the SQL.
+    `get_db_prep_save`, through the compiler that wrote the SQL. An auto-increment primary key is
+    read back (RETURNING, or the database's last insert id).
 
     Why: `OutboxMail.objects.create()` cost 0.20-0.24 ms of CPU and the same SQL through a cursor
-    0.07-0.09 ms (in one process, 2026-11-30, README "Filing"); a filing inserts two such rows (the
-    report and its confirmation). Only for a model whose primary key is set before the insert (a
-    UUID default: nothing to read back), with no `save()` of its own and no pre_save/post_save
-    receivers, which this skips (tests/test_prepared.py checks the models it is used for)."""
+    0.07-0.09 ms (in one process, 2026-11-30, README "Filing"); a filing inserts three such rows (the
+    report, its audit event and its confirmation). Only for a model with no `save()` of its own and no
+    pre_save/post_save receivers, which this skips (tests/test_prepared.py checks the models it is
+    used for)."""
 
     def __init__(self, model: type) -> None:
         self.model = model
@@ -130,22 +131,32 @@ class PreparedInsert:
         if alias not in cache:
             from django.db.models.sql import InsertQuery
 
-            fields = self.model._meta.local_concrete_fields
+            meta = self.model._meta
+            auto_pk = meta.pk if meta.pk.db_returning else None
+            fields = [field for field in meta.local_concrete_fields if field is not auto_pk]
             if any(hasattr(field, "get_placeholder") for field in fields):
                 raise TypeError(f"{self.model.__name__}: a field writes its own SQL placeholder")
             query = InsertQuery(self.model)
             query.insert_values(fields, [self.model()])
             compiler = query.get_compiler(using=alias)
+            if auto_pk is not None and connections[alias].features.can_return_columns_from_insert:
+                compiler.returning_fields = [auto_pk]  # as_sql() adds the RETURNING clause
             [(sql, _)] = compiler.as_sql()
-            cache[alias] = (fields, compiler, sql)
+            cache[alias] = (fields, compiler, sql, auto_pk)
         return cache[alias]
 
     def create(self, *, using: str = "default", **values: Any):
         """Like `model.objects.create(**values)`: the saved instance."""
         obj = self.model(**values)
-        fields, compiler, sql = self._compiled(using)
+        fields, compiler, sql, auto_pk = self._compiled(using)
         params = [compiler.prepare_value(field, compiler.pre_save_val(field, obj)) for field in fields]
-        with connections[using].cursor() as cursor:
+        connection = connections[using]
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
+            if auto_pk is not None:
+                if connection.features.can_return_columns_from_insert:
+                    [obj.pk] = connection.ops.fetch_returned_insert_columns(cursor, compiler.returning_params)
+                else:
+                    obj.pk = connection.ops.last_insert_id(cursor, self.model._meta.db_table, auto_pk.column)
         obj._state.adding, obj._state.db = False, using
         return obj

@@ -8,6 +8,8 @@ from django.db import IntegrityError, models, transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import _EVENT_INSERT
 from config.prepared import PreparedInsert
 from reports.models import OutboxMail, Report, ReportChannel, ReportStatus
 from reports.outbox import _INSERT as OUTBOX_INSERT
@@ -16,14 +18,16 @@ from tests.factories import TargetFactory
 
 pytestmark = pytest.mark.django_db
 
-USED_FOR = [Report, OutboxMail]
+USED_FOR = [Report, OutboxMail, AuditEvent]
 
 
 @pytest.mark.parametrize("model", USED_FOR)
 def test_the_models_it_writes_have_no_save_and_no_save_receivers(model):
-    assert model.save is models.Model.save
+    # An audit event's save() refuses updates only; an insert is what it lets through.
+    assert model.save is models.Model.save or model is AuditEvent
     assert not pre_save.has_listeners(model) and not post_save.has_listeners(model)
-    assert isinstance(model._meta.pk, models.UUIDField) and model._meta.pk.default is uuid.uuid4
+    pk = model._meta.pk
+    assert (isinstance(pk, models.UUIDField) and pk.default is uuid.uuid4) or isinstance(pk, models.AutoField)
 
 
 def columns(row) -> dict:
@@ -86,3 +90,29 @@ def test_a_model_whose_field_writes_its_own_placeholder_is_refused(monkeypatch):
     monkeypatch.setattr(subject, "get_placeholder", lambda value, compiler, connection: "%s", raising=False)
     with pytest.raises(TypeError), transaction.atomic():
         PreparedInsert(OutboxMail).create(kind="notice", subject="Hi", body="Hello", recipients=[])
+
+
+def event_facts(**overrides) -> dict:
+    facts = {
+        "created_at": timezone.now(),
+        "event_type": "report.created",
+        "actor_id": None,
+        "actor_label": "system",
+        "object_type": "report",
+        "object_id": str(uuid.uuid4()),
+        "before": None,
+        "after": {"status": "pending"},
+        "data": {"channel": "api", "nested": ["ü", 1]},
+        "correlation_id": uuid.uuid4(),
+    }
+    return facts | overrides
+
+
+def test_an_audit_event_reads_back_as_the_orms_create_writes_it_with_its_id_read_back():
+    facts = event_facts()
+    with transaction.atomic():
+        ours = _EVENT_INSERT.create(**facts)
+        theirs = AuditEvent.objects.create(**facts)
+    assert isinstance(ours.pk, int) and theirs.pk == ours.pk + 1
+    assert columns(AuditEvent.objects.get(pk=ours.pk)) == columns(AuditEvent.objects.get(pk=theirs.pk))
+    assert not ours._state.adding
