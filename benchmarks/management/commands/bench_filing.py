@@ -18,9 +18,10 @@ What it does, always stopping its processes at the end (even on error or Ctrl-C)
    this server only;
 4. runs a bounded load generator (threads, each with one keep-alive connection; a fixed number of
    requests and a time cap) against the three endpoints, in --rounds rounds that alternate the
-   order, after a warm-up of each. No mail worker runs meanwhile: in production the worker runs on
-   hosts of its own (Procfile), so the rounds measure the web tier, and the confirmations wait in
-   the outbox;
+   order, after a warm-up of each (six by default: the host's speed drifts within a run, and the
+   finer the alternation, the more alike both endpoints share the drift). No mail worker runs
+   meanwhile: in production the worker runs on hosts of its own (Procfile), so the rounds measure
+   the web tier, and the confirmations wait in the outbox;
 5. starts a celery worker on its own queue of the Redis at --broker and times it delivering what
    the rounds left (mails a second, CPU a mail of the worker and of the SMTP server);
 6. then ours again with that worker delivering beside it on the same cores (everything on one
@@ -273,7 +274,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--requests", type=int, default=3000, help="Requests per endpoint (default 3,000).")
-        parser.add_argument("--rounds", type=int, default=2, help="Rounds, the order alternating (default 2).")
+        parser.add_argument("--rounds", type=int, default=6, help="Rounds, the order alternating (default 6).")
         parser.add_argument(
             "--relay-requests", type=int, default=1000, help="Requests per relay phase (default 1,000)."
         )
