@@ -44,8 +44,9 @@ class UnknownEventType(ValueError):
     pass
 
 
-def _canonical(value: Any) -> Any:
-    """JSON-safe form of before/after data (datetimes, UUIDs, decimals become strings)."""
+def as_recorded(value: Any) -> Any:
+    """JSON-safe form of before/after data (datetimes, UUIDs, decimals become strings): a state as
+    an event keeps it, to compare a row with its record (moderation/reconcile.py)."""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
@@ -236,9 +237,9 @@ def _fields(
         "actor_label": actor_label,
         "object_type": object_type,
         "object_id": str(object_id),
-        "before": _canonical(before),
-        "after": _canonical(after),
-        "data": _canonical(data or {}),
+        "before": as_recorded(before),
+        "after": as_recorded(after),
+        "data": as_recorded(data or {}),
         "correlation_id": correlation_id or correlation.current(),
     }
 

@@ -179,6 +179,7 @@ OPS_COMMANDS = {
     "compilemessages",
     "makemessages",
     "audit_checkpoint",
+    "audit_reconcile",
     "audit_seal",
     "audit_verify",
     "create_platform_key",
