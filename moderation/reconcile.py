@@ -4,7 +4,8 @@ the last event recording its state says it has?
 Why: every service writes a row and its event in one transaction, and the chain (audit/verify.py)
 proves the events were not changed. But whoever has the app's database credentials (a shell on an
 app host, raw SQL) can change a row without an event; the record and the row then disagree, and
-until now nothing looked. This looks: `manage.py audit_reconcile`, nightly beside `audit_verify`.
+until now nothing looked. This looks: `manage.py audit_reconcile`, and daily on the schedule
+(moderation/tasks.py, which logs each disagreement as an error).
 
 Each batch of rows and the events it is compared with are read in one snapshot (REPEATABLE READ on
 PostgreSQL; a read transaction on SQLite is one snapshot already), so a change committing between

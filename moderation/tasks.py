@@ -9,6 +9,7 @@ from celery import shared_task
 
 from config.tasks import single_run
 from moderation import rollups
+from moderation.reconcile import reconcile
 from moderation.services import sla_sweep as sweep
 
 logger = logging.getLogger(__name__)
@@ -34,3 +35,22 @@ def rollup_reports() -> int | None:
         if not mine:
             return None
         return rollups.fold_pending().folded
+
+
+@shared_task(name="reportdesk.audit_reconcile")
+def audit_reconcile() -> int | None:
+    """Every report's and sanction's row against its audit log (moderation/reconcile.py), daily: each
+    row that disagrees is logged as an error for the on-call person (ids and fields, nothing personal)."""
+    with single_run("audit_reconcile", timeout=3600) as mine:
+        if not mine:
+            return None
+        result = reconcile()
+    for disagreement in result.disagreements:
+        logger.error(
+            "audit_reconcile: %s %s disagrees with its audit log (fields: %s; last recorded state: event %s)",
+            disagreement.object_type,
+            disagreement.object_id,
+            ", ".join(disagreement.fields) or "none recorded",
+            disagreement.event_id,
+        )
+    return len(result.disagreements)

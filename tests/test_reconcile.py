@@ -82,3 +82,15 @@ def test_a_batch_costs_the_same_queries_whatever_it_holds(user):
     for _ in range(20):
         ReportFactory()
     assert queries() == one
+
+
+def test_the_daily_task_logs_each_row_that_disagrees_as_an_error(user, caplog):
+    from moderation.tasks import audit_reconcile
+
+    report = filed(user)
+    assert audit_reconcile() == 0
+    Report.objects.filter(pk=report.pk).update(escalated=True)
+    with caplog.at_level("ERROR", logger="moderation.tasks"):
+        assert audit_reconcile() == 1
+    [line] = [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
+    assert f"report {report.id} disagrees with its audit log (fields: escalated; last recorded state: event" in line
