@@ -1,5 +1,5 @@
-"""Rows against their audit log: does each report's and each sanction's row hold the state that
-the last event recording its state says it has?
+"""Rows against their audit log: does each report's, sanction's and appeal's row hold the state
+that the last event recording its state says it has?
 
 Why: every service writes a row and its event in one transaction, and the chain (audit/verify.py)
 proves the events were not changed. But whoever has the app's database credentials (a shell on an
@@ -23,8 +23,8 @@ from django.db.models import QuerySet
 
 from audit.models import AuditEvent
 from audit.services import as_recorded
-from moderation.enforcement.models import Sanction
-from moderation.enforcement.services import sanction_audit_state
+from moderation.enforcement.models import Appeal, Sanction
+from moderation.enforcement.services import appeal_audit_state, sanction_audit_state
 from reports.models import Report
 from reports.services import report_audit_state
 
@@ -43,6 +43,7 @@ class Kind:
 KINDS = (
     Kind("report", lambda: Report.objects.all(), report_audit_state),
     Kind("sanction", lambda: Sanction.objects.select_related("target"), sanction_audit_state),
+    Kind("appeal", lambda: Appeal.objects.all(), appeal_audit_state),
 )
 
 

@@ -39,7 +39,7 @@ def rollup_reports() -> int | None:
 
 @shared_task(name="reportdesk.audit_reconcile")
 def audit_reconcile() -> int | None:
-    """Every report's and sanction's row against its audit log (moderation/reconcile.py), daily: each
+    """Every report's, sanction's and appeal's row against its audit log (moderation/reconcile.py), daily: each
     row that disagrees is logged as an error for the on-call person (ids and fields, nothing personal)."""
     with single_run("audit_reconcile", timeout=3600) as mine:
         if not mine:

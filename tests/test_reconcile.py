@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
-from moderation.enforcement.models import Sanction
+from moderation.enforcement.models import Appeal, Sanction
 from moderation.reconcile import Disagreement, reconcile
 from moderation.services import report_add_note, report_assign
 from reports.models import Report
@@ -32,9 +32,19 @@ def test_the_rows_the_services_wrote_agree_with_their_audit_log():
     expiries, sweeps), every change through its service."""
     call_command("seed_demo", stdout=io.StringIO())
     result = reconcile(batch=50)  # several batches of each
-    assert result.checked == {"report": Report.objects.count(), "sanction": Sanction.objects.count()}
-    assert result.checked["report"] > 100 and result.checked["sanction"] > 50
+    assert result.checked == {
+        "report": Report.objects.count(),
+        "sanction": Sanction.objects.count(),
+        "appeal": Appeal.objects.count(),
+    }
+    assert result.checked["report"] > 100 and result.checked["sanction"] > 50 and result.checked["appeal"] > 3
     assert result.disagreements == []
+    # An appeal decided around the services: its row no longer says what its last event did.
+    appeal = Appeal.objects.filter(status="pending").first()
+    Appeal.objects.filter(pk=appeal.pk).update(status="upheld")
+    [found] = reconcile().disagreements
+    assert (found.object_type, found.object_id, found.fields) == ("appeal", str(appeal.pk), ("status",))
+    assert AuditEvent.objects.get(pk=found.event_id).event_type == "appeal.filed"
 
 
 def test_a_row_changed_without_an_event_is_found_with_its_fields_and_the_last_recorded_state(user, moderator):
@@ -68,7 +78,7 @@ def test_the_command_names_the_rows_and_exits_1(user):
     Report.objects.filter(pk=report.pk).update(severity=AuditEvent.objects.get().after["severity"])
     out = io.StringIO()
     call_command("audit_reconcile", stdout=out)
-    assert "Rows as their audit log records them: 1 reports, 0 sanctions checked." in out.getvalue()
+    assert "Rows as their audit log records them: 1 reports, 0 sanctions, 0 appeals checked." in out.getvalue()
 
 
 def test_a_batch_costs_the_same_queries_whatever_it_holds(user):

@@ -78,6 +78,11 @@ def sanction_audit_state(sanction: Sanction) -> dict[str, Any]:
     }
 
 
+def appeal_audit_state(appeal: Appeal) -> dict[str, Any]:
+    """What every appeal event records of the appeal's row (moderation/reconcile.py compares it)."""
+    return {"status": appeal.status}
+
+
 def _webhook_payload(sanction: Sanction, event: str) -> dict[str, Any]:
     # What the platform needs to enforce; never who reported.
     return {
@@ -539,7 +544,7 @@ def _appeal_create(
         object_type="appeal",
         object_id=appeal.id,
         after={
-            "status": appeal.status,
+            **appeal_audit_state(appeal),
             "sanction": appeal.sanction_id,
             "report": appeal.report_id,
             "due_at": appeal.due_at,
@@ -623,7 +628,7 @@ def appeal_decide(*, actor: AbstractBaseUser, appeal_id: uuid.UUID | str, outcom
             )
         if not appeal.may_be_decided_by(actor):
             raise ValidationError({"outcome": _("Someone other than the original decider must decide this appeal.")})
-        before = {"status": appeal.status}
+        before = appeal_audit_state(appeal)
         appeal.status = outcome
         appeal.decided_by = actor
         appeal.decided_at = timezone.now()
@@ -635,7 +640,7 @@ def appeal_decide(*, actor: AbstractBaseUser, appeal_id: uuid.UUID | str, outcom
             object_type="appeal",
             object_id=appeal.id,
             before=before,
-            after={"status": outcome},
+            after=appeal_audit_state(appeal),
             data={"reason": appeal.decision_reason},
         )
         if outcome != AppealStatus.UPHELD:

@@ -1,4 +1,4 @@
-"""Compare every report's and sanction's row with the state its audit log last recorded
+"""Compare every report's, sanction's and appeal's row with the state its audit log last recorded
 (moderation/reconcile.py); exit 1 naming the rows that disagree."""
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,8 +11,8 @@ SHOWN = 50
 
 class Command(BaseCommand):
     help = (
-        "Compare every report's and sanction's row with the state its last audit event recorded; exit 1 naming "
-        "the rows that disagree (changed without an event: raw SQL, a shell)."
+        "Compare every report's, sanction's and appeal's row with the state its last audit event recorded; "
+        "exit 1 naming the rows that disagree (changed without an event: raw SQL, a shell)."
     )
 
     def handle(self, *args, **options):
