@@ -8,7 +8,7 @@ from audit.models import AuditEvent
 #: Every object type an event names (tests/test_audit_viewer.py finds each one the code records).
 OBJECT_TYPES = [
     *("report", "target", "sanction", "appeal", "notice", "user", "outbox", "api_token", "platform_key"),
-    *("hashbank_entry", "hashbank_import", "story", "signal", "detector", "signal_policy", "host"),
+    *("hashbank_entry", "hashbank_import", "story", "signal", "detector", "signal_policy", "host", "audit_log"),
 ]
 
 

@@ -54,8 +54,28 @@ def log(request: HttpRequest) -> HttpResponse:
             "is_first_page": is_first_page,
             "querystring": query.urlencode(),
             "checkpoint": checkpoints.latest_summary() if is_first_page else None,
+            "reconciled": _last_reconciled() if is_first_page else None,
         },
     )
+
+
+def _last_reconciled() -> dict | None:
+    """The latest check of the rows against the log (moderation/reconcile.py records it as an
+    event): when, what it read, how many rows disagreed. One query, on (event_type, created_at)."""
+    event = (
+        AuditEvent.objects.filter(event_type="audit.reconciled")
+        .order_by("-created_at")
+        .only("id", "created_at", "data")
+        .first()
+    )
+    if event is None:
+        return None
+    return {
+        "id": event.id,
+        "created_at": event.created_at,
+        "checked": event.data.get("checked", {}),
+        "disagreements": event.data.get("disagreements", 0),
+    }
 
 
 # Where an object's own page is. Names, not imports: the audit app depends on no other app.

@@ -9,7 +9,7 @@ from celery import shared_task
 
 from config.tasks import single_run
 from moderation import rollups
-from moderation.reconcile import reconcile
+from moderation.reconcile import reconcile_and_record
 from moderation.services import sla_sweep as sweep
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def audit_reconcile() -> int | None:
     with single_run("audit_reconcile", timeout=3600) as mine:
         if not mine:
             return None
-        result = reconcile()
+        result = reconcile_and_record()
     for disagreement in result.disagreements:
         logger.error(
             "audit_reconcile: %s %s disagrees with its audit log (fields: %s; last recorded state: event %s)",

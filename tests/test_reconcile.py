@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from moderation.enforcement.models import Appeal, Sanction
-from moderation.reconcile import Disagreement, reconcile
+from moderation.reconcile import Disagreement, reconcile, reconcile_and_record
 from moderation.services import report_add_note, report_assign
 from reports.models import Report
 from reports.services import report_file
@@ -72,10 +72,12 @@ def test_the_command_names_the_rows_and_exits_1(user):
     report = filed(user)
     Report.objects.filter(pk=report.pk).update(severity="critical")  # an update outside the services
     errors = io.StringIO()
-    with pytest.raises(CommandError, match="1 rows disagree with the audit log"):
+    with pytest.raises(CommandError, match="1 row disagrees with the audit log"):
         call_command("audit_reconcile", stderr=errors)
     assert f"report {report.id}: severity not as event #" in errors.getvalue()
-    Report.objects.filter(pk=report.pk).update(severity=AuditEvent.objects.get().after["severity"])
+    Report.objects.filter(pk=report.pk).update(
+        severity=AuditEvent.objects.get(event_type="report.created").after["severity"]
+    )
     out = io.StringIO()
     call_command("audit_reconcile", stdout=out)
     assert "Rows as their audit log records them: 1 reports, 0 sanctions, 0 appeals checked." in out.getvalue()
@@ -104,3 +106,26 @@ def test_the_daily_task_logs_each_row_that_disagrees_as_an_error(user, caplog):
         assert audit_reconcile() == 1
     [line] = [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
     assert f"report {report.id} disagrees with its audit log (fields: escalated; last recorded state: event" in line
+
+
+def test_each_run_is_recorded_and_the_audit_page_shows_the_latest(client, user, compliance):
+    page = "/audit/"
+    client.force_login(compliance)
+    assert "Rows not yet checked against the log" in client.get(page).content.decode()
+    report = filed(user)
+    reconcile_and_record()
+    event = AuditEvent.objects.get(event_type="audit.reconciled")
+    assert event.actor_label == "audit_reconcile" and (event.object_type, event.object_id) == ("audit_log", "reconcile")
+    assert event.data == {"checked": {"report": 1, "sanction": 0, "appeal": 0}, "disagreements": 0, "named": []}
+    html = client.get(page).content.decode()
+    assert "1 reports, 0 sanctions and 0 appeals, each as its last event recorded." in html
+    Report.objects.filter(pk=report.pk).update(status="rejected")
+    reconcile_and_record()
+    latest = AuditEvent.objects.filter(event_type="audit.reconciled").order_by("-id").first()
+    assert latest.data["disagreements"] == 1
+    assert latest.data["named"] == [
+        ["report", str(report.id), ["status"], AuditEvent.objects.get(event_type="report.created").id]
+    ]
+    html = client.get(page).content.decode()
+    assert 'role="alert"' in html and "1 row disagrees with the state its last event recorded" in html
+    assert f"event #{latest.id} names it" in html

@@ -3,7 +3,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation.reconcile import reconcile
+from moderation.reconcile import reconcile_and_record
 
 #: Disagreements printed at most (all are counted).
 SHOWN = 50
@@ -16,7 +16,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        result = reconcile()
+        result = reconcile_and_record()
         checked = ", ".join(f"{count:,} {object_type}s" for object_type, count in result.checked.items())
         if not result.disagreements:
             self.stdout.write(self.style.SUCCESS(f"Rows as their audit log records them: {checked} checked."))
@@ -29,7 +29,8 @@ class Command(BaseCommand):
             self.stderr.write(f"{disagreement.object_type} {disagreement.object_id}: {what}")
         if len(result.disagreements) > SHOWN:
             self.stderr.write(f"... and {len(result.disagreements) - SHOWN:,} more")
+        count = len(result.disagreements)
+        rows = "1 row disagrees" if count == 1 else f"{count:,} rows disagree"
         raise CommandError(
-            f"{len(result.disagreements):,} rows disagree with the audit log ({checked} checked): changed without"
-            " an event, or the event is missing."
+            f"{rows} with the audit log ({checked} checked): changed without an event, or the event is missing."
         )
