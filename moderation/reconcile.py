@@ -23,7 +23,6 @@ from django.db.models import QuerySet
 
 from audit import services as audit
 from audit.models import AuditEvent
-from audit.services import as_recorded
 from moderation.enforcement.models import Appeal, Sanction
 from moderation.enforcement.services import appeal_audit_state, sanction_audit_state
 from reports.models import Report
@@ -139,6 +138,6 @@ def _compare(kind: Kind, row: Any, recorded: tuple[int, dict] | None) -> Disagre
     if recorded is None:
         return Disagreement(kind.object_type, str(row.pk), (), None)
     event_id, state = recorded
-    now = as_recorded(kind.state(row))
+    now = audit.as_recorded(kind.state(row))
     differing = tuple(name for name, value in now.items() if state.get(name) != value)
     return Disagreement(kind.object_type, str(row.pk), differing, event_id) if differing else None
