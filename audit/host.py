@@ -11,7 +11,7 @@ import os
 import socket
 from collections.abc import Iterator
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, OutputWrapper
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models.signals import post_save
 
@@ -51,9 +51,11 @@ def recorded_command(model: type, *, database: str) -> Iterator[list[tuple[objec
         yield saved
 
 
-def record_shell_opened(*, command: str, mode: str, text: str, database: str = DEFAULT_DB_ALIAS) -> bool:
-    """`host.shell_opened`, committed before the shell starts; False, with nothing written, in a
-    database that has no audit log yet (not migrated: nothing in it to act on unseen). Refused
+def record_shell_opened(
+    *, command: str, mode: str, text: str, stderr: OutputWrapper, database: str = DEFAULT_DB_ALIAS
+) -> None:
+    """`host.shell_opened`, committed before the shell starts. In a database that has no audit log
+    yet (not migrated: nothing in it to act on unseen) nothing is written and `stderr` says so. Refused
     (CommandError) when the audit log cannot be written, the database unreachable included, so no
     shell opens unrecorded on a live database. Of a command given on the command line, its SHA-256
     and length, not its text (it may hold personal data or a password): whoever ran it can be asked
@@ -68,7 +70,8 @@ def record_shell_opened(*, command: str, mode: str, text: str, database: str = D
         data |= {"sha256": hashlib.sha256(text.encode()).hexdigest(), "length": len(text)}
     try:
         if AuditEvent._meta.db_table not in connections[DEFAULT_DB_ALIAS].introspection.table_names():
-            return False
+            stderr.write("This database has no audit log yet (not migrated): nothing was recorded.")
+            return
         with transaction.atomic():
             audit.record(
                 actor=audit.SystemActor(f"manage.py {command}"),
@@ -79,4 +82,3 @@ def record_shell_opened(*, command: str, mode: str, text: str, database: str = D
             )
     except DatabaseError as exc:
         raise CommandError(f"The audit log cannot be written ({exc}); no {command} opens unrecorded.") from exc
-    return True

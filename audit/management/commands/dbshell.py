@@ -14,12 +14,11 @@ class Command(DjangoDbShell):
 
     def handle(self, **options):
         parameters = options.get("parameters") or []
-        recorded = host.record_shell_opened(
+        host.record_shell_opened(
             command="dbshell",
             mode="command" if parameters else "interactive",
             text=" ".join(parameters),
             database=options["database"],
+            stderr=self.stderr,
         )
-        if not recorded:
-            self.stderr.write("This database has no audit log yet (not migrated): nothing was recorded.")
         return super().handle(**options)

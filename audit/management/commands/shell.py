@@ -17,11 +17,10 @@ class Command(DjangoShell):
 
     def handle(self, **options):
         command = options.get("command")
-        recorded = host.record_shell_opened(
+        host.record_shell_opened(
             command="shell",
             mode="command" if command else ("interactive" if sys.stdin.isatty() else "stdin"),
             text=command or "",
+            stderr=self.stderr,
         )
-        if not recorded:
-            self.stderr.write("This database has no audit log yet (not migrated): nothing was recorded.")
         return super().handle(**options)
