@@ -69,7 +69,9 @@ def reconcile(*, batch: int = BATCH) -> Result:
     result = Result()
     for kind in KINDS:
         result.checked[kind.object_type] = 0
-        for rows, recorded in _batches(kind, batch):
+        # The keys of a whole state, from the function the services record it with (on an empty row).
+        keys = list(kind.state(kind.rows().model()))
+        for rows, recorded in _batches(kind, keys, batch):
             result.checked[kind.object_type] += len(rows)
             for row in rows:
                 disagreement = _compare(kind, row, recorded.get(str(row.pk)))
@@ -99,7 +101,7 @@ def reconcile_and_record(*, batch: int = BATCH) -> Result:
     return result
 
 
-def _batches(kind: Kind, size: int) -> Iterator[tuple[list, dict[str, tuple[int, dict]]]]:
+def _batches(kind: Kind, keys: list[str], size: int) -> Iterator[tuple[list, dict[str, tuple[int, dict]]]]:
     after = None
     while True:
         # Inside a caller's transaction (a test's), its snapshot is the one read.
@@ -112,17 +114,15 @@ def _batches(kind: Kind, size: int) -> Iterator[tuple[list, dict[str, tuple[int,
             rows = list((rows.filter(pk__gt=after) if after is not None else rows)[:size])
             if not rows:
                 return
-            recorded = _last_recorded(kind, [str(row.pk) for row in rows])
+            recorded = _last_recorded(kind, keys, [str(row.pk) for row in rows])
         after = rows[-1].pk
         yield rows, recorded
 
 
-def _last_recorded(kind: Kind, object_ids: list[str]) -> dict[str, tuple[int, dict]]:
-    """Each object's last event that recorded its whole state: {object_id: (event id, state)}.
-    Events recording a part of it (a note, a flag) hold fewer keys and are passed over. Served by
-    the index on (object_type, object_id, id)."""
-    # The keys of a whole state, from the function the services record it with (on an empty row).
-    keys = list(kind.state(kind.rows().model()))
+def _last_recorded(kind: Kind, keys: list[str], object_ids: list[str]) -> dict[str, tuple[int, dict]]:
+    """Each object's last event that recorded its whole state (all of `keys`): {object_id: (event
+    id, state)}. Events recording a part of it (a note, a flag) hold fewer keys and are passed over.
+    Served by the index on (object_type, object_id, id)."""
     events = (
         AuditEvent.objects.filter(object_type=kind.object_type, object_id__in=object_ids, after__has_keys=keys)
         .order_by("object_id", "-id")
