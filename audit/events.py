@@ -42,7 +42,9 @@ EVENT_TYPES: dict[str, str] = {
     "account.password_set": _("An account's password was set or removed by staff or on a host (changepassword)"),
     "account.superuser_created": _("A superuser was created on a host (manage.py createsuperuser)"),
     "host.shell_opened": _("A Python or database shell was opened on a host (manage.py shell or dbshell)"),
-    "audit.reconciled": _("Reports, sanctions and appeals were checked against the audit log (audit_reconcile)"),
+    "audit.reconciled": _(
+        "Reports, sanctions, appeals, stories and accounts' rights were checked against the audit log (audit_reconcile)"
+    ),
     "api_token.created": _("A personal API token was created"),
     "api_token.revoked": _("A personal API token was revoked"),
     "platform_key.created": _("A platform key was created"),

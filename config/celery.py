@@ -48,8 +48,10 @@ SCHEDULE = {
     # The audit chain: seal what the app did not (quiet times), then a signed checkpoint.
     "audit-seal": {"task": "reportdesk.audit_seal", "schedule": _every(MINUTE)},
     "audit-checkpoint": {"task": "reportdesk.audit_checkpoint", "schedule": _every(MINUTE)},
-    # Rows against the record: a report, sanction or appeal changed without an event (raw SQL) is logged.
+    # Rows against the record: a report, sanction, appeal, story or account's rights changed without an
+    # event (raw SQL) is logged; the rights, cheap to read and the insider's first step, more often.
     "audit-reconcile": {"task": "reportdesk.audit_reconcile", "schedule": _every(24 * 60 * MINUTE)},
+    "rights-reconcile": {"task": "reportdesk.rights_reconcile", "schedule": _every(5 * MINUTE)},
     # Retention: evidence of cases closed more than EVIDENCE_RETENTION_DAYS ago.
     "purge-evidence": {"task": "reportdesk.purge_evidence", "schedule": _every(60 * MINUTE)},
 }

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit import services as audit
-from moderation.roles import ROLES, role_from_groups
+from moderation.roles import ROLES, is_staff_for, role_from_groups
 
 # What an account change may touch, and what its audit event shows before and after.
 ACCOUNT_FIELDS = ("username", "first_name", "last_name", "email", "is_active")
@@ -49,8 +49,7 @@ def _check_role(role: str | None) -> None:
 
 
 def _set_role(account: AbstractBaseUser, role: str | None) -> None:
-    # Admins reach Django's admin (is_staff) for staff management; nobody gets is_superuser here.
-    account.is_staff = role == "admin"
+    account.is_staff = is_staff_for(role)
     account.save(update_fields=["is_staff"])
     account.groups.set(Group.objects.filter(name=role) if role else [])
 

@@ -70,6 +70,12 @@ def role_from_groups(names: set[str]) -> str | None:
     return next((role for role in _ROLE_ORDER if role in names), None)
 
 
+def is_staff_for(role: str | None) -> bool:
+    """Django's is_staff for an account given `role`: only admins reach Django's admin (to manage
+    staff); nobody gets is_superuser from a role."""
+    return role == ADMIN
+
+
 def sync_role_groups(apps: Any) -> None:
     """Create or update the role groups with exactly the permissions in ROLE_PERMISSIONS.
 

@@ -604,7 +604,7 @@ def staff_create(
     from django.contrib.auth.models import Group
 
     from moderation.accounts import clean_username
-    from moderation.roles import ROLES
+    from moderation.roles import ROLES, is_staff_for
 
     if role not in ROLES:
         raise ValidationError({"role": _("Role must be one of: %(roles)s.") % {"roles": ", ".join(ROLES)}})
@@ -616,7 +616,7 @@ def staff_create(
             user.set_password(password)
         elif created:
             user.set_unusable_password()
-        user.is_staff = role == "admin"
+        user.is_staff = is_staff_for(role)
         user.save()
         user.groups.set(Group.objects.filter(name=role))
         audit.record(

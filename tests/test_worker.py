@@ -332,6 +332,7 @@ def test_the_schedule_names_only_tasks_the_worker_has():
         "reportdesk.audit_seal",
         "reportdesk.audit_checkpoint",
         "reportdesk.audit_reconcile",
+        "reportdesk.rights_reconcile",
         "reportdesk.purge_evidence",
     }
     assert names <= set(app.tasks)
