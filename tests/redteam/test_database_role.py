@@ -179,3 +179,26 @@ def test_a_disabled_trigger_or_a_changed_function_is_reported():
     }
     triggers.install(connection)
     assert triggers.problems(connection) == []
+
+
+def test_a_role_the_runtime_role_gives_with_raw_sql_is_named_by_audit_reconcile(runtime_role: RuntimeRole, tmp_path):
+    """The insider's cheapest right: the app's credentials may write auth_user_groups and auth_user
+    (the app manages accounts), so no grant can refuse it; the record can name it. The check runs as
+    the runtime role too, as the schedule runs it."""
+    from django.contrib.auth.models import Group
+
+    from audit import services as audit
+    from moderation.services import staff_create
+    from tests.factories import UserFactory
+
+    staff_create(actor=audit.SystemActor("test setup"), username="mod", role="moderator")
+    insider = UserFactory(username="insider")
+    clean = manage("audit_reconcile", tmp_path=tmp_path, DATABASE_URL=runtime_role.url)
+    assert clean.returncode == 0, clean.stderr
+    compliance = Group.objects.get(name="compliance")
+    runtime_role.run("INSERT INTO auth_user_groups (user_id, group_id) VALUES (%s, %s)", (insider.pk, compliance.pk))
+    runtime_role.run("UPDATE auth_user SET is_superuser = true WHERE id = %s", (insider.pk,))
+    found = manage("audit_reconcile", tmp_path=tmp_path, DATABASE_URL=runtime_role.url)
+    assert found.returncode == 1
+    assert f"user {insider.pk}: groups, is_superuser held, but no event recorded them" in found.stderr
+    assert "1 row disagrees with the audit log" in found.stderr
