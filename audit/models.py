@@ -49,6 +49,15 @@ class AuditEvent(models.Model):
     after = models.JSONField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
     correlation_id = models.UUIDField(null=True, blank=True)
+    # Written with the event by audit.record: "<key id>:<HMAC>" over the fields above, with the key the
+    # database never holds. An event inserted around the app (raw SQL with the database's credentials)
+    # cannot carry a valid one; NULL only for events written before tags existed (migration 0005).
+    origin = models.CharField(
+        max_length=96,
+        null=True,
+        blank=True,
+        help_text="Key id and HMAC of the event's content, written by the app with the event",
+    )
     # The chain: filled once by the sealer after commit (NULL until then), never changed afterwards.
     seq = models.BigIntegerField(null=True, blank=True, unique=True, help_text="Position in the hash chain")
     prev_hash = models.CharField(max_length=64, null=True, blank=True)

@@ -35,7 +35,10 @@ CONTENT_COLUMNS = (
     "after",
     "data",
     "correlation_id",
+    "origin",
 )
+# Before events carried their origin tag (migration 0005 installs the current ones).
+UNTAGGED_CONTENT_COLUMNS = CONTENT_COLUMNS[:-1]
 # PostgreSQL's pg_trigger.tgtype bits: 1 row, 2 before, 8 delete, 16 update, 32 truncate.
 _PG_TRIGGERS = {f"{TABLE}_append_only": 1 | 2 | 8 | 16, f"{TABLE}_no_truncate": 2 | 32}
 _SQLITE_TRIGGERS = (f"{TABLE}_no_update", f"{TABLE}_no_delete")
@@ -56,12 +59,12 @@ END;
 """
 
 
-def _sqlite_statements(chain_columns: tuple[str, ...]) -> list[str]:
+def _sqlite_statements(chain_columns: tuple[str, ...], content_columns: tuple[str, ...] = CONTENT_COLUMNS) -> list[str]:
     refused_update = " OR ".join(
         [
             "OLD.seq IS NOT NULL",
             *(f"NEW.{column} IS NULL" for column in chain_columns),
-            *(f"NEW.{column} IS NOT OLD.{column}" for column in CONTENT_COLUMNS),
+            *(f"NEW.{column} IS NOT OLD.{column}" for column in content_columns),
         ]
     )
     return [
@@ -82,7 +85,9 @@ _ENABLE_DISABLED = """DO $$ DECLARE name text; BEGIN
 END $$"""
 
 
-def _install_statements(vendor: str, chain_columns: tuple[str, ...]) -> list[str]:
+def _install_statements(
+    vendor: str, chain_columns: tuple[str, ...], content_columns: tuple[str, ...] = CONTENT_COLUMNS
+) -> list[str]:
     if vendor == "postgresql":
         return [
             f"CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger AS $${_pg_function_body(chain_columns)}$$ "
@@ -99,7 +104,7 @@ def _install_statements(vendor: str, chain_columns: tuple[str, ...]) -> list[str
         ]
     if vendor == "sqlite":
         # Dropped first: CREATE TRIGGER IF NOT EXISTS would keep an altered trigger of the same name.
-        return [*_remove_statements(vendor), *_sqlite_statements(chain_columns)]
+        return [*_remove_statements(vendor), *_sqlite_statements(chain_columns, content_columns)]
     raise NotImplementedError(f"no append-only trigger for database vendor {vendor!r}")
 
 
@@ -117,8 +122,13 @@ def _run(connection: BaseDatabaseWrapper, statements: list[str]) -> None:
             cursor.execute(statement)
 
 
-def install(connection: BaseDatabaseWrapper, *, chain_columns: tuple[str, ...] = CHAIN_COLUMNS) -> None:
-    _run(connection, _install_statements(connection.vendor, chain_columns))
+def install(
+    connection: BaseDatabaseWrapper,
+    *,
+    chain_columns: tuple[str, ...] = CHAIN_COLUMNS,
+    content_columns: tuple[str, ...] = CONTENT_COLUMNS,
+) -> None:
+    _run(connection, _install_statements(connection.vendor, chain_columns, content_columns))
 
 
 def remove(connection: BaseDatabaseWrapper) -> None:

@@ -10,6 +10,8 @@ but does not hold AUDIT_SIGNING_KEY:
   checkpoint records;
 - an event inserted back-dated (by anyone who may insert, even through the app): it was sealed after
   a checkpoint yet claims a time well before it (AUDIT_BACKDATE_TOLERANCE_SECONDS);
+- an event inserted around the app (the runtime role may insert; the sealer seals what it finds):
+  its origin tag, which audit.record writes with the key, is missing or does not verify;
 - the append-only triggers dropped, disabled or altered (audit.triggers.problems).
 
 What it cannot catch: events cut off the end after the last checkpoint (take one every minute), and
@@ -30,7 +32,16 @@ from django.utils import timezone
 from audit import checkpoints, triggers
 from audit.checkpoints import Checkpoint, UnreadableCheckpoint
 from audit.models import AuditEvent
-from audit.services import GENESIS_HASH, LEGACY, chain_tip, current_key, event_hash, known_keys, seal_pending
+from audit.services import (
+    GENESIS_HASH,
+    LEGACY,
+    chain_tip,
+    current_key,
+    event_hash,
+    known_keys,
+    origin_valid,
+    seal_pending,
+)
 
 _CHECKPOINT_LOCK_KEY = 0x63687074  # "chpt": one checkpoint writer at a time on PostgreSQL
 
@@ -39,6 +50,7 @@ _CHECKPOINT_LOCK_KEY = 0x63687074  # "chpt": one checkpoint writer at a time on 
 class Verification:
     checked: int = 0
     legacy: int = 0  # events sealed before the chain was keyed (plain SHA-256)
+    untagged: int = 0  # events written before origin tags (a prefix of the chain, like the legacy ones)
     unsealed: int = 0
     checkpoints: int = 0
     problems: list[str] = field(default_factory=list)
@@ -60,10 +72,13 @@ def verify(
     after: Checkpoint | None = None,
     with_checkpoints: bool = True,
     with_triggers: bool = True,
+    with_origins: bool = True,
     max_problems: int = 20,
     batch_size: int = 5000,
 ) -> Verification:
-    """Walk the sealed chain in seq order (from `after` when given) and check every checkpoint."""
+    """Walk the sealed chain in seq order (from `after` when given) and check every checkpoint.
+    `with_origins`: each event's origin tag too (a walk from the start: the untagged prefix is known
+    only from there)."""
     result = Verification()
     keys = known_keys()
     found: list[Checkpoint | UnreadableCheckpoint] = checkpoints.read_all() if with_checkpoints else []
@@ -90,6 +105,7 @@ def verify(
         expected_prev, position, legacy_until = after.hash, after.seq, after.legacy_until
         legacy_open = after.legacy_until == after.seq
     tolerance = timedelta(seconds=settings.AUDIT_BACKDATE_TOLERANCE_SECONDS)
+    tagged = False
     next_mark, newest_mark_before = 0, None
 
     for event in events.iterator(chunk_size=batch_size):
@@ -112,6 +128,17 @@ def verify(
             found.append(f"{_describe(event)} is sealed with an unknown key ({event.key_id})")
         elif not hmac.compare_digest(event_hash(event, key), event.hash or ""):
             found.append(f"{_describe(event)}: its content does not match its hash")
+        if with_origins:
+            if event.origin is None and not tagged:
+                result.untagged += 1
+            elif event.origin is None:
+                found.append(
+                    f"{_describe(event)} carries no origin tag, after tagged events: "
+                    "inserted around the app (the database's credentials, not the app's key)"
+                )
+            elif not origin_valid(event, keys):
+                found.append(f"{_describe(event)}: its origin tag does not verify: not written by the app")
+            tagged = tagged or event.origin is not None
         # Checkpoints written before this event was sealed: it may not claim a time well before them.
         while next_mark < len(marks) and marks[next_mark].seq < event.seq:
             if newest_mark_before is None or marks[next_mark].created_at > newest_mark_before.created_at:
@@ -173,7 +200,10 @@ def checkpoint_take() -> CheckpointTaken:
                 "run manage.py audit_verify"
             )
         start = previous if isinstance(previous, Checkpoint) else None
-        check = verify(after=start, with_checkpoints=False, with_triggers=False, max_problems=1)
+        # Not the origin tags: an event inserted around the app is not damage to the chain (it is sealed
+        # in order), and refusing every later checkpoint for it would leave the tail unanchored;
+        # audit_verify and the sealer name it.
+        check = verify(after=start, with_checkpoints=False, with_triggers=False, with_origins=False, max_problems=1)
         if start is not None:
             at_mark = AuditEvent.objects.filter(seq=start.seq).values_list("hash", flat=True).first()
             if at_mark != start.hash:

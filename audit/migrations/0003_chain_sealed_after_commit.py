@@ -11,7 +11,11 @@ def install_triggers(apps, schema_editor):
     from audit import triggers
 
     # The triggers as they were before the chain was keyed (0004 installs the current ones).
-    triggers.install(schema_editor.connection, chain_columns=triggers.UNKEYED_CHAIN_COLUMNS)
+    triggers.install(
+        schema_editor.connection,
+        chain_columns=triggers.UNKEYED_CHAIN_COLUMNS,
+        content_columns=triggers.UNTAGGED_CONTENT_COLUMNS,
+    )
 
 
 class Migration(migrations.Migration):

@@ -10,13 +10,18 @@ def remove_triggers(apps, schema_editor):
 def install_triggers(apps, schema_editor):
     from audit import triggers
 
-    triggers.install(schema_editor.connection)
+    # As they were at this migration: the origin column comes with 0005.
+    triggers.install(schema_editor.connection, content_columns=triggers.UNTAGGED_CONTENT_COLUMNS)
 
 
 def install_unkeyed_triggers(apps, schema_editor):
     from audit import triggers
 
-    triggers.install(schema_editor.connection, chain_columns=triggers.UNKEYED_CHAIN_COLUMNS)
+    triggers.install(
+        schema_editor.connection,
+        chain_columns=triggers.UNKEYED_CHAIN_COLUMNS,
+        content_columns=triggers.UNTAGGED_CONTENT_COLUMNS,
+    )
 
 
 class Migration(migrations.Migration):

@@ -74,6 +74,26 @@ def relink(from_seq: int, key: SigningKey, until_seq: int | None = None) -> None
     behind_the_triggers(updates)
 
 
+def insert(content: dict, *, origin: str | None) -> None:
+    """An event inserted with the database's credentials (the runtime role may insert)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TABLE} (created_at, event_type, actor_id, actor_label, object_type, object_id, "
+            "before, after, data, correlation_id, origin) VALUES (%s, %s, %s, %s, %s, %s, NULL, %s, %s, NULL, %s)",
+            [
+                content["created_at"],
+                content["event_type"],
+                content["actor_id"],
+                content["actor_label"],
+                content["object_type"],
+                content["object_id"],
+                json.dumps(content["after"]) if content["after"] is not None else None,
+                json.dumps(content["data"]),
+                origin,
+            ],
+        )
+
+
 def verify_fails(match: str) -> str:
     with pytest.raises(CommandError, match=match) as caught:
         call_command("audit_verify")
@@ -124,12 +144,21 @@ def test_a_back_dated_event_sealed_after_a_checkpoint_is_named(settings):
     record(3)
     taken = checkpoint_take()
     backdated = taken.checkpoint.created_at - timedelta(days=30)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {TABLE} (created_at, event_type, actor_id, actor_label, object_type, object_id, "
-            "before, after, data) VALUES (%s, 'report.reviewed', NULL, 'system', 'report', '1', NULL, NULL, '{}')",
-            [backdated],
-        )
+    # With a valid origin tag, as the app's own code would write it (a transaction held open, or
+    # someone holding the key): the date alone gives it away.
+    content = {
+        "created_at": backdated,
+        "event_type": "report.reviewed",
+        "actor_id": None,
+        "actor_label": "system",
+        "object_type": "report",
+        "object_id": "1",
+        "before": None,
+        "after": None,
+        "data": {},
+        "correlation_id": None,
+    }
+    insert(content, origin=audit.origin_tag(**content))
     audit.seal_pending()
     inserted = AuditEvent.objects.get(seq=4)
     verify_fails(f"event #{inserted.pk} .*is dated before checkpoint .*inserted back-dated")
@@ -181,9 +210,10 @@ def test_dropped_triggers_are_reported_by_audit_verify_and_migrate_puts_them_bac
 
 
 def upgraded_chain() -> list[AuditEvent]:
-    """Two events sealed before the key (no key id, plain SHA-256), then three sealed with it."""
+    """Two events sealed before the key (no key id, plain SHA-256, and no origin tag: tags came later
+    still), then three sealed with it."""
     record(2)
-    behind_the_triggers([(f"UPDATE {TABLE} SET key_id = NULL", [])])
+    behind_the_triggers([(f"UPDATE {TABLE} SET key_id = NULL, origin = NULL", [])])
     relink(1, LEGACY)
     return record(3, start=2)
 
@@ -209,7 +239,12 @@ def test_an_event_sealed_before_the_key_is_anchored_by_the_first_keyed_one():
 def test_keyed_events_passed_off_as_pre_key_ones_are_caught_by_the_checkpoint():
     upgraded_chain()
     taken = checkpoint_take()
-    behind_the_triggers([(f"UPDATE {TABLE} SET object_id = 'forged' WHERE seq = 4", [])])
+    behind_the_triggers(
+        [
+            (f"UPDATE {TABLE} SET object_id = 'forged' WHERE seq = 4", []),
+            (f"UPDATE {TABLE} SET origin = NULL", []),  # and as if written before origin tags
+        ]
+    )
     relink(3, LEGACY)  # every keyed event made to look sealed before the key, re-hashed in plain SHA-256
     assert verify(with_checkpoints=False).intact  # without the checkpoint, a consistent all-legacy chain
     verify_fails(re.escape(f"checkpoint {taken.checkpoint.file_name()} no longer matches the chain at seq 5"))
@@ -228,3 +263,71 @@ def test_the_audit_page_and_the_transparency_report_show_the_latest_checkpoint(c
     # Rewritten behind the triggers: the page says so at once (audit_verify says where).
     behind_the_triggers([(f"DELETE FROM {TABLE} WHERE seq = 3", [])])
     assert "the chain no longer has this hash at this seq" in client.get(reverse("audit:log")).content.decode()
+
+
+# --- events inserted around the app ------------------------------------------------------------------
+
+
+def forged_grant(moderator_pk: int) -> dict:
+    """The event an insider would insert beside a raw-SQL role: it passes audit_reconcile."""
+    return {
+        "created_at": timezone.now(),
+        "event_type": "staff.created",
+        "actor_id": None,
+        "actor_label": "manage.py create_staff",
+        "object_type": "user",
+        "object_id": str(moderator_pk),
+        "before": None,
+        "after": {"username": "insider", "role": "compliance"},
+        "data": {"created": False},
+        "correlation_id": None,
+    }
+
+
+@pytest.mark.parametrize(
+    "origin, problem",
+    [
+        (None, "carries no origin tag, after tagged events: inserted around the app"),
+        ("made-up", "its origin tag does not verify: not written by the app"),
+        ("with a guessed key", "its origin tag does not verify: not written by the app"),
+    ],
+)
+def test_an_event_inserted_with_the_databases_credentials_is_sealed_but_named(origin, problem, caplog):
+    """The sealer seals whatever is committed, so the chain alone would take an inserted event as the
+    app's own; its origin tag, written by audit.record with the key, is what the insert lacks."""
+    record(3)
+    content = forged_grant(UserFactory(username="insider").pk)
+    if origin == "with a guessed key":  # even claiming the right key id
+        origin = audit.origin_tag(key=SigningKey(audit.current_key().id, b"a guess"), **content)
+    insert(content, origin=origin)
+    with caplog.at_level("ERROR", logger="audit.services"):
+        audit.seal_pending()
+    inserted = AuditEvent.objects.get(seq=4)
+    assert f"audit: event {inserted.pk} (staff.created on user) has no valid origin tag" in caplog.text
+    verify_fails(f"event #{inserted.pk} .*{problem}")
+    # Not damage to the chain: checkpoints go on anchoring its tail.
+    assert verify(with_origins=False).intact
+    assert checkpoint_take().checkpoint.seq == 4
+
+
+def test_events_written_before_origin_tags_are_a_prefix_and_marked(capsys):
+    """After the upgrade (migration 0005), the events written before carry no tag; they can only be
+    the chain's beginning, as the app tags every event it writes from then on."""
+    record(2)
+    behind_the_triggers([(f"UPDATE {TABLE} SET origin = NULL", [])])  # as an upgraded database has them,
+    relink(1, audit.current_key())  # sealed without a tag
+    record(2, start=2)
+    call_command("audit_verify")
+    assert "2 of them were written before events carried their origin tag" in capsys.readouterr().out
+    insert(forged_grant(UserFactory(username="insider").pk), origin=None)
+    audit.seal_pending()
+    verify_fails("carries no origin tag, after tagged events")
+
+
+def test_a_tag_stripped_to_pass_an_event_off_as_written_before_tags_breaks_its_link():
+    """The tag is in the event's hash: making the whole chain look untagged needs the key."""
+    events = record(3)
+    insert(forged_grant(UserFactory(username="insider").pk), origin=None)
+    audit.seal_pending()
+    behind_the_triggers([(f"UPDATE {TABLE} SET origin = NULL", [])])
+    verify_fails(f"event #{events[0].pk} .*its content does not match its hash")

@@ -7,7 +7,8 @@ from audit.verify import verify
 class Command(BaseCommand):
     help = (
         "Seal pending audit events, then check the chain with the signing key and against every signed "
-        "checkpoint, and the append-only triggers; exit 1 naming the first event or checkpoint that does not match."
+        "checkpoint, each event's origin tag, and the append-only triggers; exit 1 naming the first event or "
+        "checkpoint that does not match."
     )
 
     def add_arguments(self, parser):
@@ -35,6 +36,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{result.legacy} of them were sealed before the chain was keyed (plain SHA-256): they are anchored "
                 "by the first keyed event after them and by the checkpoints, not by their own hashes."
+            )
+        if result.untagged:
+            self.stdout.write(
+                f"{result.untagged} of them were written before events carried their origin tag: an event inserted "
+                "around the app among them cannot be told from the app's own."
             )
         if not result.checkpoints and result.checked:
             self.stdout.write(

@@ -535,7 +535,8 @@ class Command(BaseCommand):
                     "data": {},
                     "correlation_id": None,
                 }
-                digest = audit.compute_hash(prev_hash=chain, key=key, **fields)
+                origin = audit.origin_tag(key=key, **fields)
+                digest = audit.compute_hash(prev_hash=chain, key=key, origin=origin, **fields)
                 seq += 1
                 audit_rows.append(
                     (
@@ -549,6 +550,7 @@ class Command(BaseCommand):
                         after,
                         {},
                         None,
+                        origin,
                         seq,
                         chain,
                         digest,
