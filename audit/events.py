@@ -42,6 +42,9 @@ EVENT_TYPES: dict[str, str] = {
     "account.password_set": _("An account's password was set or removed by staff or on a host (changepassword)"),
     "account.superuser_created": _("A superuser was created on a host (manage.py createsuperuser)"),
     "host.shell_opened": _("A Python or database shell was opened on a host (manage.py shell or dbshell)"),
+    "audit.foreign_event": _(
+        "An event without the app's origin tag was sealed into the chain: inserted around the app (audit_verify)"
+    ),
     "audit.reconciled": _(
         "Reports, sanctions, appeals, stories and accounts' rights were checked against the audit log (audit_reconcile)"
     ),

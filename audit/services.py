@@ -344,17 +344,18 @@ def _seal_batch(*, batch_size: int, wait: bool) -> int | None:
             return 0
         seq, prev_hash = chain_tip()
         key, keys = current_key(), known_keys()
-        links = []
+        links, foreign = [], []
         for event in pending:
             if not origin_valid(event, keys):
                 # Sealed all the same (the chain takes every committed event, in order); audit_verify
-                # names it for good. Logged now for whoever is on call.
+                # names it for good. Logged now for whoever is on call, and recorded below.
                 logger.error(
                     "audit: event %s (%s on %s) has no valid origin tag: written around the app",
                     event.pk,
                     event.event_type,
                     event.object_type,
                 )
+                foreign.append(event)
             seq += 1
             event.seq, event.prev_hash, event.key_id = seq, prev_hash, key.id
             event.hash = prev_hash = event_hash(event, key)
@@ -367,6 +368,21 @@ def _seal_batch(*, batch_size: int, wait: bool) -> int | None:
             cursor.executemany(
                 f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s, key_id = %s WHERE id = %s AND seq IS NULL",  # noqa: S608  # nosec B608
                 links,
+            )
+        for event in foreign:
+            # In the log itself, where the compliance officer looks (the audit page counts these), with
+            # this sealing: the next batch seals this record, which carries the app's own tag.
+            record(
+                actor=SystemActor("audit sealer"),
+                event_type="audit.foreign_event",
+                object_type="audit_log",
+                object_id=event.pk,
+                data={
+                    "seq": event.seq,
+                    "event_type": event.event_type,
+                    "object": f"{event.object_type}:{event.object_id}",
+                    "tag": "invalid" if event.origin else "missing",
+                },
             )
     return len(pending)
 

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -55,8 +56,16 @@ def log(request: HttpRequest) -> HttpResponse:
             "querystring": query.urlencode(),
             "checkpoint": checkpoints.latest_summary() if is_first_page else None,
             "reconciled": _last_reconciled() if is_first_page else None,
+            "foreign": _foreign_events() if is_first_page else None,
         },
     )
+
+
+def _foreign_events() -> dict | None:
+    """Events the sealer found without the app's origin tag (audit.services `_seal_batch` records each
+    as `audit.foreign_event`): how many, and the latest record. One query, on (event_type, created_at)."""
+    found = AuditEvent.objects.filter(event_type="audit.foreign_event").aggregate(count=Count("id"), latest=Max("id"))
+    return found if found["count"] else None
 
 
 def _last_reconciled() -> dict | None:

@@ -304,10 +304,33 @@ def test_an_event_inserted_with_the_databases_credentials_is_sealed_but_named(or
         audit.seal_pending()
     inserted = AuditEvent.objects.get(seq=4)
     assert f"audit: event {inserted.pk} (staff.created on user) has no valid origin tag" in caplog.text
+    # Recorded in the log itself by the sealer, with the app's own tag (sealed next).
+    noted = AuditEvent.objects.get(event_type="audit.foreign_event")
+    assert (noted.seq, noted.actor_label, noted.object_id) == (5, "audit sealer", str(inserted.pk))
+    assert noted.data == {
+        "seq": 4,
+        "event_type": "staff.created",
+        "object": f"user:{content['object_id']}",
+        "tag": "missing" if origin is None else "invalid",
+    }
     verify_fails(f"event #{inserted.pk} .*{problem}")
     # Not damage to the chain: checkpoints go on anchoring its tail.
     assert verify(with_origins=False).intact
-    assert checkpoint_take().checkpoint.seq == 4
+    assert checkpoint_take().checkpoint.seq == 5
+
+
+def test_the_audit_page_says_when_events_were_inserted_around_the_app(client):
+    record(2)
+    client.force_login(UserFactory(username="compliance_officer", role="compliance"))
+    assert "without the app's origin tag" not in client.get(reverse("audit:log")).content.decode()
+    for number in range(2):
+        insert(forged_grant(UserFactory(username=f"insider{number}").pk), origin=None)
+        audit.seal_pending()
+    latest = AuditEvent.objects.filter(event_type="audit.foreign_event").order_by("-id").first()
+    page = client.get(reverse("audit:log")).content.decode()
+    assert 'role="alert"' in page
+    assert "2 events were sealed into the chain without the app's origin tag" in page
+    assert f"Event #{latest.pk} names the latest" in page
 
 
 def test_events_written_before_origin_tags_are_a_prefix_and_marked(capsys):
