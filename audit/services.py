@@ -111,17 +111,28 @@ def _encoded(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def compute_hash(*, prev_hash: str, key: SigningKey | None = None, origin: str | None = None, **content: Any) -> str:
-    """The event's link: an HMAC with `key` (the current key unless given) over its content (`_content`'s
-    arguments), its origin tag and the previous hash. `key=LEGACY` is only for events sealed before the
-    chain had a key (see LEGACY below): a plain SHA-256 anyone can recompute.
+def compute_hash(
+    *,
+    prev_hash: str,
+    key: SigningKey | None = None,
+    origin: str | None = None,
+    body: bytes | None = None,
+    **content: Any,
+) -> str:
+    """The event's link: an HMAC with `key` (the current key unless given) over the previous hash and
+    the event's content (`_content`'s arguments, or `body`, their encoding, when the caller has it).
+    `key=LEGACY` is only for events sealed before the chain had a key (see LEGACY below): a plain
+    SHA-256 anyone can recompute.
 
-    The tag is covered when there is one (events written before tags existed keep the hash they were
-    sealed with): stripping a tag, to pass an inserted event off as one from before tags, breaks the link."""
-    payload = {"prev": prev_hash, **_content(**content)}
+    A tagged event's link covers its origin tag too, so stripping a tag (to pass an inserted event off
+    as one from before tags) breaks it; and it reads the content in the same encoding as the tag, so a
+    walk of the chain encodes each event's JSON once (with a second encoding a verify of 20,000 events
+    took 2.0 s, against 1.0-1.2 s before tags). An event written before tags keeps its first formula."""
     if origin is not None:
-        payload["origin"] = origin
-    encoded = _encoded(payload)
+        body = body if body is not None else _encoded(_content(**content))
+        encoded = b"link:" + prev_hash.encode() + b":" + origin.encode() + b":" + body
+    else:
+        encoded = _encoded({"prev": prev_hash, **_content(**content)})
     if key is LEGACY:
         return hashlib.sha256(encoded).hexdigest()
     return hmac.new((key or current_key()).secret, encoded, hashlib.sha256).hexdigest()
@@ -137,31 +148,39 @@ def compute_hash(*, prev_hash: str, key: SigningKey | None = None, origin: str |
 _ORIGIN = b"origin:"
 
 
-def origin_tag(*, key: SigningKey | None = None, **content: Any) -> str:
-    """'<key id>:<HMAC>' of the event's content (`_content`'s arguments) with `key` (the current one)."""
+def origin_tag(*, key: SigningKey | None = None, body: bytes | None = None, **content: Any) -> str:
+    """'<key id>:<HMAC>' of the event's content (`_content`'s arguments, or `body`, their encoding)
+    with `key` (the current one)."""
     key = key or current_key()
-    return f"{key.id}:{hmac.new(key.secret, _ORIGIN + _encoded(_content(**content)), hashlib.sha256).hexdigest()}"
+    body = body if body is not None else _encoded(_content(**content))
+    return f"{key.id}:{hmac.new(key.secret, _ORIGIN + body, hashlib.sha256).hexdigest()}"
 
 
-def origin_valid(event: AuditEvent, keys: dict[str, SigningKey]) -> bool:
-    """Whether the event carries a tag the app wrote, with one of `keys`."""
+def origin_valid(event: AuditEvent, keys: dict[str, SigningKey], body: bytes | None = None) -> bool:
+    """Whether the event carries a tag the app wrote, with one of `keys` (`body`: event_body(event))."""
     key = keys.get((event.origin or "").partition(":")[0])
-    return key is not None and hmac.compare_digest(origin_tag(key=key, **_event_content(event)), event.origin)
+    if key is None:
+        return False
+    tag = origin_tag(key=key, body=body if body is not None else event_body(event))
+    return hmac.compare_digest(tag, event.origin)
 
 
-def _event_content(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "created_at": event.created_at,
-        "event_type": event.event_type,
-        "actor_id": event.actor_id,
-        "actor_label": event.actor_label,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "before": event.before,
-        "after": event.after,
-        "data": event.data,
-        "correlation_id": event.correlation_id,
-    }
+def event_body(event: AuditEvent) -> bytes:
+    """The event's content as its tag and its link read it: computed once per event by a walk."""
+    return _encoded(
+        _content(
+            created_at=event.created_at,
+            event_type=event.event_type,
+            actor_id=event.actor_id,
+            actor_label=event.actor_label,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            before=event.before,
+            after=event.after,
+            data=event.data,
+            correlation_id=event.correlation_id,
+        )
+    )
 
 
 # Events sealed before the chain was keyed (migration audit 0004) carry no key id and keep their
@@ -172,8 +191,24 @@ def _event_content(event: AuditEvent) -> dict[str, Any]:
 LEGACY = SigningKey("", b"")
 
 
-def event_hash(event: AuditEvent, key: SigningKey | None = None) -> str:
-    return compute_hash(key=key, prev_hash=event.prev_hash, origin=event.origin, **_event_content(event))
+def event_hash(event: AuditEvent, key: SigningKey | None = None, body: bytes | None = None) -> str:
+    if event.origin is not None:
+        body = body if body is not None else event_body(event)
+        return compute_hash(key=key, prev_hash=event.prev_hash, origin=event.origin, body=body)
+    return compute_hash(
+        key=key,
+        prev_hash=event.prev_hash,
+        created_at=event.created_at,
+        event_type=event.event_type,
+        actor_id=event.actor_id,
+        actor_label=event.actor_label,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        before=event.before,
+        after=event.after,
+        data=event.data,
+        correlation_id=event.correlation_id,
+    )
 
 
 # Compiled once per thread (config/prepared.py): every change of the system writes one, and through
@@ -345,7 +380,8 @@ def _seal_batch(*, batch_size: int, wait: bool) -> int | None:
         key, keys = current_key(), known_keys()
         links, foreign = [], []
         for event in pending:
-            if not origin_valid(event, keys):
+            body = event_body(event) if event.origin is not None else None
+            if body is None or not origin_valid(event, keys, body):
                 # Sealed all the same (the chain takes every committed event, in order); audit_verify
                 # names it for good. Logged now for whoever is on call, and recorded below.
                 logger.error(
@@ -357,7 +393,7 @@ def _seal_batch(*, batch_size: int, wait: bool) -> int | None:
                 foreign.append(event)
             seq += 1
             event.seq, event.prev_hash, event.key_id = seq, prev_hash, key.id
-            event.hash = prev_hash = event_hash(event, key)
+            event.hash = prev_hash = event_hash(event, key, body)
             links.append((event.seq, event.prev_hash, event.hash, event.key_id, event.pk))
         table = connection.ops.quote_name(AuditEvent._meta.db_table)
         with connection.cursor() as cursor:

@@ -3,7 +3,8 @@
 What each check catches, for someone who can write the audit table (its owner lifting the triggers)
 but does not hold AUDIT_SIGNING_KEY:
 
-- an event changed, or its hashes recomputed: its HMAC no longer matches (or its successor's link);
+- an event changed, or its hashes recomputed: its origin tag or its HMAC no longer matches (or its
+  successor's link);
 - an event removed from the middle: its successor's prev_hash, and the gap in seq;
 - events cut off the end, or the chain rebuilt: a checkpoint names an event that is gone or differs;
 - a keyed event passed off as one sealed before the key: it is not in the legacy prefix every
@@ -37,6 +38,7 @@ from audit.services import (
     LEGACY,
     chain_tip,
     current_key,
+    event_body,
     event_hash,
     known_keys,
     origin_valid,
@@ -122,11 +124,12 @@ def verify(
         else:
             legacy_open = False
             key = keys.get(event.key_id)
+        body = event_body(event) if event.origin is not None else None  # encoded once, for tag and link
         if event.prev_hash != expected_prev:
             found.append(f"{_describe(event)}: its prev_hash does not match the event before it")
         if key is None:
             found.append(f"{_describe(event)} is sealed with an unknown key ({event.key_id})")
-        elif not hmac.compare_digest(event_hash(event, key), event.hash or ""):
+        elif not hmac.compare_digest(event_hash(event, key, body), event.hash or ""):
             found.append(f"{_describe(event)}: its content does not match its hash")
         if with_origins:
             if event.origin is None and not tagged:
@@ -136,8 +139,11 @@ def verify(
                     f"{_describe(event)} carries no origin tag, after tagged events: "
                     "inserted around the app (the database's credentials, not the app's key)"
                 )
-            elif not origin_valid(event, keys):
-                found.append(f"{_describe(event)}: its origin tag does not verify: not written by the app")
+            elif not origin_valid(event, keys, body):
+                found.append(
+                    f"{_describe(event)}: its content does not match its origin tag "
+                    "(changed, or not written by the app)"
+                )
             tagged = tagged or event.origin is not None
         # Checkpoints written before this event was sealed: it may not claim a time well before them.
         while next_mark < len(marks) and marks[next_mark].seq < event.seq:

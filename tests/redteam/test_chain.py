@@ -109,6 +109,17 @@ def test_an_edited_event_rehashed_without_the_key_is_named():
     assert "after keyed events" in message
 
 
+def test_an_edited_event_left_in_its_place_is_named_by_its_link_and_its_tag():
+    events = record(3)
+    behind_the_triggers([(f"UPDATE {TABLE} SET object_id = 'forged' WHERE id = %s", [events[1].pk])])
+    problems = verify().problems
+    assert [problem.split(": ", 1)[1] for problem in problems] == [
+        "its content does not match its hash",
+        "its content does not match its origin tag (changed, or not written by the app)",
+    ]
+    assert all(problem.startswith(f"event #{events[1].pk} ") for problem in problems)
+
+
 def test_an_edited_event_rehashed_with_a_guessed_key_is_named():
     events = record(5)
     behind_the_triggers([(f"UPDATE {TABLE} SET object_id = 'forged' WHERE id = %s", [events[2].pk])])
@@ -288,8 +299,8 @@ def forged_grant(moderator_pk: int) -> dict:
     "origin, problem",
     [
         (None, "carries no origin tag, after tagged events: inserted around the app"),
-        ("made-up", "its origin tag does not verify: not written by the app"),
-        ("with a guessed key", "its origin tag does not verify: not written by the app"),
+        ("made-up", r"its content does not match its origin tag \(changed, or not written by the app\)"),
+        ("with a guessed key", r"its content does not match its origin tag \(changed, or not written by the app\)"),
     ],
 )
 def test_an_event_inserted_with_the_databases_credentials_is_sealed_but_named(origin, problem, caplog):
