@@ -167,20 +167,22 @@ def origin_valid(event: AuditEvent, keys: dict[str, SigningKey], body: bytes | N
 
 def event_body(event: AuditEvent) -> bytes:
     """The event's content as its tag and its link read it: computed once per event by a walk."""
-    return _encoded(
-        _content(
-            created_at=event.created_at,
-            event_type=event.event_type,
-            actor_id=event.actor_id,
-            actor_label=event.actor_label,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            before=event.before,
-            after=event.after,
-            data=event.data,
-            correlation_id=event.correlation_id,
-        )
-    )
+    return _encoded(_content(**_event_content(event)))
+
+
+def _event_content(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "created_at": event.created_at,
+        "event_type": event.event_type,
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "before": event.before,
+        "after": event.after,
+        "data": event.data,
+        "correlation_id": event.correlation_id,
+    }
 
 
 # Events sealed before the chain was keyed (migration audit 0004) carry no key id and keep their
@@ -195,20 +197,7 @@ def event_hash(event: AuditEvent, key: SigningKey | None = None, body: bytes | N
     if event.origin is not None:
         body = body if body is not None else event_body(event)
         return compute_hash(key=key, prev_hash=event.prev_hash, origin=event.origin, body=body)
-    return compute_hash(
-        key=key,
-        prev_hash=event.prev_hash,
-        created_at=event.created_at,
-        event_type=event.event_type,
-        actor_id=event.actor_id,
-        actor_label=event.actor_label,
-        object_type=event.object_type,
-        object_id=event.object_id,
-        before=event.before,
-        after=event.after,
-        data=event.data,
-        correlation_id=event.correlation_id,
-    )
+    return compute_hash(key=key, prev_hash=event.prev_hash, **_event_content(event))
 
 
 # Compiled once per thread (config/prepared.py): every change of the system writes one, and through
