@@ -17,7 +17,7 @@ auth_user_groups, is_superuser set): every account holding any (a role group, is
 is_superuser, a permission of its own) or given any by an event is compared with what its events
 recorded, folded in order (account.created, account.changed, staff.created,
 account.superuser_created); the role groups with moderation/roles.py, the one table of rights.
-Seven queries, read in one snapshot too.
+Nine reads, in one snapshot too.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class Result:
 
 
 def reconcile(*, batch: int = BATCH, rows: bool = True) -> Result:
-    """`rows=False`: the rights alone (seven queries, whatever the number of reports), which the
+    """`rows=False`: the rights alone (nine reads, whatever the number of accounts or reports), which the
     schedule checks every few minutes; the whole check is daily."""
     result = Result()
     for kind in KINDS if rows else ():
