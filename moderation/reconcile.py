@@ -23,13 +23,12 @@ Nine reads, in one snapshot too.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from audit import services as audit
@@ -37,6 +36,7 @@ from audit.models import AuditEvent
 from moderation.enforcement.models import Appeal, Sanction
 from moderation.enforcement.services import appeal_audit_state, sanction_audit_state
 from moderation.roles import ROLE_PERMISSIONS, is_staff_for
+from moderation.rollups import one_snapshot
 from moderation.stories.models import StoryReview
 from moderation.stories.services import story_audit_state
 from reports.models import Report
@@ -135,7 +135,7 @@ def reconcile_and_record(*, batch: int = BATCH) -> Result:
 def _batches(kind: Kind, keys: list[str], size: int) -> Iterator[tuple[list, dict[str, tuple[int, dict]]]]:
     after = None
     while True:
-        with _snapshot():
+        with one_snapshot():
             rows = kind.rows().order_by("pk")
             rows = list((rows.filter(pk__gt=after) if after is not None else rows)[:size])
             if not rows:
@@ -206,7 +206,7 @@ def recorded_rights() -> dict[str, Rights]:
 
 def _rights(result: Result) -> list[Disagreement]:
     User = get_user_model()  # noqa: N806
-    with _snapshot():
+    with one_snapshot():
         recorded = recorded_rights()
         # Who holds any right now: three small sets (the groups' and permissions' link tables, and
         # the flags), rather than one OR across joins that would read every account.
@@ -251,15 +251,3 @@ def _rights(result: Result) -> list[Disagreement]:
         if granted.get(name) != ROLE_PERMISSIONS.get(name, set()):  # a role's group gone, too
             found.append(Disagreement("group", name, ("permissions",), None))
     return found
-
-
-@contextmanager
-def _snapshot() -> Iterator[None]:
-    """One snapshot for the reads inside: REPEATABLE READ on PostgreSQL (a read transaction on SQLite
-    is one already). Inside a caller's transaction (a test's), its snapshot is the one read."""
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        yield

@@ -242,8 +242,9 @@ def _one_writer(*, wait: bool) -> Iterator[bool]:
 
 @contextmanager
 def one_snapshot() -> Iterator[None]:
-    """Read the rollups and the pending changes as of one moment: a fold committing between two
-    reads would otherwise have its changes counted twice or not at all."""
+    """Read as of one moment: the rollups and the pending changes (a fold committing between two
+    reads would otherwise have its changes counted twice or not at all), or rows and their audit
+    events (moderation/reconcile.py)."""
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if outermost:  # inside a caller's transaction (a test's) its snapshot rules
