@@ -93,11 +93,11 @@ class Result:
     disagreements: list[Disagreement] = field(default_factory=list)
 
 
-def reconcile(*, batch: int = BATCH, rows: bool = True) -> Result:
-    """`rows=False`: the rights alone (nine reads, whatever the number of accounts or reports), which the
-    schedule checks every few minutes; the whole check is daily."""
+def reconcile(*, batch: int = BATCH, rights_only: bool = False) -> Result:
+    """`rights_only`: the rights alone (nine reads, whatever the number of accounts or reports), which
+    the schedule checks every few minutes; the whole check is daily."""
     result = Result()
-    for kind in KINDS if rows else ():
+    for kind in () if rights_only else KINDS:
         result.checked[kind.object_type] = 0
         # The keys of a whole state, from the function the services record it with (on an empty row).
         keys = list(kind.state(kind.rows().model()))

@@ -57,7 +57,7 @@ def rights_reconcile() -> int | None:
     with single_run("rights_reconcile", timeout=300) as mine:
         if not mine:
             return None
-        result = reconcile(rows=False)
+        result = reconcile(rights_only=True)
     return _log_disagreements("rights_reconcile", result)
 
 
