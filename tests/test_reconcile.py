@@ -91,11 +91,10 @@ def test_a_row_changed_without_an_event_is_found_with_its_fields_and_the_last_re
     assigned = AuditEvent.objects.get(event_type="report.assigned")
     assert reconcile().disagreements == []
     # The insider's way: the app's credentials, no service, no event.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE reports_report SET status = 'rejected', assignee_id = NULL WHERE id = %s",
-            [report.id.hex] if connection.vendor == "sqlite" else [report.id],
-        )
+    run_sql(
+        "UPDATE reports_report SET status = 'rejected', assignee_id = NULL WHERE id = %s",
+        [report.id.hex] if connection.vendor == "sqlite" else [report.id],
+    )
     assert reconcile().disagreements == [Disagreement("report", str(report.id), ("status", "assignee"), assigned.id)]
 
 
